@@ -1,0 +1,20 @@
+// Runtime configuration for every binary: SCOUT_* environment variables,
+// overridden by the flags defined once in config.cc (--es_url, --pg_dsn,
+// --lake, --media, --media_url, --listen, --state, --index_prefix, --now).
+// Call after absl::ParseCommandLine; not thread-safe before then.
+#pragma once
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "scout/v1/config.pb.h"
+
+namespace scout {
+
+absl::StatusOr<scout::v1::Config> LoadConfig();
+
+// A fixed clock when --now pinned the time, else the wall clock.
+std::unique_ptr<Clock> MakeClock(const scout::v1::Config& config);
+
+}  // namespace scout

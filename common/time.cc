@@ -1,0 +1,40 @@
+#include "common/time.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace scout {
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t nanos = absl::ToUnixNanos(t);
+  ts.set_seconds(nanos >= 0 ? nanos / 1'000'000'000 : (nanos + 1) / 1'000'000'000 - 1);
+  ts.set_nanos(static_cast<int32_t>(nanos - ts.seconds() * 1'000'000'000));
+  return ts;
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+absl::StatusOr<absl::Time> ParseTime(absl::string_view text) {
+  const std::string input(text);
+  absl::Time t;
+  std::string error;
+  for (const char* format : {"%Y-%m-%dT%H:%M:%E*S%z", "%Y-%m-%dT%H:%M:%E*S%Ez",
+                             "%Y-%m-%d"}) {
+    if (absl::ParseTime(format, input, absl::UTCTimeZone(), &t, &error)) return t;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("not a timestamp: \"", text.substr(0, 40),
+                   "\" (want 2021-02-20T17:05:52+0000 or YYYY-MM-DD)"));
+}
+
+std::string FormatRfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+std::string FormatDay(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone());
+}
+
+}  // namespace scout

@@ -1,0 +1,381 @@
+#include "workers/ingest/ingest.h"
+
+#include <atomic>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/hash.h"
+#include "common/parallel.h"
+#include "common/post_index.h"
+#include "common/progress.h"
+#include "common/status.h"
+#include "common/time.h"
+#include "workers/ingest/normalize.h"
+
+namespace scout::ingest {
+namespace {
+
+using nlohmann::json;
+using scout::v1::IngestReport;
+
+constexpr absl::string_view kPostsRoot = "instagram_graph/posts/";
+constexpr size_t kMaxListed = 100;  // Quarantined / failed items in a report.
+
+// A lake file that may need work: new, or touched since the checkpoint.
+struct Candidate {
+  std::string key;
+  std::string owner_id;  // From the path: posts/<owner_id>/<post_id>.json
+  int64_t size = 0;
+  int64_t mtime_ns = 0;
+  const FileState* prior = nullptr;
+};
+
+// What one candidate turned out to be, and whether it is done.
+struct Work {
+  enum Kind { kUnchanged, kTooOld, kQuarantine, kIndex, kVanished };
+  const Candidate* file = nullptr;
+  Kind kind = kUnchanged;
+  uint64_t hash = 0;
+  std::string reason;  // kQuarantine
+  scout::v1::Post post;
+  bool media_complete = true;
+  int pending_actions = 0;  // Bulk actions not yet acknowledged.
+
+  FileState State() const {
+    FileState state{file->size, file->mtime_ns, hash, Outcome::kIndexed};
+    switch (kind) {
+      case kUnchanged: state.outcome = file->prior->outcome; break;
+      case kTooOld: state.outcome = Outcome::kTooOld; break;
+      case kQuarantine: state.outcome = Outcome::kQuarantined; break;
+      default: state.outcome = media_complete ? Outcome::kIndexed : Outcome::kMediaPending;
+    }
+    return state;
+  }
+};
+
+// One line pair (or line) of a _bulk body, and the work it belongs to.
+struct Action {
+  Work* work;
+  bool is_delete;
+  std::string ndjson;
+};
+
+std::string BulkHeader(absl::string_view op, absl::string_view index, absl::string_view id) {
+  return json{{std::string(op), {{"_index", index}, {"_id", id}}}}.dump() + "\n";
+}
+
+class IngestRun {
+ public:
+  IngestRun(const IngestEnv& env, const IngestOptions& options)
+      : env_(env), options_(options), now_(env.clock->Now()) {}
+
+  IngestReport Run() {
+    *report_.mutable_started_at() = ToTimestamp(absl::Now());
+    report_.set_shard(options_.shard.ToString());
+    absl::Status status = RunSteps();
+    if (!status.ok()) report_.set_error(status.ToString());
+    // Even a failed run keeps what it committed; fold the journal now.
+    if (absl::Status compacted = env_.checkpoint->Compact(); !compacted.ok() && status.ok()) {
+      report_.set_error(compacted.ToString());
+    }
+    report_.set_bytes_read(bytes_read_.load());
+    report_.set_media_fetched(media_stats_.fetched);
+    report_.set_media_already_stored(media_stats_.already_stored);
+    report_.set_media_failed(media_stats_.failed);
+    for (const auto& failure : media_stats_.failures) *report_.add_failed_media() = failure;
+    *report_.mutable_finished_at() = ToTimestamp(absl::Now());
+    report_.set_seconds(absl::ToDoubleSeconds(FromTimestamp(report_.finished_at()) -
+                                               FromTimestamp(report_.started_at())));
+    return std::move(report_);
+  }
+
+ private:
+  absl::Status RunSteps() {
+    SCOUT_RETURN_IF_ERROR(PrepareIndices());
+    SCOUT_ASSIGN_OR_RETURN(const std::vector<Candidate> candidates, ListCandidates());
+    Progress progress("ingest", static_cast<int64_t>(candidates.size()));
+    for (size_t start = 0; start < candidates.size(); start += options_.batch_files) {
+      const size_t end = std::min(candidates.size(), start + options_.batch_files);
+      SCOUT_RETURN_IF_ERROR(ProcessBatch(&candidates[start], &candidates[end]));
+      progress.Add(static_cast<int64_t>(end - start));
+    }
+    SCOUT_RETURN_IF_ERROR(DropExpiredIndices());
+    // Make this run's writes visible to searches right away.
+    return env_.elastic->Call("POST", absl::StrCat(options_.index_prefix, "*/_refresh")).status();
+  }
+
+  absl::Status PrepareIndices() {
+    SCOUT_RETURN_IF_ERROR(env_.elastic
+                              ->Call("PUT", absl::StrCat("_index_template/", options_.index_prefix),
+                                     PostIndexTemplate(options_.index_prefix))
+                              .status());
+    const json quarantine_mappings = {
+        {"mappings",
+         {{"properties",
+           {{"key", {{"type", "keyword"}}},
+            {"reason", {{"type", "text"}}},
+            {"quarantined_at", {{"type", "date"}}}}}}},
+        {"settings", {{"number_of_shards", 1}, {"number_of_replicas", 0}}}};
+    absl::StatusOr<json> created = env_.elastic->Call(
+        "PUT", QuarantineIndex(options_.index_prefix), quarantine_mappings);
+    if (!created.ok() && !absl::StrContains(created.status().message(),
+                                            "resource_already_exists_exception")) {
+      return created.status();
+    }
+    return absl::OkStatus();
+  }
+
+  // Lists the shard's creators, then their files; only new or touched files
+  // (or ones whose pictures are still missing) become candidates.
+  absl::StatusOr<std::vector<Candidate>> ListCandidates() {
+    std::vector<Candidate> candidates;
+    SCOUT_ASSIGN_OR_RETURN(const std::vector<LakeEntry> creators, env_.lake->List(kPostsRoot));
+    for (const LakeEntry& creator : creators) {
+      if (!creator.is_dir || !options_.shard.Owns(creator.name)) continue;
+      const std::string dir = absl::StrCat(kPostsRoot, creator.name, "/");
+      SCOUT_ASSIGN_OR_RETURN(const std::vector<LakeEntry> files, env_.lake->List(dir));
+      for (const LakeEntry& file : files) {
+        if (file.is_dir || !absl::EndsWith(file.name, ".json")) continue;
+        report_.set_files_listed(report_.files_listed() + 1);
+        Candidate candidate{absl::StrCat(dir, file.name), creator.name, file.size,
+                            file.mtime_ns, nullptr};
+        candidate.prior = env_.checkpoint->Find(candidate.key);
+        const bool retry_media =
+            candidate.prior != nullptr && candidate.prior->outcome == Outcome::kMediaPending &&
+            options_.fetch_media;
+        if (candidate.prior != nullptr && !retry_media &&
+            candidate.prior->size == file.size && candidate.prior->mtime_ns == file.mtime_ns) {
+          report_.set_files_untouched(report_.files_untouched() + 1);
+          continue;
+        }
+        candidates.push_back(std::move(candidate));
+      }
+    }
+    return candidates;
+  }
+
+  absl::Status ProcessBatch(const Candidate* begin, const Candidate* end) {
+    std::vector<Work> works(static_cast<size_t>(end - begin));
+    std::vector<absl::Status> read_errors(works.size());
+    ParallelFor(works.size(), options_.parse_threads, [&](size_t i) {
+      works[i].file = begin + i;
+      read_errors[i] = Classify(works[i]);
+    });
+    for (const absl::Status& error : read_errors) SCOUT_RETURN_IF_ERROR(error);
+
+    if (options_.fetch_media) CopyMedia(works);
+    absl::Status written = WriteToElastic(works);
+    // Commit whatever is done, even when the bulk write failed part-way.
+    std::vector<std::pair<std::string, FileState>> done;
+    for (const Work& work : works) {
+      if (work.kind == Work::kVanished || work.pending_actions > 0) continue;
+      done.emplace_back(work.file->key, work.State());
+      Count(work);
+    }
+    SCOUT_RETURN_IF_ERROR(env_.checkpoint->Commit(done));
+    return written;
+  }
+
+  // Reads, hashes and normalizes one file. Only lake failures are errors;
+  // bad content is a quarantine outcome.
+  absl::Status Classify(Work& work) const {
+    absl::StatusOr<std::string> bytes = env_.lake->Read(work.file->key);
+    if (absl::IsNotFound(bytes.status())) {  // Deleted since listing.
+      work.kind = Work::kVanished;
+      return absl::OkStatus();
+    }
+    if (!bytes.ok()) return bytes.status();
+    bytes_read_ += static_cast<int64_t>(bytes->size());
+    work.hash = StableHash(*bytes);
+    const FileState* prior = work.file->prior;
+    if (prior != nullptr && prior->content_hash == work.hash &&
+        !(prior->outcome == Outcome::kMediaPending && options_.fetch_media)) {
+      work.kind = Work::kUnchanged;
+      return absl::OkStatus();
+    }
+    absl::StatusOr<scout::v1::Post> post = NormalizePost(*bytes, work.file->owner_id);
+    if (!post.ok()) {
+      work.kind = Work::kQuarantine;
+      work.reason = std::string(post.status().message());
+    } else if (FromTimestamp(post->timestamp()) < now_ - kSearchWindow) {
+      work.kind = Work::kTooOld;
+    } else {
+      work.kind = Work::kIndex;
+      work.post = *std::move(post);
+    }
+    return absl::OkStatus();
+  }
+
+  void CopyMedia(std::vector<Work>& works) {
+    std::vector<scout::v1::Post*> posts;
+    std::vector<std::string> keys;
+    std::vector<Work*> owners;
+    for (Work& work : works) {
+      if (work.kind != Work::kIndex) continue;
+      posts.push_back(&work.post);
+      keys.push_back(work.file->key);
+      owners.push_back(&work);
+    }
+    const std::vector<bool> complete = copier_.CopyAll(posts, keys, media_stats_);
+    for (size_t i = 0; i < owners.size(); ++i) owners[i]->media_complete = complete[i];
+  }
+
+  Action QuarantineAction(Work& work) const {
+    const json doc = {{"key", work.file->key},
+                      {"reason", work.reason},
+                      {"size", work.file->size},
+                      {"content_hash", absl::StrCat(absl::Hex(work.hash))},
+                      {"quarantined_at", FormatRfc3339(now_)}};
+    return {&work, false,
+            BulkHeader("index", QuarantineIndex(options_.index_prefix), work.file->key) +
+                doc.dump() + "\n"};
+  }
+
+  std::vector<Action> BuildActions(std::vector<Work>& works) const {
+    std::vector<Action> actions;
+    for (Work& work : works) {
+      const bool was_quarantined =
+          work.file->prior != nullptr && work.file->prior->outcome == Outcome::kQuarantined;
+      if (work.kind == Work::kIndex) {
+        actions.push_back(
+            {&work, false,
+             BulkHeader("index",
+                        MonthlyIndex(options_.index_prefix, FromTimestamp(work.post.timestamp())),
+                        work.post.id()) +
+                 PostToDocument(work.post, work.file->key).dump() + "\n"});
+      } else if (work.kind == Work::kQuarantine) {
+        actions.push_back(QuarantineAction(work));
+      }
+      // A fixed file leaves the quarantine.
+      if (was_quarantined && work.kind != Work::kQuarantine && work.kind != Work::kUnchanged) {
+        actions.push_back({&work, true,
+                           BulkHeader("delete", QuarantineIndex(options_.index_prefix),
+                                      work.file->key)});
+      }
+    }
+    for (Action& action : actions) ++action.work->pending_actions;
+    return actions;
+  }
+
+  // Sends the batch's actions with _bulk, retrying only the items that were
+  // rejected for load (429/5xx) with exponential backoff. A document
+  // Elasticsearch refuses for its content quarantines its file instead.
+  absl::Status WriteToElastic(std::vector<Work>& works) {
+    std::vector<Action> pending = BuildActions(works);
+    absl::Duration backoff = options_.bulk_backoff;
+    absl::Status last_error;
+    for (int attempt = 1; !pending.empty(); ++attempt) {
+      if (attempt > options_.bulk_attempts) {
+        return absl::UnavailableError(absl::StrCat(
+            "elasticsearch did not accept ", pending.size(), " bulk items after ",
+            options_.bulk_attempts, " attempts; last error: ", last_error.ToString()));
+      }
+      if (attempt > 1) {
+        absl::SleepFor(backoff);
+        backoff *= 2;
+      }
+      std::string body;
+      for (const Action& action : pending) body += action.ndjson;
+      absl::StatusOr<json> answer = env_.elastic->CallRaw("POST", "_bulk", std::move(body),
+                                                          "application/x-ndjson",
+                                                          absl::Seconds(120));
+      if (!answer.ok()) {
+        if (!absl::IsUnavailable(answer.status()) &&
+            !absl::IsDeadlineExceeded(answer.status())) {
+          return answer.status();
+        }
+        last_error = answer.status();
+        continue;
+      }
+      const json& items = (*answer)["items"];
+      if (!items.is_array() || items.size() != pending.size()) {
+        return absl::InternalError("elasticsearch _bulk answered with a different item count");
+      }
+      std::vector<Action> retry;
+      for (size_t i = 0; i < pending.size(); ++i) {
+        const json& result = items[i].begin().value();
+        const int status = result.value("status", 0);
+        Action& action = pending[i];
+        if ((status >= 200 && status < 300) || (action.is_delete && status == 404)) {
+          --action.work->pending_actions;
+        } else if (status == 429 || status >= 500) {
+          last_error = absl::UnavailableError(result.value("error", json()).dump());
+          retry.push_back(std::move(action));
+        } else if (action.work->kind == Work::kIndex) {
+          Work& work = *action.work;
+          work.kind = Work::kQuarantine;
+          const json& error = result.value("error", json::object());
+          work.reason = absl::StrCat("elasticsearch rejected the document: ",
+                                     error.value("type", ""), ": ", error.value("reason", ""));
+          retry.push_back(QuarantineAction(work));
+        } else {
+          return absl::InternalError(
+              absl::StrCat("elasticsearch rejected a quarantine record: ", result.dump()));
+        }
+      }
+      pending = std::move(retry);
+    }
+    return absl::OkStatus();
+  }
+
+  void Count(const Work& work) {
+    switch (work.kind) {
+      case Work::kUnchanged:
+        report_.set_files_unchanged(report_.files_unchanged() + 1);
+        break;
+      case Work::kTooOld:
+        report_.set_files_too_old(report_.files_too_old() + 1);
+        break;
+      case Work::kQuarantine:
+        report_.set_files_quarantined(report_.files_quarantined() + 1);
+        if (report_.quarantined_size() < static_cast<int>(kMaxListed)) {
+          scout::v1::QuarantinedFile* q = report_.add_quarantined();
+          q->set_key(work.file->key);
+          q->set_reason(work.reason);
+        }
+        break;
+      case Work::kIndex:
+        report_.set_posts_indexed(report_.posts_indexed() + 1);
+        break;
+      case Work::kVanished:
+        break;
+    }
+  }
+
+  absl::Status DropExpiredIndices() {
+    SCOUT_ASSIGN_OR_RETURN(
+        const json indices,
+        env_.elastic->Call("GET", absl::StrCat("_cat/indices/", options_.index_prefix,
+                                               "-*?format=json&h=index")));
+    for (const json& row : indices) {
+      const std::string index = row.value("index", "");
+      if (!IndexIsExpired(options_.index_prefix, index, now_)) continue;
+      SCOUT_RETURN_IF_ERROR(env_.elastic->Call("DELETE", index).status());
+      report_.add_indices_dropped(index);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const IngestEnv& env_;
+  const IngestOptions& options_;
+  const absl::Time now_;
+  IngestReport report_;
+  MediaCopier copier_{env_.http, env_.media, options_.media};
+  MediaCopyStats media_stats_;
+  mutable std::atomic<int64_t> bytes_read_{0};
+};
+
+}  // namespace
+
+std::string QuarantineIndex(absl::string_view prefix) {
+  return absl::StrCat(prefix, ".quarantine");
+}
+
+IngestReport RunIngest(const IngestEnv& env, const IngestOptions& options) {
+  return IngestRun(env, options).Run();
+}
+
+}  // namespace scout::ingest

@@ -1,0 +1,81 @@
+// scout-ingest: lake post files -> Elasticsearch (+ pictures -> media store).
+// Prints an IngestReport as JSON on stdout; exit 0 on success (quarantined
+// files included), 1 when a backend failed, 2 on bad configuration.
+#include <cstdio>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/config.h"
+#include "common/elastic.h"
+#include "common/http.h"
+#include "common/lake.h"
+#include "common/media_store.h"
+#include "common/proto_json.h"
+#include "workers/ingest/ingest.h"
+
+ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
+ABSL_FLAG(bool, no_media, false, "index posts without copying their pictures");
+ABSL_FLAG(int, media_concurrency, 8, "parallel picture fetches");
+ABSL_FLAG(int, batch, 2000, "files per Elasticsearch bulk request");
+
+namespace {
+
+int Fail(int code, absl::string_view message) {
+  std::cerr << "scout-ingest: " << message << "\n";
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Indexes the data lake's new and changed posts into Elasticsearch.\n"
+      "Usage: scout-ingest [--lake DIR] [--es_url URL] [--media DIR] [--state DIR] "
+      "[--shard i/N] [--no_media]");
+  absl::ParseCommandLine(argc, argv);
+  absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
+  if (!config.ok()) return Fail(2, config.status().message());
+  for (const auto& [value, name] : {std::pair{config->lake(), "--lake / SCOUT_LAKE"},
+                                    std::pair{config->es_url(), "--es_url / SCOUT_ES_URL"},
+                                    std::pair{config->state(), "--state / SCOUT_STATE"}}) {
+    if (value.empty()) return Fail(2, absl::StrCat(name, " is required"));
+  }
+  scout::ingest::IngestOptions options;
+  absl::StatusOr<scout::Shard> shard = scout::Shard::Parse(absl::GetFlag(FLAGS_shard));
+  if (!shard.ok()) return Fail(2, shard.status().message());
+  options.shard = *shard;
+  options.index_prefix = config->index_prefix();
+  options.fetch_media = !absl::GetFlag(FLAGS_no_media);
+  options.media.concurrency = absl::GetFlag(FLAGS_media_concurrency);
+  options.batch_files = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_batch)));
+  if (options.fetch_media && config->media().empty()) {
+    return Fail(2, "--media / SCOUT_MEDIA is required (or --no_media)");
+  }
+
+  // Each shard keeps its own checkpoint: shards never share files.
+  const std::string checkpoint_path = absl::StrCat(
+      config->state(), "/ingest-", config->index_prefix(), "-shard-",
+      absl::StrReplaceAll(options.shard.ToString(), {{"/", "-of-"}}), ".ckpt");
+  absl::StatusOr<scout::ingest::Checkpoint> checkpoint =
+      scout::ingest::Checkpoint::Open(checkpoint_path);
+  if (!checkpoint.ok()) return Fail(1, checkpoint.status().ToString());
+
+  std::unique_ptr<scout::HttpClient> http = scout::NewCurlHttpClient();
+  std::unique_ptr<scout::Lake> lake = scout::NewLocalLake(config->lake());
+  std::unique_ptr<scout::MediaStore> media =
+      scout::NewLocalMediaStore(config->media(), config->media_base_url());
+  std::unique_ptr<scout::Clock> clock = scout::MakeClock(*config);
+  scout::Elastic elastic(http.get(), config->es_url());
+
+  scout::ingest::IngestEnv env{lake.get(), &elastic, media.get(), http.get(), clock.get(),
+                               &*checkpoint};
+  const scout::v1::IngestReport report = scout::ingest::RunIngest(env, options);
+
+  std::cout << scout::ToJson(report) << std::endl;
+  if (!report.error().empty()) return Fail(1, report.error());
+  return 0;
+}

@@ -1,0 +1,232 @@
+#include "workers/ingest/normalize.h"
+
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "common/text.h"
+#include "common/time.h"
+
+namespace scout::ingest {
+namespace {
+
+using nlohmann::json;
+using scout::v1::MediaType;
+using scout::v1::Post;
+
+absl::Status FieldError(absl::string_view field, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+}
+
+// Instagram ids arrive as strings, sometimes as numbers.
+absl::StatusOr<std::string> IdField(const json& object, const char* field, bool required) {
+  const auto it = object.find(field);
+  if (it == object.end() || it->is_null()) {
+    if (required) return FieldError(field, "missing");
+    return std::string();
+  }
+  if (it->is_string() && !it->get_ref<const std::string&>().empty()) {
+    return it->get<std::string>();
+  }
+  if (it->is_number_integer()) return it->dump();
+  return FieldError(field, absl::StrCat("expected an id, got ", it->type_name()));
+}
+
+absl::StatusOr<std::string> StringField(const json& object, const char* field) {
+  const auto it = object.find(field);
+  if (it == object.end() || it->is_null()) return std::string();
+  if (!it->is_string()) {
+    return FieldError(field, absl::StrCat("expected a string, got ", it->type_name()));
+  }
+  return it->get<std::string>();
+}
+
+// Absent stays absent: basic connections report no business metrics.
+absl::StatusOr<std::optional<int64_t>> CountField(const json& object, const char* field) {
+  const auto it = object.find(field);
+  if (it == object.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_integer()) {
+    return FieldError(field, absl::StrCat("expected an integer, got ", it->type_name()));
+  }
+  const int64_t value = it->get<int64_t>();
+  if (value < 0) return FieldError(field, absl::StrCat("negative count ", value));
+  return std::optional<int64_t>(value);
+}
+
+// Both spellings real clients produce: "STORY_IMAGE", or
+// media_product_type "STORY" with media_type "IMAGE".
+absl::StatusOr<MediaType> ResolveMediaType(const json& object) {
+  SCOUT_ASSIGN_OR_RETURN(const std::string type, StringField(object, "media_type"));
+  SCOUT_ASSIGN_OR_RETURN(const std::string product, StringField(object, "media_product_type"));
+  const bool story = product == "STORY";
+  if (type == "IMAGE") return story ? v1::MEDIA_TYPE_STORY_IMAGE : v1::MEDIA_TYPE_IMAGE;
+  if (type == "VIDEO") return story ? v1::MEDIA_TYPE_STORY_VIDEO : v1::MEDIA_TYPE_VIDEO;
+  if (type == "CAROUSEL_ALBUM") return v1::MEDIA_TYPE_CAROUSEL_ALBUM;
+  if (type == "STORY_IMAGE") return v1::MEDIA_TYPE_STORY_IMAGE;
+  if (type == "STORY_VIDEO") return v1::MEDIA_TYPE_STORY_VIDEO;
+  if (type.empty()) return FieldError("media_type", "missing");
+  return FieldError("media_type", absl::StrCat("unknown \"", type.substr(0, 40), "\""));
+}
+
+void AddMedia(Post& post, std::string id, MediaType type, std::string source_url) {
+  if (source_url.empty()) return;
+  v1::MediaItem* item = post.add_media();
+  item->set_id(std::move(id));
+  item->set_media_type(type);
+  item->set_source_url(std::move(source_url));
+}
+
+// The still pictures of a post: videos and stories by their thumbnails.
+absl::Status CollectMedia(const json& object, Post& post) {
+  SCOUT_ASSIGN_OR_RETURN(const std::string media_url, StringField(object, "media_url"));
+  SCOUT_ASSIGN_OR_RETURN(const std::string thumbnail, StringField(object, "thumbnail_url"));
+  switch (post.media_type()) {
+    case v1::MEDIA_TYPE_IMAGE:
+    case v1::MEDIA_TYPE_STORY_IMAGE:
+      AddMedia(post, post.id(), post.media_type(), media_url);
+      break;
+    case v1::MEDIA_TYPE_VIDEO:
+    case v1::MEDIA_TYPE_STORY_VIDEO:
+      AddMedia(post, post.id(), post.media_type(), thumbnail);
+      break;
+    case v1::MEDIA_TYPE_CAROUSEL_ALBUM: {
+      const auto children = object.find("children");
+      if (children == object.end() || !children->is_object() ||
+          !children->contains("data") || !(*children)["data"].is_array()) {
+        AddMedia(post, post.id(), v1::MEDIA_TYPE_IMAGE, media_url);
+        break;
+      }
+      for (const json& child : (*children)["data"]) {
+        if (!child.is_object()) return FieldError("children.data[]", "expected an object");
+        SCOUT_ASSIGN_OR_RETURN(std::string id, IdField(child, "id", false));
+        SCOUT_ASSIGN_OR_RETURN(const std::string type, StringField(child, "media_type"));
+        SCOUT_ASSIGN_OR_RETURN(std::string url, StringField(child, "media_url"));
+        if (type == "VIDEO") {
+          SCOUT_ASSIGN_OR_RETURN(url, StringField(child, "thumbnail_url"));
+        }
+        AddMedia(post, std::move(id),
+                 type == "VIDEO" ? v1::MEDIA_TYPE_VIDEO : v1::MEDIA_TYPE_IMAGE,
+                 std::move(url));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+// Tags from the comma-separated field and from the caption, deduplicated by
+// their folded key, first spelling kept.
+void AddTags(const std::vector<std::string>& found,
+             absl::flat_hash_set<std::string>& seen,
+             google::protobuf::RepeatedPtrField<std::string>& out) {
+  for (const std::string& tag : found) {
+    std::string key = TagKey(tag);
+    if (key.empty() || !seen.insert(std::move(key)).second) continue;
+    absl::string_view spelled = tag;
+    while (!spelled.empty() && (spelled.front() == '#' || spelled.front() == '@')) {
+      spelled.remove_prefix(1);
+    }
+    out.Add(std::string(spelled));
+  }
+}
+
+absl::Status FillMetrics(const json& object, Post& post) {
+  struct Metric {
+    const char* field;
+    void (Post::*set)(int64_t);
+  };
+  static constexpr Metric kMetrics[] = {
+      {"like_count", &Post::set_like_count},
+      {"comments_count", &Post::set_comments_count},
+      {"impressions", &Post::set_impressions},
+      {"reach", &Post::set_reach},
+      {"saved", &Post::set_saved},
+      {"video_views", &Post::set_video_views},
+      {"engagement", &Post::set_business_engagement},
+      {"sticker_taps", &Post::set_sticker_taps},
+      {"tap_backs", &Post::set_tap_backs},
+      {"swipe_ups", &Post::set_swipe_ups},
+  };
+  for (const Metric& metric : kMetrics) {
+    SCOUT_ASSIGN_OR_RETURN(const std::optional<int64_t> value, CountField(object, metric.field));
+    if (value) (post.*metric.set)(*value);
+  }
+  post.set_engagement(post.has_business_engagement()
+                          ? post.business_engagement()
+                          : post.like_count() + post.comments_count());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Post> NormalizeObject(const json& object, absl::string_view owner_hint) {
+  if (!object.is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected a JSON object, got ", object.type_name()));
+  }
+  Post post;
+  SCOUT_ASSIGN_OR_RETURN(*post.mutable_id(), IdField(object, "id", true));
+  SCOUT_ASSIGN_OR_RETURN(const MediaType type, ResolveMediaType(object));
+  post.set_media_type(type);
+
+  SCOUT_ASSIGN_OR_RETURN(const std::string timestamp, StringField(object, "timestamp"));
+  if (timestamp.empty()) return FieldError("timestamp", "missing");
+  absl::StatusOr<absl::Time> time = ParseTime(timestamp);
+  if (!time.ok()) return FieldError("timestamp", time.status().message());
+  *post.mutable_timestamp() = ToTimestamp(*time);
+
+  std::string owner_id(owner_hint);
+  if (const auto owner = object.find("owner"); owner != object.end() && !owner->is_null()) {
+    if (!owner->is_object()) return FieldError("owner", "expected an object");
+    SCOUT_ASSIGN_OR_RETURN(std::string id, IdField(*owner, "id", false));
+    if (!id.empty()) owner_id = std::move(id);
+    SCOUT_ASSIGN_OR_RETURN(const std::optional<int64_t> followers,
+                           CountField(*owner, "followers_count"));
+    if (followers) post.set_followers_at_post(*followers);
+    SCOUT_ASSIGN_OR_RETURN(const std::string owner_name, StringField(*owner, "username"));
+    post.set_username(owner_name);
+  }
+  if (owner_id.empty()) return FieldError("owner.id", "missing");
+  post.set_owner_id(std::move(owner_id));
+  SCOUT_ASSIGN_OR_RETURN(const std::string username, StringField(object, "username"));
+  if (!username.empty()) post.set_username(username);
+
+  SCOUT_ASSIGN_OR_RETURN(*post.mutable_caption(), StringField(object, "caption"));
+  SCOUT_ASSIGN_OR_RETURN(*post.mutable_permalink(), StringField(object, "permalink"));
+  SCOUT_ASSIGN_OR_RETURN(*post.mutable_shortcode(), StringField(object, "shortcode"));
+  SCOUT_RETURN_IF_ERROR(FillMetrics(object, post));
+
+  SCOUT_ASSIGN_OR_RETURN(const std::string hashtags, StringField(object, "hashtags"));
+  SCOUT_ASSIGN_OR_RETURN(const std::string mentions, StringField(object, "mentioned_users"));
+  absl::flat_hash_set<std::string> seen;
+  AddTags(SplitList(hashtags), seen, *post.mutable_hashtags());
+  AddTags(ExtractHashtags(post.caption()), seen, *post.mutable_hashtags());
+  seen.clear();
+  AddTags(SplitList(mentions), seen, *post.mutable_mentions());
+  AddTags(ExtractMentions(post.caption()), seen, *post.mutable_mentions());
+
+  SCOUT_RETURN_IF_ERROR(CollectMedia(object, post));
+  return post;
+}
+
+}  // namespace
+
+absl::StatusOr<Post> NormalizePost(absl::string_view json_text, absl::string_view owner_hint) {
+  if (json_text.empty()) return absl::InvalidArgumentError("empty file");
+  json object;
+  try {
+    object = json::parse(json_text);
+  } catch (const json::exception& e) {  // Truncated or corrupt, invalid UTF-8.
+    return absl::InvalidArgumentError(absl::StrCat("not valid JSON: ", e.what()));
+  }
+  return NormalizeObject(object, owner_hint);
+}
+
+std::string MediaKey(absl::string_view owner_id, absl::string_view post_id, int n) {
+  return absl::StrCat(owner_id, "/", post_id, "/", n, ".jpg");
+}
+
+}  // namespace scout::ingest
