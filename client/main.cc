@@ -1,0 +1,116 @@
+// scoutctl: the command-line client of scout.v1.BrandService.
+//   scoutctl search [--query TEXT] [--hashtags a,b] [--mentions x] [--owners id,..]
+//                   [--types image,video,...] [--since D] [--until D]
+//                   [--sort relevance|recent|engagement] [--page_size N]
+//                   [--page_token T] [--json]
+#include <iostream>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "client/format.h"
+#include "common/proto_json.h"
+#include "common/time.h"
+#include "scout/v1/service.grpc.pb.h"
+
+ABSL_FLAG(std::string, server, "", "server address (env SCOUT_SERVER; default 127.0.0.1:50051)");
+ABSL_FLAG(bool, json, false, "print the response as JSON");
+ABSL_FLAG(double, timeout, 10, "seconds to wait for the answer");
+ABSL_FLAG(std::string, query, "", "free text (case- and accent-insensitive)");
+ABSL_FLAG(std::vector<std::string>, hashtags, {}, "every one of these tags");
+ABSL_FLAG(std::vector<std::string>, mentions, {}, "every one of these @usernames");
+ABSL_FLAG(std::vector<std::string>, owners, {}, "any of these creator ids");
+ABSL_FLAG(std::vector<std::string>, types, {},
+          "any of: image, carousel_album, video, story_image, story_video");
+ABSL_FLAG(std::string, since, "", "posts at or after (YYYY-MM-DD or RFC 3339)");
+ABSL_FLAG(std::string, until, "", "posts at or before (YYYY-MM-DD or RFC 3339)");
+ABSL_FLAG(std::string, sort, "relevance", "relevance, recent or engagement");
+ABSL_FLAG(int, page_size, 0, "posts per page (default 20, at most 100)");
+ABSL_FLAG(std::string, page_token, "", "next_page_token of the previous page");
+
+namespace {
+
+using scout::v1::SearchPostsRequest;
+
+int Usage(absl::string_view problem) {
+  std::cerr << "scoutctl: " << problem << "\n" << absl::ProgramUsageMessage() << "\n";
+  return 2;
+}
+
+absl::Status FillSearch(SearchPostsRequest& request) {
+  request.set_query(absl::GetFlag(FLAGS_query));
+  for (const std::string& tag : absl::GetFlag(FLAGS_hashtags)) request.add_hashtags(tag);
+  for (const std::string& user : absl::GetFlag(FLAGS_mentions)) request.add_mentions(user);
+  for (const std::string& owner : absl::GetFlag(FLAGS_owners)) request.add_owner_ids(owner);
+  for (const std::string& type : absl::GetFlag(FLAGS_types)) {
+    scout::v1::MediaType value;
+    if (!scout::v1::MediaType_Parse(absl::StrCat("MEDIA_TYPE_", absl::AsciiStrToUpper(type)),
+                                    &value)) {
+      return absl::InvalidArgumentError(absl::StrCat("--types: unknown media type ", type));
+    }
+    request.add_media_types(value);
+  }
+  for (const auto& [flag, field] :
+       {std::pair{absl::GetFlag(FLAGS_since), request.mutable_since()},
+        std::pair{absl::GetFlag(FLAGS_until), request.mutable_until()}}) {
+    if (flag.empty()) continue;
+    absl::StatusOr<absl::Time> time = scout::ParseTime(flag);
+    if (!time.ok()) return time.status();
+    *field = scout::ToTimestamp(*time);
+  }
+  if (absl::GetFlag(FLAGS_since).empty()) request.clear_since();
+  if (absl::GetFlag(FLAGS_until).empty()) request.clear_until();
+  scout::v1::SortOrder sort;
+  if (!scout::v1::SortOrder_Parse(
+          absl::StrCat("SORT_ORDER_", absl::AsciiStrToUpper(absl::GetFlag(FLAGS_sort))), &sort)) {
+    return absl::InvalidArgumentError(absl::StrCat("--sort: unknown order ",
+                                                   absl::GetFlag(FLAGS_sort)));
+  }
+  request.set_sort(sort);
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Queries a Scout server.\n"
+      "Usage: scoutctl search [--query TEXT] [--hashtags a,b] [--mentions x] [--owners id]\n"
+      "                       [--types image,video] [--since D] [--until D]\n"
+      "                       [--sort relevance|recent|engagement] [--page_size N] [--json]");
+  const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 2 || std::string(args[1]) != "search") {
+    return Usage("expected one command: search");
+  }
+  std::string address = absl::GetFlag(FLAGS_server);
+  if (address.empty()) {
+    const char* env = std::getenv("SCOUT_SERVER");
+    address = env != nullptr && *env != '\0' ? env : "127.0.0.1:50051";
+  }
+  SearchPostsRequest request;
+  if (absl::Status filled = FillSearch(request); !filled.ok()) return Usage(filled.message());
+
+  auto stub = scout::v1::BrandService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(
+                           static_cast<int64_t>(absl::GetFlag(FLAGS_timeout) * 1000)));
+  scout::v1::SearchPostsResponse response;
+  const grpc::Status status = stub->SearchPosts(&context, request, &response);
+  if (!status.ok()) {
+    std::cerr << "scoutctl: " << address << " answered " << status.error_code() << " ("
+              << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()))
+              << "): " << status.error_message() << "\n";
+    return 1;
+  }
+  std::cout << (absl::GetFlag(FLAGS_json) ? scout::ToJson(response) + "\n"
+                                          : scout::client::FormatSearch(response));
+  return 0;
+}

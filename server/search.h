@@ -1,0 +1,47 @@
+// PostSearch: SearchPosts over Elasticsearch. Validates the request, builds
+// structured query DSL (user text is only ever a match query's value, never
+// query syntax), enforces the 180-day window and pages with search_after.
+// Thread-safe: holds only immutable state and thread-safe dependencies.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/elastic.h"
+#include "scout/v1/service.pb.h"
+
+namespace scout::server {
+
+inline constexpr int kDefaultPageSize = 20;
+inline constexpr int kMaxPageSize = 100;
+inline constexpr size_t kMaxQueryBytes = 1024;
+inline constexpr int kMaxFilterValues = 50;
+
+class PostSearch {
+ public:
+  PostSearch(Elastic* elastic, const Clock* clock, std::string read_alias)
+      : elastic_(elastic), clock_(clock), alias_(std::move(read_alias)) {}
+
+  // `deadline` bounds the Elasticsearch call. Errors: INVALID_ARGUMENT for
+  // the request, UNAVAILABLE / DEADLINE_EXCEEDED for the backend.
+  absl::StatusOr<scout::v1::SearchPostsResponse> Search(
+      const scout::v1::SearchPostsRequest& request, absl::Time deadline) const;
+
+  // The Elasticsearch request for `request` (exposed for tests).
+  struct Query {
+    nlohmann::json body;
+    int64_t returned_before = 0;  // Hits served on earlier pages.
+  };
+  absl::StatusOr<Query> BuildQuery(const scout::v1::SearchPostsRequest& request) const;
+
+ private:
+  Elastic* const elastic_;
+  const Clock* const clock_;
+  const std::string alias_;
+};
+
+}  // namespace scout::server

@@ -1,0 +1,44 @@
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/config.h"
+
+namespace scout::server {
+
+absl::StatusOr<std::unique_ptr<ScoutServer>> ScoutServer::Start(const scout::v1::Config& config,
+                                                                ServiceOptions options) {
+  if (config.es_url().empty()) {
+    return absl::InvalidArgumentError("--es_url / SCOUT_ES_URL is required");
+  }
+  std::unique_ptr<ScoutServer> server(new ScoutServer());
+  server->http_ = NewCurlHttpClient();
+  server->clock_ = MakeClock(config);
+  server->elastic_ = std::make_unique<Elastic>(server->http_.get(), config.es_url());
+  server->search_ = std::make_unique<PostSearch>(server->elastic_.get(), server->clock_.get(),
+                                                 config.index_prefix());
+  server->service_ = std::make_unique<BrandServiceImpl>(server->search_.get(), options);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen(), grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen()));
+  }
+  return server;
+}
+
+ScoutServer::~ScoutServer() {
+  if (server_ != nullptr) Shutdown(absl::Now());
+}
+
+void ScoutServer::Shutdown(absl::Time deadline) {
+  server_->Shutdown(absl::ToChronoTime(deadline));
+}
+
+}  // namespace scout::server

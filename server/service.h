@@ -1,0 +1,48 @@
+// BrandService over gRPC's callback API. Handlers hand blocking backend work
+// to a thread pool and finish the reactor from there, so gRPC's own threads
+// never wait on Elasticsearch. absl::Status becomes grpc::Status here and
+// nowhere else. Thread-safe.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "common/thread_pool.h"
+#include "scout/v1/service.grpc.pb.h"
+#include "server/search.h"
+
+namespace scout::server {
+
+// The one conversion point; the code numbering is the same in both.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+struct ServiceOptions {
+  // Upper bound on a backend call when the client set no (or a longer)
+  // deadline.
+  absl::Duration max_backend_time = absl::Seconds(10);
+  int backend_threads = 16;
+};
+
+class BrandServiceImpl final : public scout::v1::BrandService::CallbackService {
+ public:
+  BrandServiceImpl(const PostSearch* search, ServiceOptions options);
+
+  grpc::ServerUnaryReactor* SearchPosts(grpc::CallbackServerContext* context,
+                                        const scout::v1::SearchPostsRequest* request,
+                                        scout::v1::SearchPostsResponse* response) override;
+  grpc::ServerUnaryReactor* GetUserProfile(grpc::CallbackServerContext* context,
+                                           const scout::v1::GetUserProfileRequest* request,
+                                           scout::v1::UserProfile* response) override;
+  grpc::ServerUnaryReactor* GetPalette(grpc::CallbackServerContext* context,
+                                       const scout::v1::GetPaletteRequest* request,
+                                       scout::v1::Palette* response) override;
+
+ private:
+  absl::Time BackendDeadline(const grpc::CallbackServerContext& context) const;
+
+  const PostSearch* const search_;
+  const ServiceOptions options_;
+  ThreadPool pool_;  // Last: joined before the members its tasks use go.
+};
+
+}  // namespace scout::server
