@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
 #include "common/config.h"
 
 namespace scout::server {
@@ -21,6 +22,9 @@ absl::StatusOr<std::unique_ptr<ScoutServer>> ScoutServer::Start(const scout::v1:
                                                  config.index_prefix());
   server->service_ = std::make_unique<BrandServiceImpl>(server->search_.get(), options);
 
+  // Referencing the health protocol links its descriptor in, so reflection
+  // can describe grpc.health.v1 to grpcurl.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -40,7 +40,11 @@ class Checkpoint {
   // Loads `<path>` and `<path>.journal`; missing files mean a first run.
   static absl::StatusOr<Checkpoint> Open(std::string path);
 
-  Checkpoint(Checkpoint&&) = default;
+  Checkpoint(Checkpoint&& other) noexcept
+      : path_(std::move(other.path_)),
+        entries_(std::move(other.entries_)),
+        journal_fd_(std::exchange(other.journal_fd_, -1)) {}
+  Checkpoint& operator=(Checkpoint&&) = delete;
   ~Checkpoint();
 
   const FileState* Find(absl::string_view key) const;
