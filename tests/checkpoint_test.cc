@@ -1,0 +1,91 @@
+#include "workers/ingest/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/lake.h"
+
+namespace scout::ingest {
+namespace {
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           absl::StrCat("ckpt-", ::testing::UnitTest::GetInstance()->random_seed(), "-",
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "ingest.ckpt").string();
+  }
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+TEST_F(CheckpointTest, FirstRunIsEmpty) {
+  absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  EXPECT_EQ(checkpoint->size(), 0u);
+  EXPECT_EQ(checkpoint->Find("a"), nullptr);
+}
+
+TEST_F(CheckpointTest, CommittedEntriesSurviveAReopenWithoutCompaction) {
+  const FileState a{10, 111, 0xabcdef0123456789ull, Outcome::kIndexed};
+  const FileState b{20, 222, 0x42, Outcome::kQuarantined};
+  {
+    absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_);
+    ASSERT_TRUE(checkpoint.ok());
+    ASSERT_TRUE(checkpoint->Commit({{"posts/1/a.json", a}, {"posts/1/b.json", b}}).ok());
+    // No Compact: as if the process died right after the commit.
+  }
+  absl::StatusOr<Checkpoint> reopened = Checkpoint::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_NE(reopened->Find("posts/1/a.json"), nullptr);
+  EXPECT_EQ(*reopened->Find("posts/1/a.json"), a);
+  EXPECT_EQ(*reopened->Find("posts/1/b.json"), b);
+}
+
+TEST_F(CheckpointTest, LaterCommitsWinAndCompactionKeepsThem) {
+  absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_);
+  ASSERT_TRUE(checkpoint.ok());
+  ASSERT_TRUE(checkpoint->Commit({{"k", {1, 1, 1, Outcome::kMediaPending}}}).ok());
+  ASSERT_TRUE(checkpoint->Commit({{"k", {2, 2, 2, Outcome::kIndexed}}}).ok());
+  ASSERT_TRUE(checkpoint->Compact().ok());
+  EXPECT_EQ(std::filesystem::file_size(path_ + ".journal"), 0u);
+  absl::StatusOr<Checkpoint> reopened = Checkpoint::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->size(), 1u);
+  EXPECT_EQ(*reopened->Find("k"), (FileState{2, 2, 2, Outcome::kIndexed}));
+}
+
+TEST_F(CheckpointTest, TornJournalTailIsIgnored) {
+  {
+    absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_);
+    ASSERT_TRUE(checkpoint.ok());
+    ASSERT_TRUE(checkpoint->Commit({{"whole", {5, 5, 5, Outcome::kTooOld}}}).ok());
+  }
+  // A crash mid-append leaves a line without its newline.
+  const int fd = open((path_ + ".journal").c_str(), O_WRONLY | O_APPEND);
+  ASSERT_GE(fd, 0);
+  const std::string torn = "torn\t9\t9\tff";
+  ASSERT_EQ(write(fd, torn.data(), torn.size()), static_cast<ssize_t>(torn.size()));
+  close(fd);
+
+  absl::StatusOr<Checkpoint> reopened = Checkpoint::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->Find("torn"), nullptr);
+  EXPECT_EQ(*reopened->Find("whole"), (FileState{5, 5, 5, Outcome::kTooOld}));
+  // And the next commit is not glued onto the torn bytes.
+  ASSERT_TRUE(reopened->Commit({{"next", {6, 6, 6, Outcome::kIndexed}}}).ok());
+  absl::StatusOr<Checkpoint> again = Checkpoint::Open(path_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again->Find("next"), nullptr);
+}
+
+}  // namespace
+}  // namespace scout::ingest

@@ -1,0 +1,62 @@
+#include "common/text.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace scout {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(FoldForSearch, LowercasesAndStripsAccents) {
+  EXPECT_EQ(FoldForSearch("Crème BRÛLÉE"), "creme brulee");
+  EXPECT_EQ(FoldForSearch("#CAFÉ"), "#cafe");
+  EXPECT_EQ(FoldForSearch("Straße Œuvre Łódź"), "strasse oeuvre lodz");
+  EXPECT_EQ(FoldForSearch("São Paulo, Zürich, Ñandú"), "sao paulo, zurich, nandu");
+}
+
+TEST(FoldForSearch, FoldsDecomposedAccentsLikeComposedOnes) {
+  EXPECT_EQ(FoldForSearch("Cafe\u0301"), FoldForSearch("Café"));
+}
+
+TEST(FoldForSearch, LowercasesGreekAndCyrillicKeepsOtherScripts) {
+  EXPECT_EQ(FoldForSearch("МОСКВА"), "москва");
+  EXPECT_EQ(FoldForSearch("ΑΘΗΝΑ"), "αθηνα");
+  EXPECT_EQ(FoldForSearch("東京 🍝"), "東京 🍝");
+}
+
+TEST(FoldForSearch, DropsInvalidUtf8) {
+  EXPECT_EQ(FoldForSearch("a\xff" "b\xc3"), "ab");
+}
+
+TEST(TagKey, StripsMarkersAndFolds) {
+  EXPECT_EQ(TagKey("#CAFÉ"), "cafe");
+  EXPECT_EQ(TagKey("  Café "), "cafe");
+  EXPECT_EQ(TagKey("@Bob.Smith"), "bob.smith");
+  EXPECT_EQ(TagKey("#"), "");
+}
+
+TEST(ExtractHashtags, FindsTagsEndingAtEmojiAndPunctuation) {
+  EXPECT_THAT(ExtractHashtags("Dinner #Café🍝 and #crème_brûlée, #2024! not a#tag #"),
+              ElementsAre("Café", "crème_brûlée", "2024"));
+  EXPECT_THAT(ExtractHashtags("#東京 trip"), ElementsAre("東京"));
+}
+
+TEST(ExtractMentions, KeepsDotsInsideUsernamesNotAtTheEnd) {
+  EXPECT_THAT(ExtractMentions("with @bob.smith. and @ana_b, mail me@example.com"),
+              ElementsAre("bob.smith", "ana_b"));
+}
+
+TEST(SplitList, TrimsAndDropsEmptyParts) {
+  EXPECT_THAT(SplitList(" udacity, nanodegree,, "), ElementsAre("udacity", "nanodegree"));
+  EXPECT_TRUE(SplitList("").empty());
+}
+
+TEST(Highlight, WrapsWordsWhoseFoldedFormMatches) {
+  EXPECT_EQ(Highlight("Best Café in São Paulo", {"cafe", "paulo"}),
+            "Best <em>Café</em> in São <em>Paulo</em>");
+  EXPECT_EQ(Highlight("nothing here", {"cafe"}), "");
+}
+
+}  // namespace
+}  // namespace scout
