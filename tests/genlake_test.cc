@@ -8,7 +8,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <regex>
 #include <set>
@@ -496,14 +495,13 @@ TEST(GenlakeTest, JpegsHaveRequestedSizeAndTruthColourFractions) {
   Options o = SmallLake(dir);
   o.users = 4;
   o.days = 10;
-  o.image_size = 640;
+  o.image_size = 160;  // Smaller images are mostly block edges.
   ASSERT_TRUE(Generate(o, 2).ok());
   const json truth = Parse(ReadFile(o.cdn + "/truth.json"));
   ASSERT_TRUE(truth.is_object());
   ASSERT_EQ(truth.size(), 4u);
 
   int images = 0;
-  double max_error_debug = 0;
   for (const auto& [user, colors] : truth.items()) {
     ASSERT_EQ(colors.size(), 6u);
     std::vector<Rgb> palette;
@@ -551,13 +549,11 @@ TEST(GenlakeTest, JpegsHaveRequestedSizeAndTruthColourFractions) {
       }
       for (size_t k = 0; k < 6; ++k) {
         EXPECT_NEAR(fraction[k], weights[k], 0.03) << entry.path() << " colour " << k;
-        max_error_debug = std::max(max_error_debug, std::abs(fraction[k] - weights[k]));
       }
       ++images;
     }
   }
   EXPECT_GT(images, 20);
-  std::cerr << "DEBUG max error " << max_error_debug << "\n";
 }
 
 }  // namespace
