@@ -8,7 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
+#include "common/flags.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
       "Usage: scoutctl search [--query TEXT] [--hashtags a,b] [--mentions x] [--owners id]\n"
       "                       [--types image,video] [--since D] [--until D]\n"
       "                       [--sort relevance|recent|engagement] [--page_size N] [--json]");
-  const std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  const std::vector<char*> args = scout::ParseFlags(argc, argv);
   if (args.size() != 2 || std::string(args[1]) != "search") {
     return Usage("expected one command: search");
   }

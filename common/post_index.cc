@@ -68,24 +68,26 @@ nlohmann::json PostIndexTemplate(absl::string_view prefix) {
             {"lake_key", keyword}}}}}}}};
 }
 
-nlohmann::json PostToDocument(const scout::v1::Post& post, absl::string_view lake_key) {
-  std::string json_text;
+std::string PostToDocument(const scout::v1::Post& post, absl::string_view lake_key) {
+  std::string doc;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  // Cannot fail: Post has no Any fields.
-  (void)google::protobuf::util::MessageToJsonString(post, &json_text, options);
-  nlohmann::json doc = nlohmann::json::parse(json_text);
+  // Cannot fail: Post has no Any fields. Always a non-empty object "{...}".
+  (void)google::protobuf::util::MessageToJsonString(post, &doc, options);
+  doc.pop_back();  // Reopen the object to append the search fields.
 
-  std::vector<std::string> hashtag_keys, mention_keys;
+  nlohmann::json hashtag_keys = nlohmann::json::array();
+  nlohmann::json mention_keys = nlohmann::json::array();
   for (const std::string& tag : post.hashtags()) hashtag_keys.push_back(TagKey(tag));
   for (const std::string& user : post.mentions()) mention_keys.push_back(TagKey(user));
-  doc["hashtag_keys"] = hashtag_keys;
-  doc["mention_keys"] = mention_keys;
   // Free text finds words of the caption, tags and mentions alike.
-  doc["text_folded"] = FoldForSearch(absl::StrCat(
+  const nlohmann::json text_folded = FoldForSearch(absl::StrCat(
       post.caption(), "\n", absl::StrJoin(post.hashtags(), " "), "\n",
       absl::StrJoin(post.mentions(), " "), "\n", post.username()));
-  doc["lake_key"] = lake_key;
+  absl::StrAppend(&doc, doc.size() > 1 ? "," : "", "\"hashtag_keys\":", hashtag_keys.dump(),
+                  ",\"mention_keys\":", mention_keys.dump(),
+                  ",\"text_folded\":", text_folded.dump(),
+                  ",\"lake_key\":", nlohmann::json(lake_key).dump(), "}");
   return doc;
 }
 

@@ -36,7 +36,8 @@ nlohmann::json PostIndexTemplate(absl::string_view prefix);
 // The indexed document: the Post as proto JSON (proto field names) plus the
 // folded search fields `text_folded`, `hashtag_keys`, `mention_keys` and the
 // lake key it came from.
-nlohmann::json PostToDocument(const scout::v1::Post& post, absl::string_view lake_key);
+// Serialized directly (no JSON DOM): this runs once per indexed post.
+std::string PostToDocument(const scout::v1::Post& post, absl::string_view lake_key);
 absl::StatusOr<scout::v1::Post> PostFromDocument(const nlohmann::json& source);
 
 }  // namespace scout

@@ -4,7 +4,7 @@
 #include <csignal>
 #include <iostream>
 
-#include "absl/flags/parse.h"
+#include "common/flags.h"
 #include "absl/flags/usage.h"
 #include "common/config.h"
 #include "server/server.h"
@@ -18,7 +18,7 @@ std::atomic<bool> g_stop{false};
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves scout.v1.BrandService.\nUsage: scout-server [--listen HOST:PORT] [--es_url URL]");
-  absl::ParseCommandLine(argc, argv);
+  scout::ParseFlags(argc, argv);
   absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
   if (!config.ok()) {
     std::cerr << "scout-server: " << config.status().message() << "\n";

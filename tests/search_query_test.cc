@@ -168,7 +168,7 @@ TEST(PostIndex, DocumentRoundTripsAndCarriesFoldedSearchFields) {
   post.add_mentions("Bob");
   post.set_like_count(0);  // Present zero stays present.
   *post.mutable_timestamp() = ToTimestamp(kNow);
-  const json doc = PostToDocument(post, "instagram_graph/posts/1/9.json");
+  const json doc = json::parse(PostToDocument(post, "instagram_graph/posts/1/9.json"));
   EXPECT_EQ(doc["hashtag_keys"], json::array({"cafe"}));
   EXPECT_EQ(doc["mention_keys"], json::array({"bob"}));
   EXPECT_THAT(doc["text_folded"].get<std::string>(), HasSubstr("creme #cafe"));

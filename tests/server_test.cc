@@ -60,7 +60,7 @@ class ServerTest : public scout::testing::ElasticTest {
           {"index",
            {{"_index", MonthlyIndex(prefix_, FromTimestamp(post.timestamp()))},
             {"_id", post.id()}}}};
-      absl::StrAppend(&bulk, header.dump(), "\n", PostToDocument(post, "k").dump(), "\n");
+      absl::StrAppend(&bulk, header.dump(), "\n", PostToDocument(post, "k"), "\n");
     }
     absl::StatusOr<nlohmann::json> answer = elastic_->CallRaw(
         "POST", "_bulk?refresh=true", bulk, "application/x-ndjson", absl::Seconds(30));

@@ -244,7 +244,7 @@ class IngestRun {
              BulkHeader("index",
                         MonthlyIndex(options_.index_prefix, FromTimestamp(work.post.timestamp())),
                         work.post.id()) +
-                 PostToDocument(work.post, work.file->key).dump() + "\n"});
+                 PostToDocument(work.post, work.file->key) + "\n"});
       } else if (work.kind == Work::kQuarantine) {
         actions.push_back(QuarantineAction(work));
       }

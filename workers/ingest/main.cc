@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
+#include "common/flags.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
       "Indexes the data lake's new and changed posts into Elasticsearch.\n"
       "Usage: scout-ingest [--lake DIR] [--es_url URL] [--media DIR] [--state DIR] "
       "[--shard i/N] [--no_media]");
-  absl::ParseCommandLine(argc, argv);
+  scout::ParseFlags(argc, argv);
   absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
   if (!config.ok()) return Fail(2, config.status().message());
   for (const auto& [value, name] : {std::pair{config->lake(), "--lake / SCOUT_LAKE"},

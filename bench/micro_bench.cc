@@ -1,0 +1,62 @@
+// Per-file CPU costs of scout-ingest, each beside the baseline it is built on
+// in the same run: parsing a post with nlohmann alone vs our full
+// normalization; a byte loop vs our folding; building the ES document.
+#include <benchmark/benchmark.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/hash.h"
+#include "common/post_index.h"
+#include "common/text.h"
+#include "workers/ingest/normalize.h"
+
+namespace {
+
+const std::string kPost = R"({"caption":"Crème brûlée at the #CAFÉ in São Paulo with @bob.smith 🍝✨ so cozy, the sourdough was perfect #FoodPorn #crèmebrûlée","comments_count":199,"id":"17849999999999991","ig_id":"2248137977777777","is_comment_enabled":true,"like_count":888,"media_type":"CAROUSEL_ALBUM","media_url":"https://cdn.example/v/t51/1.jpg","owner":{"id":"178414000888888","username":"kariah.von","followers_count":5993},"permalink":"https://www.instagram.com/p/B8y_ZttbnlwiT/","shortcode":"B8y_ZttbnlwiT","timestamp":"2026-11-20T17:05:52+0000","username":"kariah.von","children":{"data":[{"id":"178823899999999","media_type":"IMAGE","media_url":"https://cdn.example/v/t51/1.jpg"},{"id":"178823899999998","media_type":"IMAGE","media_url":"https://cdn.example/v/t51/2.jpg"},{"id":"178823899999997","media_type":"IMAGE","media_url":"https://cdn.example/v/t51/3.jpg"}]},"mentioned_users":"udacity, nanodegree","hashtags":"learningData, CAFÉ","impressions":2531,"reach":2009,"engagement":130,"saved":27})";
+
+void BM_ParseJsonOnly_Baseline(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(nlohmann::json::parse(kPost));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kPost.size()));
+}
+BENCHMARK(BM_ParseJsonOnly_Baseline);
+
+void BM_NormalizePost(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(scout::ingest::NormalizePost(kPost, "1"));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kPost.size()));
+}
+BENCHMARK(BM_NormalizePost);
+
+void BM_NormalizeAndBuildDocument(benchmark::State& state) {
+  for (auto _ : state) {
+    const auto post = scout::ingest::NormalizePost(kPost, "1");
+    benchmark::DoNotOptimize(scout::PostToDocument(*post, "instagram_graph/posts/1/1.json"));
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kPost.size()));
+}
+BENCHMARK(BM_NormalizeAndBuildDocument);
+
+void BM_StableHash(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(scout::StableHash(kPost));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kPost.size()));
+}
+BENCHMARK(BM_StableHash);
+
+void BM_AsciiLowercase_Baseline(benchmark::State& state) {
+  for (auto _ : state) {
+    std::string out(kPost);
+    for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kPost.size()));
+}
+BENCHMARK(BM_AsciiLowercase_Baseline);
+
+void BM_FoldForSearch(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(scout::FoldForSearch(kPost));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kPost.size()));
+}
+BENCHMARK(BM_FoldForSearch);
+
+}  // namespace
+
+BENCHMARK_MAIN();

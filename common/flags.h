@@ -1,0 +1,13 @@
+// ParseFlags: absl::ParseCommandLine that also takes dashed spellings
+// (--image-size as well as --image_size), so every Scout binary accepts the
+// flags as the docs and Airflow write them. Call once at the top of main.
+#pragma once
+
+#include <vector>
+
+namespace scout {
+
+// Returns the positional arguments (argv[0] first).
+std::vector<char*> ParseFlags(int argc, char** argv);
+
+}  // namespace scout

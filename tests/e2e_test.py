@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""End to end, through the binaries as Airflow and a person use them:
+scout-genlake -> scout-ingest -> scout-server -> grpcurl and scoutctl, then a
+second day (--advance) -> scout-ingest -> updated like counts served.
+Values are checked against the lake files themselves.
+
+Usage: e2e_test.py BIN_DIR   (needs SCOUT_ES_URL; grpcurl from SCOUT_GRPCURL)
+"""
+import datetime
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = pathlib.Path(sys.argv.pop(1)) if len(sys.argv) > 1 else None
+ES_URL = os.environ.get("SCOUT_ES_URL", "")
+GRPCURL = os.environ.get("SCOUT_GRPCURL", "grpcurl")
+TODAY = "2026-11-20"
+NOW = ["2026-11-20T18:00:00Z", "2026-11-21T18:00:00Z"]
+
+
+def parse_time(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z")
+
+
+WINDOW_START = parse_time(NOW[0].replace("Z", "+0000")) - datetime.timedelta(days=180)
+
+
+def run(*args, env=None):
+    done = subprocess.run([str(a) for a in args], capture_output=True, text=True,
+                          env=env, timeout=300)
+    if done.returncode != 0:
+        raise AssertionError(f"{args[0]} exited {done.returncode}: {done.stderr[-2000:]}")
+    return done.stdout
+
+
+def lake_posts(lake):
+    """Well-formed post files of the lake, by post id."""
+    posts = {}
+    for path in (lake / "instagram_graph/posts").rglob("*.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            posts[data["id"]] = data
+    return posts
+
+
+class EndToEnd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not ES_URL:
+            raise AssertionError("SCOUT_ES_URL is not set: run through scripts/test")
+        cls.root = pathlib.Path(tempfile.mkdtemp(prefix="scout-e2e-"))
+        cls.lake = cls.root / "lake"
+        cls.prefix = f"e2e-{os.getpid()}"
+        cls.env = dict(os.environ, SCOUT_LAKE=str(cls.lake), SCOUT_MEDIA=str(cls.root / "media"),
+                       SCOUT_STATE=str(cls.root / "state"), SCOUT_INDEX_PREFIX=cls.prefix)
+        cls.generated = json.loads(run(
+            BIN / "scout-genlake", "--lake", cls.lake, "--cdn", cls.root / "cdn",
+            "--users", 25, "--days", 45, "--today", TODAY, "--seed", 5,
+            "--image_size", 48, "--malformed_rate", 0.03))
+        cls.day1 = json.loads(run(BIN / "scout-ingest", "--now", NOW[0], env=cls.env))
+        cls.server = None
+        cls.start_server(NOW[0])
+
+    @classmethod
+    def start_server(cls, now):
+        if cls.server:
+            cls.server.terminate()
+            cls.server.wait(timeout=20)
+        cls.server = subprocess.Popen(
+            [BIN / "scout-server", "--listen", "127.0.0.1:0", "--now", now],
+            env=cls.env, stderr=subprocess.PIPE, text=True)
+        line = cls.server.stderr.readline()
+        match = re.search(r"listening on (\S+)", line)
+        if not match:
+            raise AssertionError(f"scout-server did not start: {line}")
+        cls.address = match.group(1)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.server:
+            cls.server.terminate()
+            cls.server.wait(timeout=20)
+        subprocess.run(["curl", "-s", "-XDELETE", f"{ES_URL}/{cls.prefix}-*,{cls.prefix}.quarantine"],
+                       capture_output=True)
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    def grpcurl(self, method, request):
+        out = run(GRPCURL, "-plaintext", "-d", json.dumps(request), self.address,
+                  f"scout.v1.BrandService/{method}")
+        return json.loads(out)
+
+    def test_1_ingest_report_accounts_for_every_file(self):
+        r = self.day1
+        malformed = sum(self.generated["malformed"].values()) \
+            if isinstance(self.generated["malformed"], dict) else sum(self.generated["malformed"])
+        self.assertEqual(int(r["files_quarantined"]), malformed)
+        self.assertEqual(int(r["posts_indexed"]) + int(r["files_too_old"]) +
+                         int(r["files_quarantined"]), int(r["files_listed"]))
+        self.assertGreater(int(r["posts_indexed"]), 100)
+        self.assertEqual(r["error"], "")
+
+    def test_2_grpcurl_lists_and_describes_without_protos(self):
+        services = run(GRPCURL, "-plaintext", self.address, "list").split()
+        self.assertIn("scout.v1.BrandService", services)
+        self.assertIn("grpc.health.v1.Health", services)
+        described = run(GRPCURL, "-plaintext", self.address, "describe",
+                        "scout.v1.SearchPostsRequest")
+        self.assertIn("page_token", described)
+
+    def test_3_search_returns_the_lake_values(self):
+        posts = lake_posts(self.lake)
+        # Newest first: compare every returned post with its file.
+        answer = self.grpcurl("SearchPosts", {"sort": "SORT_ORDER_RECENT", "page_size": 30})
+        self.assertEqual(len(answer["posts"]), 30)
+        times = [p["timestamp"] for p in answer["posts"]]
+        self.assertEqual(times, sorted(times, reverse=True))
+        for post in answer["posts"]:
+            raw = posts[post["id"]]
+            self.assertEqual(post.get("caption", ""), raw.get("caption", ""))
+            if "like_count" in raw:
+                self.assertEqual(int(post["like_count"]), raw["like_count"])
+            else:
+                self.assertNotIn("like_count", post)
+            self.assertEqual("reach" in post, "reach" in raw)
+            self.assertTrue(post["media_url"].startswith("file://"))
+            self.assertTrue(pathlib.Path(post["media_url"][7:]).is_file())
+
+    def test_4_hashtags_match_across_case_and_accents(self):
+        posts = lake_posts(self.lake)
+        want = {pid for pid, p in posts.items()
+                if re.search(r"#caf[eé]\b", p.get("caption", ""), re.IGNORECASE)
+                or re.search(r"(^|,)\s*caf[eé]\s*(,|$)", p.get("hashtags", ""), re.IGNORECASE)}
+        self.assertTrue(want, "the generated lake should use #Café")
+        for spelling in ["Café", "#cafe", "CAFÉ"]:
+            got = set()
+            request = {"hashtags": [spelling], "page_size": 100}
+            while True:
+                answer = self.grpcurl("SearchPosts", request)
+                got |= {p["id"] for p in answer.get("posts", [])}
+                if not answer.get("next_page_token"):
+                    break
+                request["page_token"] = answer["next_page_token"]
+            in_window = {pid for pid in want if parse_time(posts[pid]["timestamp"]) >= WINDOW_START}
+            self.assertEqual(got, in_window, spelling)
+
+    def test_5_scoutctl_prints_for_people_and_machines(self):
+        env = dict(self.env, SCOUT_SERVER=self.address)
+        machine = json.loads(run(BIN / "scoutctl", "search", "--hashtags", "cafe",
+                                 "--page_size", "3", "--json", env=env))
+        self.assertEqual(len(machine["posts"]), 3)
+        person = run(BIN / "scoutctl", "search", "--hashtags", "cafe", "--page_size", "3", env=env)
+        self.assertIn(f'{machine["total_size"]} posts', person)
+        self.assertIn("@" + machine["posts"][0]["username"], person)
+        self.assertIn("more: --page_token", person)
+
+    def test_6_bad_requests_are_invalid_argument(self):
+        done = subprocess.run([GRPCURL, "-plaintext", "-d", '{"page_token": "forged"}', self.address,
+                               "scout.v1.BrandService/SearchPosts"], capture_output=True, text=True)
+        self.assertNotEqual(done.returncode, 0)
+        self.assertIn("InvalidArgument", done.stderr)
+        self.assertIn("page_token", done.stderr)
+
+    def test_7_next_day_updates_likes_and_skips_the_unchanged(self):
+        before = lake_posts(self.lake)
+        advanced = json.loads(run(BIN / "scout-genlake", "--advance", "--lake", self.lake))
+        day2 = json.loads(run(BIN / "scout-ingest", "--now", NOW[1], env=self.env))
+        self.assertEqual(day2["error"], "")
+        self.assertGreater(int(day2["files_unchanged"]), 0)
+        self.assertGreater(int(day2["files_untouched"]), 0)
+        self.assertGreaterEqual(int(day2["posts_indexed"]), int(advanced["posts_new"]))
+        self.assertLess(int(day2["posts_indexed"]), int(advanced["posts_rewritten"]))
+        after = lake_posts(self.lake)
+        grown = [pid for pid, p in after.items()
+                 if pid in before and p.get("like_count") != before[pid].get("like_count")]
+        self.assertTrue(grown)
+        self.start_server(NOW[1])
+        for pid in grown[:10]:
+            owner = after[pid]["owner"]["id"]
+            answer = self.grpcurl("SearchPosts", {"owner_ids": [owner], "page_size": 100})
+            served = {p["id"]: p for p in answer["posts"]}
+            self.assertEqual(int(served[pid]["like_count"]), after[pid]["like_count"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

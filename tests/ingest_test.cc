@@ -1,0 +1,256 @@
+// scout-ingest against the real local Elasticsearch on a generated lake:
+// values as written in the lake files, change detection across days,
+// quarantine, and recovery from a backend failing half-way.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/lake.h"
+#include "common/media_store.h"
+#include "common/post_index.h"
+#include "common/time.h"
+#include "tests/es_fixture.h"
+#include "workers/genlake/genlake.h"
+#include "workers/ingest/ingest.h"
+
+namespace scout::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const absl::CivilDay kToday(2026, 11, 20);
+
+// What the lake holds, read straight from its files (not through our code).
+struct RawPost {
+  json fields;
+  std::string key;
+};
+std::map<std::string, RawPost> ReadRawPosts(const fs::path& lake) {
+  std::map<std::string, RawPost> posts;
+  for (const auto& entry : fs::recursive_directory_iterator(lake / "instagram_graph/posts")) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path());
+    json fields = json::parse(in, nullptr, false);
+    if (!fields.is_object() || !fields.contains("id") || !fields["id"].is_string()) continue;
+    posts[fields["id"]] = {fields, fs::relative(entry.path(), lake).string()};
+  }
+  return posts;
+}
+
+// Passes requests through, but answers _bulk calls as told: fail after
+// `bulk_successes` (Elasticsearch died) or answer 429 for the first
+// `bulk_throttles` (Elasticsearch overloaded).
+class FaultyHttp final : public HttpClient {
+ public:
+  explicit FaultyHttp(HttpClient* real) : real_(real) {}
+  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
+    if (absl::StrContains(request.url, "/_bulk")) {
+      if (throttles_left_ > 0) {
+        --throttles_left_;
+        return HttpResponse{429, R"({"error":{"type":"es_rejected_execution_exception"}})"};
+      }
+      if (successes_left_ >= 0 && successes_left_-- == 0) {
+        return absl::UnavailableError("connection refused (injected)");
+      }
+    }
+    return real_->Send(request);
+  }
+  std::atomic<int> successes_left_{-1};  // -1: never fail.
+  std::atomic<int> throttles_left_{0};
+
+ private:
+  HttpClient* const real_;
+};
+
+class IngestTest : public scout::testing::ElasticTest {
+ protected:
+  void SetUp() override {
+    ElasticTest::SetUp();
+    if (HasFatalFailure()) return;
+    root_ = fs::path(::testing::TempDir()) / prefix_;
+    fs::remove_all(root_);
+    genlake::Options options;
+    options.lake = (root_ / "lake").string();
+    options.cdn = (root_ / "cdn").string();
+    options.users = 12;
+    options.days = 60;
+    options.today = kToday;
+    options.seed = 11;
+    options.image_size = 32;
+    options.malformed_rate = 0.04;
+    absl::StatusOr<genlake::Summary> summary = genlake::Generate(options, 2);
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    generated_ = *summary;
+    lake_ = NewLocalLake(options.lake);
+    media_ = NewLocalMediaStore((root_ / "media").string(), "");
+  }
+  void TearDown() override {
+    fs::remove_all(root_);
+    ElasticTest::TearDown();
+  }
+
+  v1::IngestReport Ingest(absl::CivilDay day, HttpClient* http, size_t batch_files = 2000) {
+    absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open((root_ / "ingest.ckpt").string());
+    EXPECT_TRUE(checkpoint.ok()) << checkpoint.status();
+    const std::unique_ptr<Clock> clock =
+        NewFixedClock(absl::FromCivil(day, absl::UTCTimeZone()) + absl::Hours(12));
+    Elastic elastic(http, es_url_);
+    IngestOptions options;
+    options.index_prefix = prefix_;
+    options.batch_files = batch_files;
+    options.bulk_backoff = absl::Milliseconds(10);
+    IngestEnv env{lake_.get(), &elastic, media_.get(), http, clock.get(), &*checkpoint};
+    return RunIngest(env, options);
+  }
+
+  json Stored(const std::string& post_id) {
+    absl::StatusOr<json> answer = elastic_->Call(
+        "POST", absl::StrCat(prefix_, "/_search"),
+        json{{"query", {{"term", {{"id", post_id}}}}}});
+    if (!answer.ok() || (*answer)["hits"]["hits"].empty()) return nullptr;
+    return (*answer)["hits"]["hits"][0]["_source"];
+  }
+
+  int64_t Malformed() const {
+    int64_t n = 0;
+    for (int64_t count : generated_.malformed) n += count;
+    return n;
+  }
+
+  fs::path root_;
+  genlake::Summary generated_;
+  std::unique_ptr<Lake> lake_;
+  std::unique_ptr<MediaStore> media_;
+};
+
+TEST_F(IngestTest, IndexesWhatTheLakeSaysAndSkipsWhatDidNotChange) {
+  const v1::IngestReport first = Ingest(kToday, http_.get());
+  ASSERT_EQ(first.error(), "");
+  const auto raw = ReadRawPosts(root_ / "lake");
+  const absl::Time window_start =
+      absl::FromCivil(kToday, absl::UTCTimeZone()) + absl::Hours(12) - kSearchWindow;
+  int64_t in_window = 0;
+  for (const auto& [id, post] : raw) {
+    if (*ParseTime(post.fields["timestamp"].get<std::string>()) >= window_start) ++in_window;
+  }
+  ASSERT_GT(in_window, 100);
+  EXPECT_EQ(first.files_quarantined(), Malformed());
+  EXPECT_GT(first.files_quarantined(), 0);
+  EXPECT_EQ(first.posts_indexed() + first.files_too_old() + first.files_quarantined(),
+            first.files_listed());
+  EXPECT_EQ(Count(prefix_), first.posts_indexed());
+  EXPECT_EQ(Count(QuarantineIndex(prefix_)), first.files_quarantined());
+  EXPECT_EQ(first.media_failed(), 0);
+  EXPECT_GT(first.media_fetched(), first.posts_indexed() - 1);
+
+  // Every stored post carries the lake's values; absent metrics stay absent.
+  int checked = 0;
+  for (const auto& [id, post] : raw) {
+    const json stored = Stored(id);
+    if (stored.is_null()) continue;
+    ++checked;
+    const json& f = post.fields;
+    EXPECT_EQ(stored.value("caption", ""), f.value("caption", ""));
+    EXPECT_EQ(stored.contains("like_count"), f.contains("like_count")) << id;
+    if (f.contains("like_count")) {
+      EXPECT_EQ(stored["like_count"], std::to_string(f["like_count"].get<int64_t>())) << id;
+    }
+    EXPECT_EQ(stored.contains("reach"), f.contains("reach")) << id;
+    ASSERT_FALSE(stored["media"].empty()) << id;
+    const std::string url = stored["media"][0]["url"];
+    ASSERT_TRUE(absl::StartsWith(url, "file://")) << url;
+    EXPECT_TRUE(fs::exists(url.substr(7))) << url;
+    if (checked == 40) break;
+  }
+  EXPECT_EQ(checked, 40);
+
+  // Nothing touched: nothing read.
+  const v1::IngestReport again = Ingest(kToday, http_.get());
+  EXPECT_EQ(again.files_untouched(), again.files_listed());
+  EXPECT_EQ(again.posts_indexed(), 0);
+  EXPECT_EQ(again.bytes_read(), 0);
+
+  // The next day: the API client rewrote every creator's newest 25 posts.
+  absl::StatusOr<genlake::Summary> next = genlake::Advance((root_ / "lake").string(), 2);
+  ASSERT_TRUE(next.ok()) << next.status();
+  const v1::IngestReport day2 = Ingest(kToday + 1, http_.get());
+  ASSERT_EQ(day2.error(), "");
+  EXPECT_GT(day2.files_unchanged(), 0);  // Rewritten, same bytes: no write.
+  EXPECT_GT(day2.files_untouched(), 0);  // Older posts: not even read.
+  EXPECT_GE(day2.posts_indexed(), next->posts_new);
+  EXPECT_LT(day2.posts_indexed(), next->posts_rewritten);
+  EXPECT_EQ(day2.media_fetched() > 0, next->posts_new > 0);
+  // Likes that grew are what the index says now.
+  int grown = 0;
+  for (const auto& [id, post] : ReadRawPosts(root_ / "lake")) {
+    if (!post.fields.contains("like_count") || !raw.contains(id) ||
+        raw.at(id).fields["like_count"] == post.fields["like_count"]) {
+      continue;
+    }
+    const json stored = Stored(id);
+    ASSERT_FALSE(stored.is_null()) << id;
+    EXPECT_EQ(stored["like_count"], std::to_string(post.fields["like_count"].get<int64_t>()));
+    ++grown;
+  }
+  EXPECT_GT(grown, 0);
+}
+
+TEST_F(IngestTest, BackendDyingHalfWayLosesAndDuplicatesNothing) {
+  FaultyHttp faulty(http_.get());
+  faulty.successes_left_ = 3;  // Elasticsearch goes away after three bulks.
+  const v1::IngestReport broken = Ingest(kToday, &faulty, /*batch_files=*/40);
+  EXPECT_THAT(broken.error(), ::testing::HasSubstr("injected"));
+  EXPECT_GT(broken.posts_indexed(), 0);
+
+  const v1::IngestReport resumed = Ingest(kToday, http_.get());
+  ASSERT_EQ(resumed.error(), "");
+  // What the broken run committed is not redone...
+  EXPECT_GE(resumed.files_untouched(), broken.posts_indexed() + broken.files_too_old());
+  const int64_t indexed = broken.posts_indexed() + resumed.posts_indexed();
+  // ...and together they index exactly what an undisturbed run would.
+  fs::remove(root_ / "ingest.ckpt");
+  fs::remove(root_ / "ingest.ckpt.journal");
+  const v1::IngestReport undisturbed = Ingest(kToday, http_.get());
+  ASSERT_EQ(undisturbed.error(), "");
+  EXPECT_EQ(indexed, undisturbed.posts_indexed());
+  EXPECT_EQ(Count(prefix_), undisturbed.posts_indexed());
+}
+
+TEST_F(IngestTest, OverloadedElasticsearchIsRetriedWithBackoff) {
+  FaultyHttp faulty(http_.get());
+  faulty.throttles_left_ = 2;
+  const v1::IngestReport report = Ingest(kToday, &faulty);
+  ASSERT_EQ(report.error(), "");
+  EXPECT_EQ(faulty.throttles_left_, 0);
+  EXPECT_EQ(Count(prefix_), report.posts_indexed());
+}
+
+TEST_F(IngestTest, AFixedFileLeavesTheQuarantine) {
+  const v1::IngestReport first = Ingest(kToday, http_.get());
+  ASSERT_GT(first.quarantined_size(), 0);
+  const std::string key = first.quarantined(0).key();
+  // The API client rewrites the file with good content.
+  const std::string owner = fs::path(key).parent_path().filename().string();
+  const json fixed = {{"id", "fixed-1"},
+                      {"media_type", "STORY_IMAGE"},
+                      {"timestamp", absl::StrCat(absl::FormatCivilTime(kToday), "T10:00:00+0000")},
+                      {"caption", "repaired"},
+                      {"owner", {{"id", owner}}}};
+  ASSERT_TRUE(WriteFileAtomically((root_ / "lake" / key).string(), fixed.dump()).ok());
+  const v1::IngestReport second = Ingest(kToday, http_.get());
+  ASSERT_EQ(second.error(), "");
+  EXPECT_EQ(second.posts_indexed(), 1);
+  EXPECT_EQ(Count(QuarantineIndex(prefix_)), first.files_quarantined() - 1);
+  EXPECT_EQ(Stored("fixed-1").value("caption", ""), "repaired");
+}
+
+}  // namespace
+}  // namespace scout::ingest
