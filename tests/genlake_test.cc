@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -30,15 +31,28 @@ using Keys = std::set<std::string>;
 
 constexpr char kCdnUrl[] = "https://cdn.test/";
 
-// A fresh directory per test (and per name within a test).
-std::string TempDir(const std::string& name) {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  const fs::path dir = fs::path(testing::TempDir()) /
-                       ("genlake_" + std::to_string(getpid()) + "_" + info->name() + "_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+class GenlakeTest : public testing::Test {
+ protected:
+  // A fresh directory, removed after the test unless it failed.
+  std::string TempDir(const std::string& name) {
+    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+    const fs::path dir = fs::path(testing::TempDir()) /
+                         ("genlake_" + std::to_string(getpid()) + "_" + info->name() + "_" + name);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    dirs_.push_back(dir.string());
+    return dir.string();
+  }
+
+  void TearDown() override {
+    if (HasFailure()) return;
+    std::error_code ec;
+    for (const std::string& dir : dirs_) fs::remove_all(dir, ec);
+  }
+
+ private:
+  std::vector<std::string> dirs_;
+};
 
 Options SmallLake(const std::string& dir) {
   Options o;
@@ -160,7 +174,7 @@ Keys ExpectedPostKeys(const std::string& type, bool business, bool product_spell
   return keys;
 }
 
-TEST(GenlakeTest, SameSeedSameBytesAnyThreadCount) {
+TEST_F(GenlakeTest, SameSeedSameBytesAnyThreadCount) {
   const std::string a = TempDir("a"), b = TempDir("b"), c = TempDir("c");
   Options oa = SmallLake(a), ob = SmallLake(b), oc = SmallLake(c);
   oc.seed = 8;
@@ -181,7 +195,7 @@ TEST(GenlakeTest, SameSeedSameBytesAnyThreadCount) {
   EXPECT_EQ(same_post_names, 0);
 }
 
-TEST(GenlakeTest, RerunRewritesSameBytesAndRefusesOtherOptions) {
+TEST_F(GenlakeTest, RerunRewritesSameBytesAndRefusesOtherOptions) {
   const std::string dir = TempDir("lake");
   Options o = SmallLake(dir);
   o.no_media = true;
@@ -194,7 +208,7 @@ TEST(GenlakeTest, RerunRewritesSameBytesAndRefusesOtherOptions) {
   EXPECT_EQ(Generate(o, 2).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
-TEST(GenlakeTest, RejectsTruthInsideLakeAndMissingCdn) {
+TEST_F(GenlakeTest, RejectsTruthInsideLakeAndMissingCdn) {
   const std::string dir = TempDir("lake");
   Options o = SmallLake(dir);
   o.truth = o.lake + "/truth.json";
@@ -204,7 +218,7 @@ TEST(GenlakeTest, RejectsTruthInsideLakeAndMissingCdn) {
   EXPECT_EQ(Generate(o, 1).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(GenlakeTest, EveryVariantHasExactlyItsFields) {
+TEST_F(GenlakeTest, EveryVariantHasExactlyItsFields) {
   const std::string dir = TempDir("lake");
   Options o = SmallLake(dir);
   o.users = 40;
@@ -218,6 +232,7 @@ TEST(GenlakeTest, EveryVariantHasExactlyItsFields) {
   std::map<std::string, int> variants;  // "<type>/<basic|business>"
   std::set<std::string> ids;
   int product_spelling = 0, type_spelling = 0, non_ascii_captions = 0;
+  int escaped_files = 0, raw_utf8_files = 0;  // Python-style \uXXXX, or UTF-8 bytes.
   for (const auto& [path, info] : files) {
     if (!IsPost(path)) continue;
     const json post = Parse(info.content);
@@ -255,9 +270,14 @@ TEST(GenlakeTest, EveryVariantHasExactlyItsFields) {
     if (type == "VIDEO") {
       EXPECT_NE(post["media_url"].get<std::string>().find(".mp4"), std::string::npos);
     }
+    escaped_files += info.content.find("\\u") != std::string::npos;
+    raw_utf8_files += std::any_of(info.content.begin(), info.content.end(), [](char ch) {
+      return static_cast<unsigned char>(ch) >= 0x80;
+    });
     const std::string caption = post["caption"];
-    non_ascii_captions += std::any_of(caption.begin(), caption.end(),
-                                      [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; });
+    non_ascii_captions += std::any_of(caption.begin(), caption.end(), [](char ch) {
+      return static_cast<unsigned char>(ch) >= 0x80;
+    });
   }
   for (const char* type : {"IMAGE", "CAROUSEL_ALBUM", "VIDEO", "STORY_IMAGE", "STORY_VIDEO"}) {
     for (const char* connection : {"/basic", "/business"}) {
@@ -267,6 +287,8 @@ TEST(GenlakeTest, EveryVariantHasExactlyItsFields) {
   EXPECT_GT(product_spelling, 0);
   EXPECT_GT(type_spelling, 0);
   EXPECT_GT(non_ascii_captions, 0);
+  EXPECT_GT(escaped_files, 0);
+  EXPECT_GT(raw_utf8_files, 0);
 
   const Keys basic_stats = {"created_at", "biography", "id", "ig_id", "followers_count",
                             "follows_count", "media_count", "name", "profile_picture_url",
@@ -288,7 +310,7 @@ TEST(GenlakeTest, EveryVariantHasExactlyItsFields) {
   EXPECT_EQ(stats_files, o.users * o.days);
 }
 
-TEST(GenlakeTest, BusinessFollowersAddUpDayToDay) {
+TEST_F(GenlakeTest, BusinessFollowersAddUpDayToDay) {
   const std::string dir = TempDir("lake");
   Options o = SmallLake(dir);
   o.business_rate = 1;
@@ -327,7 +349,7 @@ std::set<std::string> NewestPosts(const std::map<std::string, FileInfo>& files) 
   return newest;
 }
 
-TEST(GenlakeTest, AdvanceRewritesNewestPostsAndAddsADay) {
+TEST_F(GenlakeTest, AdvanceRewritesNewestPostsAndAddsADay) {
   const std::string dir = TempDir("lake");
   Options o = SmallLake(dir);
   o.users = 30;
@@ -394,7 +416,7 @@ TEST(GenlakeTest, AdvanceRewritesNewestPostsAndAddsADay) {
 }
 
 // Advancing a day must give the posts a fresh generation of that day gives.
-TEST(GenlakeTest, AdvanceMatchesFreshGenerationOfTheNextDay) {
+TEST_F(GenlakeTest, AdvanceMatchesFreshGenerationOfTheNextDay) {
   const std::string a = TempDir("a"), b = TempDir("b");
   Options oa = SmallLake(a), ob = SmallLake(b);
   oa.no_media = ob.no_media = true;
@@ -438,7 +460,7 @@ std::map<std::string, std::string> BrokenPosts(const std::string& lake) {
   return broken;
 }
 
-TEST(GenlakeTest, MalformedRateBreaksFilesInEveryWayStably) {
+TEST_F(GenlakeTest, MalformedRateBreaksFilesInEveryWayStably) {
   const std::string dir = TempDir("lake");
   Options o = SmallLake(dir);
   o.users = 30;
@@ -490,7 +512,7 @@ double Cie76(const Rgb& p, const Rgb& q) {
   return std::hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 }
 
-TEST(GenlakeTest, JpegsHaveRequestedSizeAndTruthColourFractions) {
+TEST_F(GenlakeTest, JpegsHaveRequestedSizeAndTruthColourFractions) {
   const std::string dir = TempDir("lake");
   Options o = SmallLake(dir);
   o.users = 4;
@@ -513,7 +535,8 @@ TEST(GenlakeTest, JpegsHaveRequestedSizeAndTruthColourFractions) {
       std::snprintf(hex, sizeof(hex), "#%02x%02x%02x", c["red"].get<int>(),
                     c["green"].get<int>(), c["blue"].get<int>());
       EXPECT_EQ(c["hex"], hex);
-      palette.push_back({c["red"].get<double>(), c["green"].get<double>(), c["blue"].get<double>()});
+      palette.push_back(
+          {c["red"].get<double>(), c["green"].get<double>(), c["blue"].get<double>()});
       weights.push_back(c["percentage"]);
       EXPECT_GE(weights.back(), 0.05);
       EXPECT_LE(weights.back(), 0.4);

@@ -28,7 +28,7 @@ using nlohmann::json;
 
 const absl::CivilDay kToday(2026, 11, 20);
 
-// What the lake holds, read straight from its files (not through our code).
+// What the lake holds, read straight from its files (not through the normalizer).
 struct RawPost {
   json fields;
   std::string key;
@@ -39,7 +39,13 @@ std::map<std::string, RawPost> ReadRawPosts(const fs::path& lake) {
     if (!entry.is_regular_file()) continue;
     std::ifstream in(entry.path());
     json fields = json::parse(in, nullptr, false);
-    if (!fields.is_object() || !fields.contains("id") || !fields["id"].is_string()) continue;
+    // Only well-formed posts: the malformed ones are the quarantine's.
+    if (!fields.is_object() || !fields.contains("id") || !fields["id"].is_string() ||
+        !fields.contains("timestamp") || !fields["timestamp"].is_string() ||
+        !ParseTime(fields["timestamp"].get<std::string>()).ok() ||
+        (fields.contains("like_count") && !fields["like_count"].is_number_integer())) {
+      continue;
+    }
     posts[fields["id"]] = {fields, fs::relative(entry.path(), lake).string()};
   }
   return posts;
@@ -57,13 +63,14 @@ class FaultyHttp final : public HttpClient {
         --throttles_left_;
         return HttpResponse{429, R"({"error":{"type":"es_rejected_execution_exception"}})"};
       }
-      if (successes_left_ >= 0 && successes_left_-- == 0) {
+      if (bulk_successes_ >= 0 && bulk_calls_++ >= bulk_successes_) {
         return absl::UnavailableError("connection refused (injected)");
       }
     }
     return real_->Send(request);
   }
-  std::atomic<int> successes_left_{-1};  // -1: never fail.
+  std::atomic<int> bulk_successes_{-1};  // Then dead for good; -1: never.
+  std::atomic<int> bulk_calls_{0};
   std::atomic<int> throttles_left_{0};
 
  private:
@@ -205,7 +212,7 @@ TEST_F(IngestTest, IndexesWhatTheLakeSaysAndSkipsWhatDidNotChange) {
 
 TEST_F(IngestTest, BackendDyingHalfWayLosesAndDuplicatesNothing) {
   FaultyHttp faulty(http_.get());
-  faulty.successes_left_ = 3;  // Elasticsearch goes away after three bulks.
+  faulty.bulk_successes_ = 3;  // Elasticsearch goes away after three bulks.
   const v1::IngestReport broken = Ingest(kToday, &faulty, /*batch_files=*/40);
   EXPECT_THAT(broken.error(), ::testing::HasSubstr("injected"));
   EXPECT_GT(broken.posts_indexed(), 0);
