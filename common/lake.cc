@@ -88,7 +88,11 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view data
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create directory for ", path, ": ", ec.message()));
-  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  // A dotfile in the same directory: listings skip it, rename is atomic.
+  const std::filesystem::path target(path);
+  const std::string tmp = (target.parent_path() /
+                           absl::StrCat(".", target.filename().string(), ".tmp.", getpid()))
+                              .string();
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("cannot create", tmp);
   size_t written = 0;

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "common/lake.h"
 #include "common/status.h"
 
 namespace scout::genlake {
@@ -1090,59 +1091,6 @@ absl::Status MakeDirs(const std::string& path) {
   return absl::OkStatus();
 }
 
-// Readers see the old file or the new one, never half a file. The temporary
-// is a dotfile, which lake listings skip. A rename always gives a new mtime,
-// like the real API client's rewrite, even when the bytes are unchanged.
-absl::Status WriteAtomically(const std::string& dir, absl::string_view name,
-                             absl::string_view data) {
-  const std::string path = absl::StrCat(dir, "/", name);
-  const std::string tmp = absl::StrCat(dir, "/.", name, ".tmp");
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("cannot create", tmp);
-  for (size_t done = 0; done < data.size();) {
-    const ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const absl::Status status = ErrnoError("cannot write", tmp);
-      close(fd);
-      unlink(tmp.c_str());
-      return status;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (close(fd) != 0) return ErrnoError("cannot close", tmp);
-  if (rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("cannot rename to", path);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open", path);
-  std::string data;
-  char buf[1 << 14];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const absl::Status status = ErrnoError("cannot read", path);
-      close(fd);
-      return status;
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return data;
-}
-
-std::string ParentDir(const std::string& path) {
-  return std::filesystem::path(path).parent_path().string();
-}
-
-std::string BaseName(const std::string& path) {
-  return std::filesystem::path(path).filename().string();
-}
-
 // ---------------------------------------------------------------------------
 // Per-creator work.
 
@@ -1152,8 +1100,8 @@ absl::Status WriteImage(const Palette& palette, Layout layout, uint64_t image_se
   Rng rng(image_seed);
   DrawImage(palette, layout, rng, size, s);
   SCOUT_RETURN_IF_ERROR(EncodeJpeg(s));
-  return WriteAtomically(
-      dir, name,
+  return WriteFileAtomically(
+      absl::StrCat(dir, "/", name),
       absl::string_view(reinterpret_cast<const char*>(s->jpeg.data()), s->jpeg.size()));
 }
 
@@ -1201,7 +1149,7 @@ absl::Status WritePosts(const Run& run, const Creator& c,
     const Malform malform = MalformOf(o.seed, o.malformed_rate, post.key);
     s->text.clear();
     AppendPostJson(run, c, post, as_of_day, malform, &s->text);
-    SCOUT_RETURN_IF_ERROR(WriteAtomically(dir, absl::StrCat(post.id, ".json"), s->text));
+    SCOUT_RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(dir, "/", absl::StrCat(post.id, ".json")), s->text));
     if (malform != Malform::kNone) ++summary->malformed[static_cast<int>(malform)];
 
     const bool is_new = !run.advance || i >= first_in_window;
@@ -1226,7 +1174,7 @@ absl::Status WriteStats(const Run& run, const Creator& c,
     const int64_t media_count = c.media0 + (published - timeline.begin());
     s->text.clear();
     AppendStatsJson(run, c, day, media_count, &s->text);
-    SCOUT_RETURN_IF_ERROR(WriteAtomically(dir, absl::StrCat(FormatDay(day), ".json"), s->text));
+    SCOUT_RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(dir, "/", absl::StrCat(FormatDay(day), ".json")), s->text));
     ++summary->stats;
   }
   return absl::OkStatus();
@@ -1308,8 +1256,7 @@ absl::Status WriteTruth(const Options& o) {
     }
     truth[UserId(user)] = std::move(colors);
   }
-  SCOUT_RETURN_IF_ERROR(MakeDirs(ParentDir(o.truth)));
-  return WriteAtomically(ParentDir(o.truth), BaseName(o.truth), truth.dump(1) + "\n");
+  return WriteFileAtomically(o.truth, truth.dump(1) + "\n");
 }
 
 // ---------------------------------------------------------------------------
@@ -1476,7 +1423,7 @@ absl::StatusOr<Summary> Execute(const Run& run, int threads) {
   SCOUT_RETURN_IF_ERROR(WriteAllCreators(run, threads, &summary));
   if (!run.advance && !o.no_media) SCOUT_RETURN_IF_ERROR(WriteTruth(o));
   // Last, so an interrupted run leaves the previous state and can be rerun.
-  SCOUT_RETURN_IF_ERROR(WriteAtomically(o.lake, kStateFile, state));
+  SCOUT_RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(o.lake, "/", kStateFile), state));
   summary.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
@@ -1505,7 +1452,7 @@ absl::StatusOr<Summary> Generate(const Options& options, int threads) {
   const std::string state_path = absl::StrCat(o.lake, "/", kStateFile);
   std::error_code ec;
   if (std::filesystem::exists(state_path, ec)) {
-    SCOUT_ASSIGN_OR_RETURN(const std::string existing, ReadWholeFile(state_path));
+    SCOUT_ASSIGN_OR_RETURN(const std::string existing, ReadFile(state_path));
     SCOUT_ASSIGN_OR_RETURN(const std::string requested, StateJson(o, anchor));
     if (existing != requested) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -1518,7 +1465,7 @@ absl::StatusOr<Summary> Generate(const Options& options, int threads) {
 
 absl::StatusOr<Summary> Advance(const std::string& lake, int threads) {
   const std::string state_path = absl::StrCat(AbsolutePath(lake), "/", kStateFile);
-  SCOUT_ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(state_path));
+  SCOUT_ASSIGN_OR_RETURN(const std::string text, ReadFile(state_path));
   SCOUT_ASSIGN_OR_RETURN(State state, ParseState(text, state_path));
   // The lake may have been moved since it was generated.
   state.options.lake = AbsolutePath(lake);

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""SearchPosts latency with ghz at a fixed request rate, over the indices that
+bench/ingest_bench.py left (`bench-<users>`), next to a baseline measured in
+the same run: grpc.health.v1 Check on the same server (the cost of a gRPC
+round trip with no backend work).
+
+    eval "$(scripts/services up)"; bench/search_bench.py USERS [--rps 100] [--seconds 30]
+"""
+import argparse
+import json
+import os
+import pathlib
+import re
+import subprocess
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BIN = ROOT / "build" / "bin"
+GHZ = ROOT / ".scout" / "bin" / "ghz"
+
+# Round-robin mix of what the website asks: text, tags, creators, sorts, pages.
+QUERIES = [
+    {"query": "pasta"},
+    {"query": "crème brûlée", "sort": "SORT_ORDER_ENGAGEMENT"},
+    {"hashtags": ["cafe"]},
+    {"hashtags": ["TravelGram"], "media_types": ["MEDIA_TYPE_VIDEO", "MEDIA_TYPE_STORY_VIDEO"]},
+    {"query": "sunrise beach", "sort": "SORT_ORDER_RECENT", "page_size": 50},
+    {"owner_ids": ["178410000000042", "178410000001234"]},
+    {"hashtags": ["москва"], "sort": "SORT_ORDER_ENGAGEMENT"},
+    {},
+]
+
+
+def ghz(address, call, data, rps, seconds):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(data, f)
+    out = subprocess.run(
+        [GHZ, "--insecure", "--call", call, "--data-file", f.name, "--rps", str(rps),
+         "--duration", f"{seconds}s", "--concurrency", "20", "--connections", "2",
+         "--timeout", "5s", "--format", "json", address],
+        check=True, capture_output=True, text=True).stdout
+    os.unlink(f.name)
+    r = json.loads(out)
+    pct = {int(p["percentage"]): p["latency"] / 1e6 for p in r["latencyDistribution"]}
+    return {"call": call.split("/")[-1], "requests": r["count"], "rps": round(r["rps"], 1),
+            "p50_ms": round(pct[50], 2), "p95_ms": round(pct[95], 2),
+            "p99_ms": round(pct[99], 2), "status": r["statusCodeDistribution"]}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("users", type=int)
+    parser.add_argument("--rps", type=int, default=100)
+    parser.add_argument("--seconds", type=int, default=30)
+    args = parser.parse_args()
+    env = dict(os.environ, SCOUT_INDEX_PREFIX=f"bench-{args.users}",
+               SCOUT_NOW="2026-11-21T18:00:00Z")
+    server = subprocess.Popen([BIN / "scout-server", "--listen", "127.0.0.1:0"], env=env,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        address = re.search(r"listening on (\S+)", server.stderr.readline()).group(1)
+        count = json.load(__import__("urllib.request").request.urlopen(
+            f"{os.environ['SCOUT_ES_URL']}/bench-{args.users}/_count"))["count"]
+        print(json.dumps({"indexed_posts": count}), flush=True)
+        # Warm up caches the way a running service would have them.
+        ghz(address, "scout.v1.BrandService/SearchPosts", QUERIES, args.rps, 5)
+        for call, data in [("grpc.health.v1.Health/Check", {}),
+                           ("scout.v1.BrandService/SearchPosts", QUERIES)]:
+            result = ghz(address, call, data, args.rps, args.seconds)
+            result["target_rps"] = args.rps
+            print(json.dumps(result), flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
