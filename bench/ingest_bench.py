@@ -32,6 +32,15 @@ def run(args, env=None):
     return json.loads(out), wall, cpu
 
 
+def delete_indices(es, prefix):
+    """Elasticsearch refuses wildcard deletes: name each index."""
+    rows = json.load(urllib.request.urlopen(
+        f"{es}/_cat/indices/{prefix}-*,{prefix}.quarantine?format=json&h=index"))
+    if rows:
+        names = ",".join(row["index"] for row in rows)
+        urllib.request.urlopen(urllib.request.Request(f"{es}/{names}", method="DELETE")).read()
+
+
 def summarize(label, users, report, wall, cpu):
     files, posts = int(report["files_listed"]), int(report["posts_indexed"])
     return {"run": label, "users": users, "files_listed": files,
@@ -59,8 +68,7 @@ def main():
     work.mkdir(parents=True)
     env = dict(os.environ, SCOUT_LAKE=str(work / "lake"), SCOUT_STATE=str(work / "state"),
                SCOUT_INDEX_PREFIX=prefix)
-    urllib.request.urlopen(urllib.request.Request(
-        f"{es}/{prefix}-*,{prefix}.quarantine", method="DELETE")).read()
+    delete_indices(es, prefix)
 
     gen, gen_wall, _ = run([BIN / "scout-genlake", "--users", args.users, "--days", args.days,
                             "--today", "2026-11-20", "--seed", 1, "--no-media"], env)

@@ -62,6 +62,8 @@ nlohmann::json PostIndexTemplate(absl::string_view prefix) {
             {"engagement", number},
             {"like_count", number},
             {"comments_count", number},
+            // Aggregated per creator by scout-aggregate (fol_avg).
+            {"followers_at_post", number},
             {"text_folded", {{"type", "text"}}},
             {"hashtag_keys", keyword},
             {"mention_keys", keyword},

@@ -95,8 +95,11 @@ class EndToEnd(unittest.TestCase):
         if cls.server:
             cls.server.terminate()
             cls.server.wait(timeout=20)
-        subprocess.run(["curl", "-s", "-XDELETE", f"{ES_URL}/{cls.prefix}-*,{cls.prefix}.quarantine"],
-                       capture_output=True)
+        # Elasticsearch refuses wildcard deletes: name each index.
+        listed = subprocess.run(["curl", "-s", f"{ES_URL}/_cat/indices/{cls.prefix}-*,"
+                                 f"{cls.prefix}.quarantine?h=index"], capture_output=True, text=True)
+        for index in listed.stdout.split():
+            subprocess.run(["curl", "-s", "-XDELETE", f"{ES_URL}/{index}"], capture_output=True)
         shutil.rmtree(cls.root, ignore_errors=True)
 
     def grpcurl(self, method, request):

@@ -34,8 +34,16 @@ class ElasticTest : public ::testing::Test {
     if (elastic_ != nullptr) Cleanup();
   }
 
+  // Elasticsearch refuses wildcard deletes, so each index is named.
   void Cleanup() {
-    (void)elastic_->Call("DELETE", absl::StrCat(prefix_, "-*,", prefix_, ".quarantine"));
+    absl::StatusOr<nlohmann::json> indices = elastic_->Call(
+        "GET", absl::StrCat("_cat/indices/", prefix_, "-*,", prefix_,
+                            ".quarantine?format=json&h=index"));
+    if (indices.ok()) {
+      for (const nlohmann::json& row : *indices) {
+        (void)elastic_->Call("DELETE", row["index"].get<std::string>());
+      }
+    }
     (void)elastic_->Call("DELETE", absl::StrCat("_index_template/", prefix_));
   }
 
