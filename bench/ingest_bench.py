@@ -35,7 +35,7 @@ def run(args, env=None):
 def delete_indices(es, prefix):
     """Elasticsearch refuses wildcard deletes: name each index."""
     rows = json.load(urllib.request.urlopen(
-        f"{es}/_cat/indices/{prefix}-*,{prefix}.quarantine?format=json&h=index"))
+        f"{es}/_cat/indices/{prefix}-*,{prefix}.quarantine*?format=json&h=index"))
     if rows:
         names = ",".join(row["index"] for row in rows)
         urllib.request.urlopen(urllib.request.Request(f"{es}/{names}", method="DELETE")).read()

@@ -97,7 +97,7 @@ class EndToEnd(unittest.TestCase):
             cls.server.wait(timeout=20)
         # Elasticsearch refuses wildcard deletes: name each index.
         listed = subprocess.run(["curl", "-s", f"{ES_URL}/_cat/indices/{cls.prefix}-*,"
-                                 f"{cls.prefix}.quarantine?h=index"], capture_output=True, text=True)
+                                 f"{cls.prefix}.quarantine*?h=index"], capture_output=True, text=True)
         for index in listed.stdout.split():
             subprocess.run(["curl", "-s", "-XDELETE", f"{ES_URL}/{index}"], capture_output=True)
         shutil.rmtree(cls.root, ignore_errors=True)
