@@ -1,6 +1,9 @@
 #include "client/format.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "common/time.h"
@@ -27,7 +30,8 @@ std::string Shorten(std::string text) {
 }  // namespace
 
 std::string FormatSearch(const scout::v1::SearchPostsResponse& response) {
-  std::string out = absl::StrCat(response.total_size(), " posts\n");
+  std::string out = absl::StrCat(response.total_size_is_lower_bound() ? "at least " : "",
+                                 response.total_size(), " posts\n");
   int n = 0;
   for (const scout::v1::Post& post : response.posts()) {
     absl::StrAppend(&out, "\n", ++n, ". @", post.username(), " · ",
@@ -46,6 +50,70 @@ std::string FormatSearch(const scout::v1::SearchPostsResponse& response) {
   }
   if (!response.next_page_token().empty()) {
     absl::StrAppend(&out, "\nmore: --page_token ", response.next_page_token(), "\n");
+  }
+  return out;
+}
+
+std::string Sparkline(const std::vector<int64_t>& values) {
+  static constexpr const char* kBlocks[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+  if (values.empty()) return "";
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  std::string out;
+  for (int64_t v : values) {
+    const double scaled = *hi == *lo ? 0.5 : static_cast<double>(v - *lo) / (*hi - *lo);
+    out += kBlocks[std::min(7, static_cast<int>(scaled * 8))];
+  }
+  return out;
+}
+
+std::string FormatProfile(const scout::v1::UserProfile& p) {
+  std::string out = absl::StrCat("@", p.username(), " · ", p.name(), " · id ", p.id(),
+                                 p.is_business() ? " · business" : " · basic", "\n");
+  if (!p.biography().empty()) absl::StrAppend(&out, "  ", Shorten(p.biography()), "\n");
+  if (!p.website().empty()) absl::StrAppend(&out, "  ", p.website(), "\n");
+  absl::StrAppend(&out, "  ", p.followers_count(), " followers · ", p.follows_count(),
+                  " following · ", p.media_count(), " posts · facts as of ", p.as_of(), "\n");
+  absl::StrAppend(&out, "  last 30 days: ", p.doc_count(), " posts");
+  if (p.has_eng_avg()) absl::StrAppend(&out, absl::StrFormat(" · eng_avg %.1f", p.eng_avg()));
+  if (p.has_engagement_rate()) {
+    absl::StrAppend(&out, absl::StrFormat(" · engagement rate %.2f%%", 100 * p.engagement_rate()));
+  }
+  if (p.has_fol_avg()) absl::StrAppend(&out, absl::StrFormat(" · fol_avg %.0f", p.fol_avg()));
+  if (p.has_follower_growth_30d()) {
+    absl::StrAppend(&out, absl::StrFormat(" · growth %+.2f%%", 100 * p.follower_growth_30d()));
+  }
+  absl::StrAppend(&out, "\n");
+  std::vector<int64_t> followers, impressions, reach;
+  for (const scout::v1::DailyStat& day : p.daily()) {
+    followers.push_back(day.followers());
+    if (day.has_impressions()) impressions.push_back(day.impressions());
+    if (day.has_reach()) reach.push_back(day.reach());
+  }
+  if (!p.daily().empty()) {
+    absl::StrAppend(&out, "  ", p.daily(0).date(), " .. ", p.daily(p.daily_size() - 1).date(),
+                    " (", p.daily_size(), " days)\n");
+  }
+  for (const auto& [label, series] : {std::pair{"followers  ", &followers},
+                                      std::pair{"impressions", &impressions},
+                                      std::pair{"reach      ", &reach}}) {
+    if (series->empty()) continue;
+    absl::StrAppend(&out, "  ", label, " ", Sparkline(*series), " ", series->back(), "\n");
+  }
+  if (!p.palette().colors().empty()) {
+    absl::StrAppend(&out, "  palette:");
+    for (const scout::v1::Color& c : p.palette().colors()) {
+      absl::StrAppend(&out, absl::StrFormat(" %s %.0f%%", c.hex(), 100 * c.percentage()));
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  if (!p.recent_posts_error().empty()) {
+    absl::StrAppend(&out, "  recent posts unavailable: ", p.recent_posts_error(), "\n");
+  }
+  for (const scout::v1::Post& post : p.recent_posts()) {
+    absl::StrAppend(&out, "  · ",
+                    absl::FormatTime("%Y-%m-%d", FromTimestamp(post.timestamp()),
+                                     absl::UTCTimeZone()),
+                    " ", MediaTypeLabel(post.media_type()), " ", Shorten(post.caption()), "\n");
   }
   return out;
 }

@@ -1,4 +1,5 @@
 // scoutctl: the command-line client of scout.v1.BrandService.
+//   scoutctl profile ID [--recent N] [--json]
 //   scoutctl search [--query TEXT] [--hashtags a,b] [--mentions x] [--owners id,..]
 //                   [--types image,video,...] [--since D] [--until D]
 //                   [--sort relevance|recent|engagement] [--page_size N]
@@ -31,6 +32,7 @@ ABSL_FLAG(std::string, until, "", "posts at or before (YYYY-MM-DD or RFC 3339)")
 ABSL_FLAG(std::string, sort, "relevance", "relevance, recent or engagement");
 ABSL_FLAG(int, page_size, 0, "posts per page (default 20, at most 100)");
 ABSL_FLAG(std::string, page_token, "", "next_page_token of the previous page");
+ABSL_FLAG(int, recent, 5, "profile: newest posts to show");
 
 namespace {
 
@@ -83,34 +85,47 @@ int main(int argc, char** argv) {
       "Queries a Scout server.\n"
       "Usage: scoutctl search [--query TEXT] [--hashtags a,b] [--mentions x] [--owners id]\n"
       "                       [--types image,video] [--since D] [--until D]\n"
-      "                       [--sort relevance|recent|engagement] [--page_size N] [--json]");
+      "                       [--sort relevance|recent|engagement] [--page_size N] [--json]\n"
+      "       scoutctl profile ID [--recent N] [--json]");
   const std::vector<char*> args = scout::ParseFlags(argc, argv);
-  if (args.size() != 2 || std::string(args[1]) != "search") {
-    return Usage("expected one command: search");
+  const std::string command = args.size() >= 2 ? args[1] : "";
+  if (!((command == "search" && args.size() == 2) || (command == "profile" && args.size() == 3))) {
+    return Usage("expected: search [flags], or profile ID");
   }
   std::string address = absl::GetFlag(FLAGS_server);
   if (address.empty()) {
     const char* env = std::getenv("SCOUT_SERVER");
     address = env != nullptr && *env != '\0' ? env : "127.0.0.1:50051";
   }
-  SearchPostsRequest request;
-  if (absl::Status filled = FillSearch(request); !filled.ok()) return Usage(filled.message());
-
   auto stub = scout::v1::BrandService::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(
                            static_cast<int64_t>(absl::GetFlag(FLAGS_timeout) * 1000)));
-  scout::v1::SearchPostsResponse response;
-  const grpc::Status status = stub->SearchPosts(&context, request, &response);
+  grpc::Status status;
+  std::string output;
+  const bool json = absl::GetFlag(FLAGS_json);
+  if (command == "search") {
+    SearchPostsRequest request;
+    if (absl::Status filled = FillSearch(request); !filled.ok()) return Usage(filled.message());
+    scout::v1::SearchPostsResponse response;
+    status = stub->SearchPosts(&context, request, &response);
+    output = json ? scout::ToJson(response) + "\n" : scout::client::FormatSearch(response);
+  } else {
+    scout::v1::GetUserProfileRequest request;
+    request.set_user_id(args[2]);
+    request.set_recent_posts(absl::GetFlag(FLAGS_recent));
+    scout::v1::UserProfile response;
+    status = stub->GetUserProfile(&context, request, &response);
+    output = json ? scout::ToJson(response) + "\n" : scout::client::FormatProfile(response);
+  }
   if (!status.ok()) {
     std::cerr << "scoutctl: " << address << " answered " << status.error_code() << " ("
               << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()))
               << "): " << status.error_message() << "\n";
     return 1;
   }
-  std::cout << (absl::GetFlag(FLAGS_json) ? scout::ToJson(response) + "\n"
-                                          : scout::client::FormatSearch(response));
+  std::cout << output;
   return 0;
 }

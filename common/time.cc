@@ -20,8 +20,9 @@ absl::StatusOr<absl::Time> ParseTime(absl::string_view text) {
   const std::string input(text);
   absl::Time t;
   std::string error;
+  // Instagram, RFC 3339, SQL timestamps (UTC), dates.
   for (const char* format : {"%Y-%m-%dT%H:%M:%E*S%z", "%Y-%m-%dT%H:%M:%E*S%Ez",
-                             "%Y-%m-%d"}) {
+                             "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
     if (absl::ParseTime(format, input, absl::UTCTimeZone(), &t, &error)) return t;
   }
   return absl::InvalidArgumentError(

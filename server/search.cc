@@ -123,7 +123,10 @@ absl::StatusOr<PostSearch::Query> PostSearch::BuildQuery(const SearchPostsReques
   const int page_size = request.page_size() == 0 ? kDefaultPageSize
                                                  : std::min(request.page_size(), kMaxPageSize);
   json body = {{"size", page_size},
-               {"track_total_hits", true},
+               // Exact counts past this cost every query a full scan of its
+               // matches (and disable early termination); the API says
+               // "10,000 or more" instead.
+               {"track_total_hits", kMaxCountedHits},
                {"query", {{"bool", {{"must", must}, {"filter", filters}}}}},
                {"sort", SortFor(request)}};
   Query query{std::move(body)};
@@ -158,6 +161,7 @@ absl::StatusOr<v1::SearchPostsResponse> PostSearch::Search(const SearchPostsRequ
   v1::SearchPostsResponse response;
   const json& hits = (*answer)["hits"];
   response.set_total_size(hits["total"].value("value", int64_t{0}));
+  response.set_total_size_is_lower_bound(hits["total"].value("relation", "eq") == "gte");
   const std::vector<std::string> terms = HighlightTerms(request);
   for (const json& hit : hits["hits"]) {
     SCOUT_ASSIGN_OR_RETURN(v1::Post post, PostFromDocument(hit["_source"]));
@@ -165,7 +169,8 @@ absl::StatusOr<v1::SearchPostsResponse> PostSearch::Search(const SearchPostsRequ
     *response.add_posts() = std::move(post);
   }
   const int64_t returned = query.returned_before + response.posts_size();
-  if (response.posts_size() == query.body["size"].get<int>() && returned < response.total_size()) {
+  if (response.posts_size() == query.body["size"].get<int>() &&
+      (returned < response.total_size() || response.total_size_is_lower_bound())) {
     response.set_next_page_token(
         EncodePageToken({QueryHash(request), returned, hits["hits"].back()["sort"]}));
   }

@@ -20,6 +20,7 @@ inline constexpr int kDefaultPageSize = 20;
 inline constexpr int kMaxPageSize = 100;
 inline constexpr size_t kMaxQueryBytes = 1024;
 inline constexpr int kMaxFilterValues = 50;
+inline constexpr int kMaxCountedHits = 10000;
 
 class PostSearch {
  public:

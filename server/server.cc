@@ -10,7 +10,8 @@
 namespace scout::server {
 
 absl::StatusOr<std::unique_ptr<ScoutServer>> ScoutServer::Start(const scout::v1::Config& config,
-                                                                ServiceOptions options) {
+                                                                ServiceOptions options,
+                                                                absl::Duration profile_poll) {
   if (config.es_url().empty()) {
     return absl::InvalidArgumentError("--es_url / SCOUT_ES_URL is required");
   }
@@ -20,7 +21,17 @@ absl::StatusOr<std::unique_ptr<ScoutServer>> ScoutServer::Start(const scout::v1:
   server->elastic_ = std::make_unique<Elastic>(server->http_.get(), config.es_url());
   server->search_ = std::make_unique<PostSearch>(server->elastic_.get(), server->clock_.get(),
                                                  config.index_prefix());
-  server->service_ = std::make_unique<BrandServiceImpl>(server->search_.get(), options);
+  if (!config.pg_dsn().empty()) {
+    server->profiles_ = std::make_unique<ProfileStore>(
+        [dsn = config.pg_dsn()] { return Warehouse::Connect(dsn); }, profile_poll);
+    if (absl::Status loaded = server->profiles_->Refresh(); !loaded.ok()) {
+      std::fprintf(stderr, "scout-server: no profiles yet (%s); retrying in the background\n",
+                   loaded.ToString().c_str());
+    }
+    server->profiles_->Start();
+  }
+  server->service_ = std::make_unique<BrandServiceImpl>(server->search_.get(),
+                                                        server->profiles_.get(), options);
 
   // Referencing the health protocol links its descriptor in, so reflection
   // can describe grpc.health.v1 to grpcurl.

@@ -13,6 +13,7 @@
 #include "common/elastic.h"
 #include "common/http.h"
 #include "scout/v1/config.pb.h"
+#include "server/profiles.h"
 #include "server/search.h"
 #include "server/service.h"
 
@@ -21,8 +22,13 @@ namespace scout::server {
 class ScoutServer {
  public:
   // Listens on config.listen() ("127.0.0.1:0" picks a free port).
-  static absl::StatusOr<std::unique_ptr<ScoutServer>> Start(const scout::v1::Config& config,
-                                                            ServiceOptions options = {});
+  // With config.pg_dsn() set, profiles are loaded (if the warehouse is down,
+  // the server starts anyway and keeps trying every `profile_poll`).
+  static absl::StatusOr<std::unique_ptr<ScoutServer>> Start(
+      const scout::v1::Config& config, ServiceOptions options = {},
+      absl::Duration profile_poll = absl::Seconds(2));
+
+  const ProfileStore* profiles() const { return profiles_.get(); }
   ~ScoutServer();
 
   int port() const { return port_; }
@@ -37,6 +43,7 @@ class ScoutServer {
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<Elastic> elastic_;
   std::unique_ptr<PostSearch> search_;
+  std::unique_ptr<ProfileStore> profiles_;
   std::unique_ptr<BrandServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -1,5 +1,6 @@
 #include "server/service.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace scout::server {
@@ -10,8 +11,36 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-BrandServiceImpl::BrandServiceImpl(const PostSearch* search, ServiceOptions options)
-    : search_(search), options_(options), pool_(options.backend_threads) {}
+namespace {
+
+constexpr int kDefaultRecentPosts = 12;
+constexpr int kMaxRecentPosts = 50;
+constexpr size_t kMaxUserIdLength = 32;
+
+}  // namespace
+
+BrandServiceImpl::BrandServiceImpl(const PostSearch* search, const ProfileStore* profiles,
+                                   ServiceOptions options)
+    : search_(search), profiles_(profiles), options_(options), pool_(options.backend_threads) {}
+
+absl::StatusOr<const ProfileFacts*> BrandServiceImpl::FindProfile(
+    const std::string& user_id, std::shared_ptr<const ProfileSnapshot>& snapshot) const {
+  if (user_id.empty() || user_id.size() > kMaxUserIdLength ||
+      user_id.find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "user_id: want the creator's numeric Instagram id (1 to ", kMaxUserIdLength,
+        " digits), got \"", user_id.substr(0, 40), "\""));
+  }
+  if (profiles_ == nullptr) {
+    return absl::FailedPreconditionError("profiles are off: the server has no --pg_dsn");
+  }
+  snapshot = profiles_->Current();
+  const auto it = snapshot->profiles.find(user_id);
+  if (it == snapshot->profiles.end()) {
+    return absl::NotFoundError(absl::StrCat("no profile for creator ", user_id));
+  }
+  return &it->second;
+}
 
 absl::Time BrandServiceImpl::BackendDeadline(const grpc::CallbackServerContext& context) const {
   const absl::Time cap = absl::Now() + options_.max_backend_time;
@@ -33,20 +62,59 @@ grpc::ServerUnaryReactor* BrandServiceImpl::SearchPosts(
 }
 
 grpc::ServerUnaryReactor* BrandServiceImpl::GetUserProfile(
-    grpc::CallbackServerContext* context, const scout::v1::GetUserProfileRequest*,
-    scout::v1::UserProfile*) {
+    grpc::CallbackServerContext* context, const scout::v1::GetUserProfileRequest* request,
+    scout::v1::UserProfile* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                               "GetUserProfile arrives with the profile work (scout-aggregate)"));
+  const int recent = request->has_recent_posts() ? request->recent_posts() : kDefaultRecentPosts;
+  if (recent < 0 || recent > kMaxRecentPosts) {
+    reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "recent_posts: 0 to ", kMaxRecentPosts, " (got ", recent, ")"))));
+    return reactor;
+  }
+  std::shared_ptr<const ProfileSnapshot> snapshot;
+  const absl::StatusOr<const ProfileFacts*> facts = FindProfile(request->user_id(), snapshot);
+  if (!facts.ok()) {
+    reactor->Finish(ToGrpcStatus(facts.status()));
+    return reactor;
+  }
+  *response = (*facts)->ToProto();
+  if (recent == 0) {  // All in memory: answered on the gRPC thread.
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  const absl::Time deadline = BackendDeadline(*context);
+  pool_.Submit([this, reactor, response, recent, deadline] {
+    scout::v1::SearchPostsRequest newest;
+    newest.add_owner_ids(response->id());
+    newest.set_sort(scout::v1::SORT_ORDER_RECENT);
+    newest.set_page_size(recent);
+    absl::StatusOr<scout::v1::SearchPostsResponse> posts = search_->Search(newest, deadline);
+    if (posts.ok()) {
+      response->mutable_recent_posts()->Swap(posts->mutable_posts());
+    } else {
+      // The profile is still worth showing; say what is missing.
+      response->set_recent_posts_error(posts.status().ToString());
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
   return reactor;
 }
 
 grpc::ServerUnaryReactor* BrandServiceImpl::GetPalette(grpc::CallbackServerContext* context,
-                                                       const scout::v1::GetPaletteRequest*,
-                                                       scout::v1::Palette*) {
+                                                       const scout::v1::GetPaletteRequest* request,
+                                                       scout::v1::Palette* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                               "GetPalette arrives with the palette work (scout-palette)"));
+  std::shared_ptr<const ProfileSnapshot> snapshot;
+  const absl::StatusOr<const ProfileFacts*> facts = FindProfile(request->user_id(), snapshot);
+  if (!facts.ok()) {
+    reactor->Finish(ToGrpcStatus(facts.status()));
+  } else if ((*facts)->palette == nullptr) {
+    reactor->Finish(ToGrpcStatus(absl::NotFoundError(
+        absl::StrCat("creator ", request->user_id(), " has no palette yet"))));
+  } else {
+    *response = *(*facts)->palette;
+    reactor->Finish(grpc::Status::OK);
+  }
   return reactor;
 }
 

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "common/thread_pool.h"
 #include "scout/v1/service.grpc.pb.h"
+#include "server/profiles.h"
 #include "server/search.h"
 
 namespace scout::server {
@@ -25,7 +26,10 @@ struct ServiceOptions {
 
 class BrandServiceImpl final : public scout::v1::BrandService::CallbackService {
  public:
-  BrandServiceImpl(const PostSearch* search, ServiceOptions options);
+  // `profiles` may be null (no warehouse configured): profile calls then
+  // answer FAILED_PRECONDITION.
+  BrandServiceImpl(const PostSearch* search, const ProfileStore* profiles,
+                   ServiceOptions options);
 
   grpc::ServerUnaryReactor* SearchPosts(grpc::CallbackServerContext* context,
                                         const scout::v1::SearchPostsRequest* request,
@@ -40,7 +44,12 @@ class BrandServiceImpl final : public scout::v1::BrandService::CallbackService {
  private:
   absl::Time BackendDeadline(const grpc::CallbackServerContext& context) const;
 
+  // The creator's facts, or INVALID_ARGUMENT / NOT_FOUND / FAILED_PRECONDITION.
+  absl::StatusOr<const ProfileFacts*> FindProfile(
+      const std::string& user_id, std::shared_ptr<const ProfileSnapshot>& snapshot) const;
+
   const PostSearch* const search_;
+  const ProfileStore* const profiles_;
   const ServiceOptions options_;
   ThreadPool pool_;  // Last: joined before the members its tasks use go.
 };

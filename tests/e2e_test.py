@@ -19,6 +19,7 @@ import unittest
 
 BIN = pathlib.Path(sys.argv.pop(1)) if len(sys.argv) > 1 else None
 ES_URL = os.environ.get("SCOUT_ES_URL", "")
+PG_DSN = os.environ.get("SCOUT_PG_DSN", "")
 GRPCURL = os.environ.get("SCOUT_GRPCURL", "grpcurl")
 TODAY = "2026-11-20"
 NOW = ["2026-11-20T18:00:00Z", "2026-11-21T18:00:00Z"]
@@ -61,18 +62,24 @@ def lake_posts(lake):
 class EndToEnd(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if not ES_URL:
-            raise AssertionError("SCOUT_ES_URL is not set: run through scripts/test")
+        if not ES_URL or not PG_DSN:
+            raise AssertionError("SCOUT_ES_URL / SCOUT_PG_DSN not set: run through scripts/test")
         cls.root = pathlib.Path(tempfile.mkdtemp(prefix="scout-e2e-"))
         cls.lake = cls.root / "lake"
         cls.prefix = f"e2e-{os.getpid()}"
+        cls.database = cls.prefix.replace("-", "_")
+        run("psql", PG_DSN, "-qc", f"DROP DATABASE IF EXISTS {cls.database}")
+        run("psql", PG_DSN, "-qc", f"CREATE DATABASE {cls.database}")
         cls.env = dict(os.environ, SCOUT_LAKE=str(cls.lake), SCOUT_MEDIA=str(cls.root / "media"),
-                       SCOUT_STATE=str(cls.root / "state"), SCOUT_INDEX_PREFIX=cls.prefix)
+                       SCOUT_STATE=str(cls.root / "state"), SCOUT_INDEX_PREFIX=cls.prefix,
+                       SCOUT_PG_DSN=f"{PG_DSN} dbname={cls.database}")
         cls.generated = json.loads(run(
             BIN / "scout-genlake", "--lake", cls.lake, "--cdn", cls.root / "cdn",
             "--users", 25, "--days", 45, "--today", TODAY, "--seed", 5,
             "--image_size", 48, "--malformed_rate", 0.03))
         cls.day1 = json.loads(run(BIN / "scout-ingest", "--now", NOW[0], env=cls.env))
+        cls.aggregated = json.loads(run(BIN / "scout-aggregate", "--from", "2026-11-14", "--to",
+                                        TODAY, "--now", NOW[0], env=cls.env))
         cls.server = None
         cls.start_server(NOW[0])
 
@@ -101,6 +108,8 @@ class EndToEnd(unittest.TestCase):
         for index in listed.stdout.split():
             subprocess.run(["curl", "-s", "-XDELETE", f"{ES_URL}/{index}"], capture_output=True)
         shutil.rmtree(cls.root, ignore_errors=True)
+        subprocess.run(["psql", PG_DSN, "-qc", f"DROP DATABASE IF EXISTS {cls.database} WITH (FORCE)"],
+                       capture_output=True)
 
     def grpcurl(self, method, request):
         out = run(GRPCURL, "-plaintext", "-d", json.dumps(request), self.address,
@@ -176,6 +185,32 @@ class EndToEnd(unittest.TestCase):
         self.assertNotEqual(done.returncode, 0)
         self.assertIn("InvalidArgument", done.stderr)
         self.assertIn("page_token", done.stderr)
+
+    def test_6b_profiles_carry_the_stats_files(self):
+        r = self.aggregated
+        self.assertEqual(r["error"], "")
+        self.assertEqual(len(r["dates"]), 7)
+        self.assertEqual(int(r["facts_written"]), 7 * 25)
+        stats_dir = self.lake / "instagram_graph/stats"
+        creator = sorted(p.name for p in stats_dir.iterdir())[3]
+        files = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+                 for p in (stats_dir / creator).glob("*.json") if "2026-11-14" <= p.stem <= TODAY}
+        profile = self.grpcurl("GetUserProfile", {"user_id": creator})
+        self.assertEqual(profile["id"], creator)
+        self.assertEqual(int(profile["followers_count"]), files[TODAY]["followers_count"])
+        self.assertEqual([d["date"] for d in profile["daily"]], sorted(files))
+        self.assertEqual([int(d["followers"]) for d in profile["daily"]],
+                         [files[d]["followers_count"] for d in sorted(files)])
+        self.assertEqual("impressions" in profile["daily"][0], "impressions" in files[TODAY])
+        self.assertEqual(profile.get("username"), files[TODAY]["username"])
+        self.assertTrue(profile["profile_picture_url"].startswith("file://"))
+        self.assertTrue(pathlib.Path(profile["profile_picture_url"][7:]).is_file())
+        person = run(BIN / "scoutctl", "profile", creator, env=dict(self.env, SCOUT_SERVER=self.address))
+        self.assertIn("@" + files[TODAY]["username"], person)
+        self.assertRegex(person, "followers +[▁▂▃▄▅▆▇█]{7} ")
+        done = subprocess.run([GRPCURL, "-plaintext", "-d", '{"user_id": "1"}', self.address,
+                               "scout.v1.BrandService/GetUserProfile"], capture_output=True, text=True)
+        self.assertIn("NotFound", done.stderr)
 
     def test_7_next_day_updates_likes_and_skips_the_unchanged(self):
         before = lake_posts(self.lake)

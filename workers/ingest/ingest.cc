@@ -84,7 +84,6 @@ class IngestRun {
     report_.set_media_fetched(media_stats_.fetched);
     report_.set_media_already_stored(media_stats_.already_stored);
     report_.set_media_failed(media_stats_.failed);
-    for (const auto& failure : media_stats_.failures) *report_.add_failed_media() = failure;
     *report_.mutable_finished_at() = ToTimestamp(absl::Now());
     report_.set_seconds(absl::ToDoubleSeconds(FromTimestamp(report_.finished_at()) -
                                                FromTimestamp(report_.started_at())));
@@ -103,7 +102,9 @@ class IngestRun {
     }
     SCOUT_RETURN_IF_ERROR(DropExpiredIndices());
     // Make this run's writes visible to searches right away.
-    return env_.elastic->Call("POST", absl::StrCat(options_.index_prefix, "*/_refresh")).status();
+    SCOUT_RETURN_IF_ERROR(
+        env_.elastic->Call("POST", absl::StrCat(options_.index_prefix, "*/_refresh")).status());
+    return MergePastMonths();
   }
 
   absl::Status PrepareIndices() {
@@ -208,18 +209,39 @@ class IngestRun {
     return absl::OkStatus();
   }
 
+  // Pictures first, so the indexed post points at stored copies. A post
+  // whose picture failed is still indexed and retried next run.
   void CopyMedia(std::vector<Work>& works) {
-    std::vector<scout::v1::Post*> posts;
-    std::vector<std::string> keys;
-    std::vector<Work*> owners;
+    std::vector<MediaCopyJob> jobs;
+    std::vector<std::pair<Work*, int>> owners;
     for (Work& work : works) {
       if (work.kind != Work::kIndex) continue;
-      posts.push_back(&work.post);
-      keys.push_back(work.file->key);
-      owners.push_back(&work);
+      for (int n = 0; n < work.post.media_size(); ++n) {
+        jobs.push_back({work.post.media(n).source_url(),
+                        MediaKey(work.post.owner_id(), work.post.id(), n)});
+        owners.emplace_back(&work, n);
+      }
     }
-    const std::vector<bool> complete = copier_.CopyAll(posts, keys, media_stats_);
-    for (size_t i = 0; i < owners.size(); ++i) owners[i]->media_complete = complete[i];
+    const std::vector<absl::Status> results = copier_.CopyBatch(jobs, media_stats_);
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      auto [work, n] = owners[i];
+      if (results[i].ok()) {
+        work->post.mutable_media(n)->set_url(env_.media->Url(jobs[i].key));
+        continue;
+      }
+      work->media_complete = false;
+      if (report_.failed_media_size() < static_cast<int>(kMaxListed)) {
+        scout::v1::FailedMedia* failure = report_.add_failed_media();
+        failure->set_post_key(work->file->key);
+        failure->set_url(jobs[i].source_url);
+        failure->set_reason(std::string(results[i].message()));
+      }
+    }
+    for (Work& work : works) {
+      if (work.kind == Work::kIndex && work.post.media_size() > 0) {
+        work.post.set_media_url(work.post.media(0).url());
+      }
+    }
   }
 
   Action QuarantineAction(Work& work) const {
@@ -342,6 +364,31 @@ class IngestRun {
       case Work::kVanished:
         break;
     }
+  }
+
+  // Past months only change by the daily rewrites of older posts, which
+  // leave small segments behind; one segment per past month keeps searches
+  // over the whole window cheap (measured in bench/RESULTS.md).
+  absl::Status MergePastMonths() {
+    const std::string current = MonthlyIndex(options_.index_prefix, now_);
+    SCOUT_ASSIGN_OR_RETURN(
+        const json stats,
+        env_.elastic->Call("GET", absl::StrCat(options_.index_prefix,
+                                               "-*/_stats/segments?filter_path=indices.*."
+                                               "primaries.segments.count")));
+    if (!stats.contains("indices")) return absl::OkStatus();
+    for (const auto& [index, numbers] : stats["indices"].items()) {
+      if (index >= current || !MonthOfIndex(options_.index_prefix, index).has_value() ||
+          numbers["primaries"]["segments"]["count"].get<int64_t>() <= 1) {
+        continue;
+      }
+      SCOUT_RETURN_IF_ERROR(env_.elastic
+                                ->Call("POST", absl::StrCat(index, "/_forcemerge?max_num_segments=1"),
+                                       nullptr, absl::Minutes(30))
+                                .status());
+      report_.add_indices_merged(index);
+    }
+    return absl::OkStatus();
   }
 
   absl::Status DropExpiredIndices() {

@@ -13,7 +13,7 @@
 #include "common/shard.h"
 #include "scout/v1/jobs.pb.h"
 #include "workers/ingest/checkpoint.h"
-#include "workers/ingest/media_copier.h"
+#include "common/media_copier.h"
 
 namespace scout::ingest {
 

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/json_fields.h"
 #include "common/status.h"
 #include "common/text.h"
 #include "common/time.h"
@@ -16,45 +17,6 @@ namespace {
 using nlohmann::json;
 using scout::v1::MediaType;
 using scout::v1::Post;
-
-absl::Status FieldError(absl::string_view field, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
-
-// Instagram ids arrive as strings, sometimes as numbers.
-absl::StatusOr<std::string> IdField(const json& object, const char* field, bool required) {
-  const auto it = object.find(field);
-  if (it == object.end() || it->is_null()) {
-    if (required) return FieldError(field, "missing");
-    return std::string();
-  }
-  if (it->is_string() && !it->get_ref<const std::string&>().empty()) {
-    return it->get<std::string>();
-  }
-  if (it->is_number_integer()) return it->dump();
-  return FieldError(field, absl::StrCat("expected an id, got ", it->type_name()));
-}
-
-absl::StatusOr<std::string> StringField(const json& object, const char* field) {
-  const auto it = object.find(field);
-  if (it == object.end() || it->is_null()) return std::string();
-  if (!it->is_string()) {
-    return FieldError(field, absl::StrCat("expected a string, got ", it->type_name()));
-  }
-  return it->get<std::string>();
-}
-
-// Absent stays absent: basic connections report no business metrics.
-absl::StatusOr<std::optional<int64_t>> CountField(const json& object, const char* field) {
-  const auto it = object.find(field);
-  if (it == object.end() || it->is_null()) return std::optional<int64_t>();
-  if (!it->is_number_integer()) {
-    return FieldError(field, absl::StrCat("expected an integer, got ", it->type_name()));
-  }
-  const int64_t value = it->get<int64_t>();
-  if (value < 0) return FieldError(field, absl::StrCat("negative count ", value));
-  return std::optional<int64_t>(value);
-}
 
 // Both spellings real clients produce: "STORY_IMAGE", or
 // media_product_type "STORY" with media_type "IMAGE".
@@ -163,10 +125,6 @@ absl::Status FillMetrics(const json& object, Post& post) {
 }
 
 absl::StatusOr<Post> NormalizeObject(const json& object, absl::string_view owner_hint) {
-  if (!object.is_object()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("expected a JSON object, got ", object.type_name()));
-  }
   Post post;
   SCOUT_ASSIGN_OR_RETURN(*post.mutable_id(), IdField(object, "id", true));
   SCOUT_ASSIGN_OR_RETURN(const MediaType type, ResolveMediaType(object));
@@ -215,13 +173,7 @@ absl::StatusOr<Post> NormalizeObject(const json& object, absl::string_view owner
 }  // namespace
 
 absl::StatusOr<Post> NormalizePost(absl::string_view json_text, absl::string_view owner_hint) {
-  if (json_text.empty()) return absl::InvalidArgumentError("empty file");
-  json object;
-  try {
-    object = json::parse(json_text);
-  } catch (const json::exception& e) {  // Truncated or corrupt, invalid UTF-8.
-    return absl::InvalidArgumentError(absl::StrCat("not valid JSON: ", e.what()));
-  }
+  SCOUT_ASSIGN_OR_RETURN(const json object, ParseObject(json_text));
   return NormalizeObject(object, owner_hint);
 }
 

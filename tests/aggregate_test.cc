@@ -1,0 +1,367 @@
+// scout-aggregate and GetUserProfile against the real Elasticsearch and
+// PostgreSQL on a generated lake. Expected values are computed here from the
+// lake files themselves, not through the code under test.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/lake.h"
+#include "common/media_store.h"
+#include "common/time.h"
+#include "scout/v1/service.grpc.pb.h"
+#include "server/profiles.h"
+#include "server/server.h"
+#include "tests/services_fixture.h"
+#include "workers/aggregate/aggregate.h"
+#include "workers/genlake/genlake.h"
+#include "workers/ingest/ingest.h"
+
+namespace scout::aggregate {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const absl::CivilDay kToday(2026, 11, 20);
+constexpr int kDays = 40;
+
+json ReadJson(const fs::path& path) {
+  std::ifstream in(path);
+  return json::parse(in, nullptr, false);
+}
+
+// What a creator's profile should say, from the lake files alone.
+struct Expected {
+  std::map<std::string, int64_t> followers;  // Date -> followers, last 90 days.
+  bool business = false;
+  int64_t posts = 0, feed_posts = 0, likes_and_comments = 0, followers_sum = 0,
+          followers_posts = 0;
+};
+
+class AggregateTest : public scout::testing::ServicesTest {
+ protected:
+  void SetUp() override {
+    ServicesTest::SetUp();
+    if (HasFatalFailure()) return;
+    root_ = fs::path(::testing::TempDir()) / prefix_;
+    fs::remove_all(root_);
+    genlake::Options options;
+    options.lake = (root_ / "lake").string();
+    options.cdn = (root_ / "cdn").string();
+    options.users = 10;
+    options.days = kDays;
+    options.today = kToday;
+    options.seed = 23;
+    options.image_size = 32;
+    options.business_rate = 0.5;
+    ASSERT_TRUE(genlake::Generate(options, 2).ok());
+    lake_ = NewLocalLake(options.lake);
+    media_ = NewLocalMediaStore((root_ / "media").string(), "");
+    clock_ = NewFixedClock(absl::FromCivil(kToday + 1, absl::UTCTimeZone()) + absl::Hours(2));
+
+    absl::StatusOr<ingest::Checkpoint> checkpoint =
+        ingest::Checkpoint::Open((root_ / "ingest.ckpt").string());
+    ASSERT_TRUE(checkpoint.ok());
+    ingest::IngestOptions ingest_options;
+    ingest_options.index_prefix = prefix_;
+    ingest_options.fetch_media = false;
+    ingest::IngestEnv ingest_env{lake_.get(), elastic_.get(), media_.get(), http_.get(),
+                                 clock_.get(), &*checkpoint};
+    ASSERT_EQ(ingest::RunIngest(ingest_env, ingest_options).error(), "");
+  }
+  void TearDown() override {
+    fs::remove_all(root_);
+    ServicesTest::TearDown();
+  }
+
+  v1::AggregateReport Aggregate(absl::CivilDay from, absl::CivilDay to) {
+    std::vector<absl::CivilDay> dates;
+    for (absl::CivilDay d = from; d <= to; ++d) dates.push_back(d);
+    AggregateOptions options;
+    options.index_prefix = prefix_;
+    AggregateEnv env{lake_.get(), warehouse_.get(), elastic_.get(), media_.get(), http_.get(),
+                     clock_.get()};
+    return RunAggregate(env, options, dates);
+  }
+
+  std::vector<std::string> Creators() {
+    std::vector<std::string> ids;
+    for (const auto& entry : fs::directory_iterator(root_ / "lake/instagram_graph/stats")) {
+      ids.push_back(entry.path().filename().string());
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  Expected ExpectedFor(const std::string& id, absl::CivilDay day) {
+    Expected e;
+    for (const auto& entry : fs::directory_iterator(root_ / "lake/instagram_graph/stats" / id)) {
+      const std::string date = entry.path().stem().string();
+      absl::CivilDay d;
+      if (!absl::ParseCivilTime(date, &d) || d > day || d <= day - 90) continue;
+      const json stats = ReadJson(entry.path());
+      e.followers[date] = stats["followers_count"].get<int64_t>();
+      if (d == day) e.business = stats.contains("impressions");
+    }
+    // Posts of the 30 UTC days ending with `day`.
+    const absl::Time end = absl::FromCivil(day + 1, absl::UTCTimeZone());
+    const absl::Time start = end - absl::Hours(24 * 30);
+    for (const auto& entry : fs::directory_iterator(root_ / "lake/instagram_graph/posts" / id)) {
+      const json post = ReadJson(entry.path());
+      const absl::StatusOr<absl::Time> t = ParseTime(post.value("timestamp", ""));
+      if (!t.ok() || *t < start || *t >= end) continue;
+      ++e.posts;
+      if (post.contains("like_count")) {
+        ++e.feed_posts;
+        e.likes_and_comments += post["like_count"].get<int64_t>() +
+                                post["comments_count"].get<int64_t>();
+      }
+      if (post["owner"].contains("followers_count")) {
+        ++e.followers_posts;
+        e.followers_sum += post["owner"]["followers_count"].get<int64_t>();
+      }
+    }
+    return e;
+  }
+
+  std::map<std::string, std::vector<SqlValue>> Facts() {
+    absl::StatusOr<SqlRows> rows = warehouse_->Query(
+        "SELECT creator_id, as_of, followers_count, daily_json, doc_count, fol_avg, eng_avg, "
+        "engagement_rate, is_business, load_version FROM profile_facts");
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    std::map<std::string, std::vector<SqlValue>> facts;
+    if (rows.ok()) {
+      for (auto& row : rows->rows) facts[*row[0]] = row;
+    }
+    return facts;
+  }
+
+  fs::path root_;
+  std::unique_ptr<Lake> lake_;
+  std::unique_ptr<MediaStore> media_;
+  std::unique_ptr<Clock> clock_;
+};
+
+double Double(const SqlValue& v) {
+  double d = -1;
+  EXPECT_TRUE(v && absl::SimpleAtod(*v, &d));
+  return d;
+}
+
+TEST_F(AggregateTest, FactsMatchTheLake) {
+  // A creator skipped a day: the series must simply lack it.
+  const std::vector<std::string> creators = Creators();
+  const std::string gap_creator = creators[1];
+  const absl::CivilDay gap = kToday - 3;
+  fs::remove(root_ / "lake/instagram_graph/stats" / gap_creator /
+             absl::StrCat(absl::FormatCivilTime(gap), ".json"));
+
+  const v1::AggregateReport report = Aggregate(kToday - (kDays - 1), kToday);
+  ASSERT_EQ(report.error(), "") << report.DebugString();
+  EXPECT_EQ(report.dates_size(), kDays);
+  EXPECT_EQ(report.stats_quarantined(), 0);
+  EXPECT_EQ(report.pictures_failed(), 0);
+  EXPECT_GT(report.pictures_fetched(), 0);
+
+  const auto facts = Facts();
+  ASSERT_EQ(facts.size(), creators.size());
+  int business = 0, basic = 0;
+  for (const std::string& id : creators) {
+    const Expected want = ExpectedFor(id, kToday);
+    const std::vector<SqlValue>& fact = facts.at(id);
+    EXPECT_EQ(*fact[1], absl::FormatCivilTime(kToday));
+    const json daily = json::parse(*fact[3]);
+    std::map<std::string, int64_t> series;
+    for (const json& point : daily) {
+      series[point["date"]] = point["followers"];
+      EXPECT_EQ(point.contains("impressions"), want.business) << id;
+    }
+    EXPECT_EQ(series, want.followers) << id;
+    EXPECT_EQ(*fact[2], std::to_string(want.followers.rbegin()->second));
+    EXPECT_EQ(*fact[4], std::to_string(want.posts)) << id;
+    if (want.feed_posts > 0) {
+      EXPECT_NEAR(Double(fact[6]), static_cast<double>(want.likes_and_comments) / want.feed_posts,
+                  1e-9) << id;
+      EXPECT_NEAR(Double(fact[7]),
+                  static_cast<double>(want.likes_and_comments) / want.feed_posts /
+                      want.followers.rbegin()->second, 1e-12) << id;
+    } else {
+      EXPECT_FALSE(fact[6].has_value()) << id;
+    }
+    if (want.followers_posts > 0) {
+      EXPECT_NEAR(Double(fact[5]),
+                  static_cast<double>(want.followers_sum) / want.followers_posts, 1e-6) << id;
+    } else {
+      EXPECT_FALSE(fact[5].has_value()) << id;  // Basic creators: absent, not 0.
+    }
+    EXPECT_EQ(*fact[8] == "t", want.business);
+    ++(want.business ? business : basic);
+  }
+  EXPECT_GT(business, 0);
+  EXPECT_GT(basic, 0);
+  EXPECT_FALSE(facts.at(gap_creator)[3]->find(absl::FormatCivilTime(gap)) != std::string::npos);
+}
+
+TEST_F(AggregateTest, RerunGivesTheSameTablesAndBadFilesAreQuarantined) {
+  ASSERT_EQ(Aggregate(kToday - 2, kToday).error(), "");
+  auto before = Facts();
+  const std::string stats_rows = Scalar("SELECT COUNT(*) FROM creator_daily_stats");
+
+  // A broken file the next time round: quarantined with its reason, the
+  // rest loads; the creator keeps yesterday's facts.
+  const std::string broken = Creators()[0];
+  const fs::path file = root_ / "lake/instagram_graph/stats" / broken /
+                        absl::StrCat(absl::FormatCivilTime(kToday), ".json");
+  const std::string good = *ReadFile(file.string());
+  ASSERT_TRUE(WriteFileAtomically(file.string(), "{\"id\": \"" + broken + "\", \"followers_count\": \"x\"}").ok());
+  v1::AggregateReport report = Aggregate(kToday, kToday);
+  ASSERT_EQ(report.error(), "");
+  EXPECT_EQ(report.stats_quarantined(), 1);
+  ASSERT_EQ(report.quarantined_size(), 1);
+  EXPECT_THAT(report.quarantined(0).reason(), ::testing::HasSubstr("followers_count"));
+  EXPECT_THAT(Scalar("SELECT reason FROM stats_quarantine"), ::testing::HasSubstr("followers_count"));
+
+  ASSERT_TRUE(WriteFileAtomically(file.string(), good).ok());
+  report = Aggregate(kToday, kToday);
+  ASSERT_EQ(report.error(), "");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM stats_quarantine"), "0");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM creator_daily_stats"), stats_rows);
+  auto after = Facts();
+  for (auto* facts : {&before, &after}) {
+    for (auto& [id, row] : *facts) row.pop_back();  // load_version differs by design.
+  }
+  EXPECT_EQ(before, after);
+}
+
+TEST_F(AggregateTest, FailedQualityCheckRollsTheLoadBack) {
+  ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  const std::string version = Scalar("SELECT MAX(load_version) FROM profile_facts");
+  // A basic creator's row that claims business metrics.
+  ASSERT_TRUE(warehouse_
+                  ->Exec("INSERT INTO creator_daily_stats (creator_id, day, followers_count, "
+                         "is_business, impressions, source_key, loaded_at) VALUES ('999', $1, 5, "
+                         "false, 7, 'x', CURRENT_TIMESTAMP)",
+                         {absl::FormatCivilTime(kToday)})
+                  .ok());
+  const v1::AggregateReport report = Aggregate(kToday, kToday);
+  EXPECT_THAT(report.error(), ::testing::HasSubstr("data-quality check failed"));
+  ASSERT_EQ(report.quality_failures_size(), 1);
+  EXPECT_THAT(report.quality_failures(0).rows(), ::testing::ElementsAre("999"));
+  EXPECT_EQ(Scalar("SELECT COUNT(DISTINCT load_version) FROM profile_facts"), "1");
+  EXPECT_EQ(Scalar("SELECT MAX(load_version) FROM profile_facts"), version);
+}
+
+TEST_F(AggregateTest, ReadersSeeWholeLoadsOnly) {
+  ASSERT_EQ(Aggregate(kToday - 1, kToday - 1).error(), "");
+  const std::string count = Scalar("SELECT COUNT(*) FROM profile_facts");
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0}, torn{0};
+  std::thread reader([&] {
+    absl::StatusOr<std::unique_ptr<Warehouse>> w = Warehouse::Connect(dsn_);
+    ASSERT_TRUE(w.ok());
+    while (!done) {
+      absl::StatusOr<SqlRows> rows = (*w)->Query(
+          "SELECT COUNT(DISTINCT load_version), COUNT(*) FROM profile_facts");
+      ASSERT_TRUE(rows.ok());
+      if (*rows->rows[0][0] != "1" || *rows->rows[0][1] != count) ++torn;
+      ++reads;
+    }
+  });
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  done = true;
+  reader.join();
+  EXPECT_GT(reads, 10);
+  EXPECT_EQ(torn, 0);
+}
+
+TEST_F(AggregateTest, ServerAnswersProfilesFromItsSnapshot) {
+  ASSERT_EQ(Aggregate(kToday - 5, kToday).error(), "");
+  scout::v1::Config config;
+  config.set_es_url(es_url_);
+  config.set_pg_dsn(dsn_);
+  config.set_listen("127.0.0.1:0");
+  config.set_index_prefix(prefix_);
+  config.set_now_unix(absl::ToUnixSeconds(absl::FromCivil(kToday + 1, absl::UTCTimeZone())));
+  absl::StatusOr<std::unique_ptr<server::ScoutServer>> server = server::ScoutServer::Start(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::BrandService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  const auto call = [&](const std::string& id, std::optional<int> recent, v1::UserProfile& out) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::GetUserProfileRequest request;
+    request.set_user_id(id);
+    if (recent) request.set_recent_posts(*recent);
+    return stub->GetUserProfile(&context, request, &out);
+  };
+
+  const std::string id = Creators()[2];
+  const Expected want = ExpectedFor(id, kToday);
+  v1::UserProfile profile;
+  ASSERT_TRUE(call(id, std::nullopt, profile).ok());
+  EXPECT_EQ(profile.id(), id);
+  EXPECT_EQ(profile.as_of(), absl::FormatCivilTime(kToday));
+  EXPECT_EQ(profile.followers_count(), want.followers.rbegin()->second);
+  ASSERT_EQ(profile.daily_size(), 6);
+  EXPECT_EQ(profile.daily(5).date(), absl::FormatCivilTime(kToday));
+  EXPECT_EQ(profile.daily(5).followers(), want.followers.rbegin()->second);
+  EXPECT_EQ(profile.daily(0).has_impressions(), want.business);
+  EXPECT_EQ(profile.doc_count(), want.posts);
+  EXPECT_EQ(profile.is_business(), want.business);
+  EXPECT_EQ(profile.recent_posts_error(), "");
+  ASSERT_EQ(profile.recent_posts_size(), std::min<int64_t>(12, want.posts + 0));
+  for (int i = 1; i < profile.recent_posts_size(); ++i) {
+    EXPECT_GE(FromTimestamp(profile.recent_posts(i - 1).timestamp()),
+              FromTimestamp(profile.recent_posts(i).timestamp()));
+    EXPECT_EQ(profile.recent_posts(i).owner_id(), id);
+  }
+  ASSERT_TRUE(call(id, 0, profile).ok());
+  EXPECT_EQ(profile.recent_posts_size(), 0);
+
+  EXPECT_EQ(call("17841000000999999", std::nullopt, profile).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(call("abc'; DROP TABLE x", std::nullopt, profile).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(call(id, 51, profile).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(AggregateTest, ProfileSnapshotSurvivesAWarehouseOutage) {
+  ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  std::atomic<bool> down{false};
+  server::ProfileStore store(
+      [&]() -> absl::StatusOr<std::unique_ptr<Warehouse>> {
+        if (down) return absl::UnavailableError("warehouse down (injected)");
+        return Warehouse::Connect(dsn_);
+      },
+      absl::Hours(1));
+  ASSERT_TRUE(store.Refresh().ok());
+  const auto first = store.Current();
+  ASSERT_EQ(first->profiles.size(), Creators().size());
+
+  down = true;
+  // Force a reconnect: a new load happened while the warehouse "went down".
+  ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  absl::StatusOr<std::unique_ptr<Warehouse>> probe = Warehouse::Connect(dsn_);
+  ASSERT_TRUE(probe.ok());
+  (void)(*probe)->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  EXPECT_FALSE(store.Refresh().ok());
+  EXPECT_EQ(store.Current(), first);  // Still serving the last good one.
+
+  down = false;  // Back: the next refresh picks up the new version.
+  ASSERT_TRUE(store.Refresh().ok());
+  EXPECT_GT(store.Current()->version, first->version);
+  EXPECT_EQ(store.Current()->profiles.size(), first->profiles.size());
+}
+
+}  // namespace
+}  // namespace scout::aggregate

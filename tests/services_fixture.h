@@ -1,0 +1,62 @@
+// Test support for tests that need the warehouse too: on top of ElasticTest,
+// a fresh PostgreSQL database per test (SCOUT_PG_DSN names the server),
+// dropped afterwards. Not thread-safe.
+#pragma once
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/warehouse.h"
+#include "tests/es_fixture.h"
+
+namespace scout::testing {
+
+class ServicesTest : public ElasticTest {
+ protected:
+  void SetUp() override {
+    ElasticTest::SetUp();
+    if (HasFatalFailure()) return;
+    const char* dsn = std::getenv("SCOUT_PG_DSN");
+    ASSERT_TRUE(dsn != nullptr && *dsn != '\0')
+        << "SCOUT_PG_DSN is not set: run through scripts/test, which starts the services";
+    server_dsn_ = dsn;
+    // The prefix is [a-z0-9-] only; identifiers cannot be parameters.
+    database_ = absl::StrReplaceAll(prefix_, {{"-", "_"}});
+    database_ = database_.substr(0, 60);
+    absl::StatusOr<std::unique_ptr<Warehouse>> admin = Warehouse::Connect(server_dsn_);
+    ASSERT_TRUE(admin.ok()) << admin.status();
+    (void)(*admin)->Exec(absl::StrCat("DROP DATABASE IF EXISTS ", database_, " WITH (FORCE)"));
+    ASSERT_TRUE((*admin)->Exec(absl::StrCat("CREATE DATABASE ", database_)).ok());
+    // In a libpq connection string the last value of a keyword wins.
+    dsn_ = absl::StrCat(server_dsn_, " dbname=", database_);
+    absl::StatusOr<std::unique_ptr<Warehouse>> warehouse = Warehouse::Connect(dsn_);
+    ASSERT_TRUE(warehouse.ok()) << warehouse.status();
+    warehouse_ = *std::move(warehouse);
+  }
+
+  void TearDown() override {
+    warehouse_.reset();
+    if (!database_.empty()) {
+      absl::StatusOr<std::unique_ptr<Warehouse>> admin = Warehouse::Connect(server_dsn_);
+      if (admin.ok()) {
+        (void)(*admin)->Exec(absl::StrCat("DROP DATABASE IF EXISTS ", database_, " WITH (FORCE)"));
+      }
+    }
+    ElasticTest::TearDown();
+  }
+
+  // The single value of a query, or "" (NULL or no row).
+  std::string Scalar(absl::string_view sql, const std::vector<SqlValue>& params = {}) {
+    absl::StatusOr<SqlRows> rows = warehouse_->Query(sql, params);
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    if (!rows.ok() || rows->rows.empty()) return "";
+    return rows->rows[0][0].value_or("");
+  }
+
+  std::string server_dsn_, dsn_, database_;
+  std::unique_ptr<Warehouse> warehouse_;
+};
+
+}  // namespace scout::testing

@@ -1,0 +1,46 @@
+// scout-aggregate as a library: for each date, loads that day's creator stats
+// files into the warehouse, aggregates the creators' last 30 days of posts
+// from Elasticsearch and swaps in their rebuilt profile facts, all in one
+// transaction per date that also runs the data-quality checks: readers see
+// the old facts or the new ones, never half, and a failed check or a crash
+// leaves the old ones. Rerunning a date gives the same tables. Not
+// thread-safe (one Warehouse connection).
+#pragma once
+
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "common/clock.h"
+#include "common/elastic.h"
+#include "common/lake.h"
+#include "common/media_copier.h"
+#include "common/shard.h"
+#include "common/warehouse.h"
+#include "scout/v1/jobs.pb.h"
+
+namespace scout::aggregate {
+
+struct AggregateOptions {
+  std::string index_prefix = "scout-posts";
+  Shard shard;
+  bool fetch_pictures = true;
+  MediaCopyOptions media;
+  int read_threads = 4;
+};
+
+struct AggregateEnv {
+  Lake* lake = nullptr;
+  Warehouse* warehouse = nullptr;
+  Elastic* elastic = nullptr;
+  MediaStore* media = nullptr;  // Unused when !fetch_pictures.
+  HttpClient* http = nullptr;
+  const Clock* clock = nullptr;
+};
+
+// Runs the dates in order. The report's `error` is set when a backend failed
+// or a data-quality check did not pass (then `quality_failures` says which
+// rows); dates before the failing one stay loaded.
+scout::v1::AggregateReport RunAggregate(const AggregateEnv& env, const AggregateOptions& options,
+                                        const std::vector<absl::CivilDay>& dates);
+
+}  // namespace scout::aggregate

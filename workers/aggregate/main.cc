@@ -1,0 +1,105 @@
+// scout-aggregate: daily creator stats -> warehouse, last 30 days of posts ->
+// profile facts. `--date D` loads one day, `--from D1 --to D2` backfills a
+// range. Prints an AggregateReport as JSON on stdout; exit 0 on success, 1
+// when a backend failed or a data-quality check did not pass, 2 on bad
+// configuration.
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "common/config.h"
+#include "common/elastic.h"
+#include "common/flags.h"
+#include "common/http.h"
+#include "common/lake.h"
+#include "common/media_store.h"
+#include "common/proto_json.h"
+#include "common/warehouse.h"
+#include "workers/aggregate/aggregate.h"
+
+ABSL_FLAG(std::string, date, "", "the day to load, YYYY-MM-DD (Airflow's {{ ds }})");
+ABSL_FLAG(std::string, from, "", "backfill: first day, YYYY-MM-DD");
+ABSL_FLAG(std::string, to, "", "backfill: last day, YYYY-MM-DD");
+ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
+ABSL_FLAG(bool, no_pictures, false, "do not copy profile pictures into the media store");
+
+namespace {
+
+int Fail(int code, absl::string_view message) {
+  std::cerr << "scout-aggregate: " << message << "\n";
+  return code;
+}
+
+absl::StatusOr<std::vector<absl::CivilDay>> Dates() {
+  const auto parse = [](const std::string& text, const char* flag) -> absl::StatusOr<absl::CivilDay> {
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(text, &day)) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, " wants YYYY-MM-DD, got \"", text, "\""));
+    }
+    return day;
+  };
+  const std::string date = absl::GetFlag(FLAGS_date);
+  const std::string from = absl::GetFlag(FLAGS_from), to = absl::GetFlag(FLAGS_to);
+  if (!date.empty() && from.empty() && to.empty()) {
+    absl::StatusOr<absl::CivilDay> day = parse(date, "--date");
+    if (!day.ok()) return day.status();
+    return std::vector<absl::CivilDay>{*day};
+  }
+  if (date.empty() && !from.empty() && !to.empty()) {
+    absl::StatusOr<absl::CivilDay> first = parse(from, "--from");
+    absl::StatusOr<absl::CivilDay> last = parse(to, "--to");
+    if (!first.ok()) return first.status();
+    if (!last.ok()) return last.status();
+    if (*last < *first) return absl::InvalidArgumentError("--to is before --from");
+    std::vector<absl::CivilDay> days;
+    for (absl::CivilDay day = *first; day <= *last; ++day) days.push_back(day);
+    return days;
+  }
+  return absl::InvalidArgumentError("give --date D, or --from D1 --to D2");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Loads creator stats and rebuilds profile facts.\n"
+      "Usage: scout-aggregate --date YYYY-MM-DD | --from D1 --to D2 [--shard i/N]");
+  scout::ParseFlags(argc, argv);
+  absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
+  if (!config.ok()) return Fail(2, config.status().message());
+  absl::StatusOr<std::vector<absl::CivilDay>> dates = Dates();
+  if (!dates.ok()) return Fail(2, dates.status().message());
+  for (const auto& [value, name] : {std::pair{config->lake(), "--lake / SCOUT_LAKE"},
+                                    std::pair{config->es_url(), "--es_url / SCOUT_ES_URL"},
+                                    std::pair{config->pg_dsn(), "--pg_dsn / SCOUT_PG_DSN"}}) {
+    if (value.empty()) return Fail(2, absl::StrCat(name, " is required"));
+  }
+  scout::aggregate::AggregateOptions options;
+  absl::StatusOr<scout::Shard> shard = scout::Shard::Parse(absl::GetFlag(FLAGS_shard));
+  if (!shard.ok()) return Fail(2, shard.status().message());
+  options.shard = *shard;
+  options.index_prefix = config->index_prefix();
+  options.fetch_pictures = !absl::GetFlag(FLAGS_no_pictures);
+  if (options.fetch_pictures && config->media().empty()) {
+    return Fail(2, "--media / SCOUT_MEDIA is required (or --no_pictures)");
+  }
+
+  absl::StatusOr<std::unique_ptr<scout::Warehouse>> warehouse =
+      scout::Warehouse::Connect(config->pg_dsn());
+  if (!warehouse.ok()) return Fail(1, warehouse.status().ToString());
+  std::unique_ptr<scout::HttpClient> http = scout::NewCurlHttpClient();
+  std::unique_ptr<scout::Lake> lake = scout::NewLocalLake(config->lake());
+  std::unique_ptr<scout::MediaStore> media =
+      scout::NewLocalMediaStore(config->media(), config->media_base_url());
+  std::unique_ptr<scout::Clock> clock = scout::MakeClock(*config);
+  scout::Elastic elastic(http.get(), config->es_url());
+
+  scout::aggregate::AggregateEnv env{lake.get(), warehouse->get(), &elastic, media.get(),
+                                     http.get(), clock.get()};
+  const scout::v1::AggregateReport report = scout::aggregate::RunAggregate(env, options, *dates);
+  std::cout << scout::ToJson(report) << std::endl;
+  if (!report.error().empty()) return Fail(1, report.error());
+  return 0;
+}

@@ -1,0 +1,95 @@
+#include "workers/aggregate/stats.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/json_fields.h"
+#include "common/status.h"
+
+namespace scout::aggregate {
+namespace {
+
+SqlValue Text(const std::string& value) { return value; }
+SqlValue Count(const std::optional<int64_t>& value) {
+  return value ? SqlValue(std::to_string(*value)) : std::nullopt;
+}
+
+}  // namespace
+
+absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text,
+                                          absl::string_view creator_id, absl::CivilDay day,
+                                          absl::string_view source_key) {
+  SCOUT_ASSIGN_OR_RETURN(const nlohmann::json object, ParseObject(json_text));
+  DailyStats stats;
+  stats.creator_id = std::string(creator_id);
+  stats.day = day;
+  stats.source_key = std::string(source_key);
+
+  SCOUT_ASSIGN_OR_RETURN(const std::string id, IdField(object, "id", true));
+  if (id != creator_id) {
+    return FieldError("id", absl::StrCat("\"", id, "\" is not the creator of this folder (",
+                                         creator_id, ")"));
+  }
+  SCOUT_ASSIGN_OR_RETURN(const std::string created_at, StringField(object, "created_at"));
+  if (!created_at.empty() && created_at != absl::FormatCivilTime(day)) {
+    return FieldError("created_at",
+                      absl::StrCat("\"", created_at, "\" is not the file's day ",
+                                   absl::FormatCivilTime(day)));
+  }
+  SCOUT_ASSIGN_OR_RETURN(const std::optional<int64_t> followers,
+                         CountField(object, "followers_count"));
+  if (!followers) return FieldError("followers_count", "missing");
+  stats.followers_count = *followers;
+
+  for (auto [field, out] : {std::pair{"username", &stats.username}, {"name", &stats.name},
+                            {"biography", &stats.biography}, {"website", &stats.website},
+                            {"profile_picture_url", &stats.profile_picture_source}}) {
+    SCOUT_ASSIGN_OR_RETURN(*out, StringField(object, field));
+  }
+  for (auto [field, out] : {std::pair{"follows_count", &stats.follows_count},
+                            {"media_count", &stats.media_count},
+                            {"impressions", &stats.impressions},
+                            {"reach", &stats.reach},
+                            {"follower_count", &stats.follower_count},
+                            {"profile_views", &stats.profile_views},
+                            {"website_clicks", &stats.website_clicks},
+                            {"email_contacts", &stats.email_contacts},
+                            {"phone_call_clicks", &stats.phone_call_clicks},
+                            {"text_message_clicks", &stats.text_message_clicks},
+                            {"get_directions_clicks", &stats.get_directions_clicks}}) {
+    SCOUT_ASSIGN_OR_RETURN(*out, CountField(object, field));
+  }
+  // Only business connections report insights; a file with some but not all
+  // of the core ones is inconsistent.
+  stats.is_business = stats.impressions.has_value() || stats.reach.has_value();
+  if (stats.is_business && !(stats.impressions && stats.reach)) {
+    return absl::InvalidArgumentError(
+        "business insights incomplete: impressions and reach must both be present");
+  }
+  return stats;
+}
+
+std::vector<SqlValue> DailyStatsValues(const DailyStats& s, absl::string_view loaded_at) {
+  return {Text(s.creator_id),
+          absl::FormatCivilTime(s.day),
+          Text(s.username),
+          Text(s.name),
+          Text(s.biography),
+          Text(s.website),
+          Text(s.profile_picture_source),
+          std::to_string(s.followers_count),
+          Count(s.follows_count),
+          Count(s.media_count),
+          s.is_business ? "true" : "false",
+          Count(s.impressions),
+          Count(s.reach),
+          Count(s.follower_count),
+          Count(s.profile_views),
+          Count(s.website_clicks),
+          Count(s.email_contacts),
+          Count(s.phone_call_clicks),
+          Count(s.text_message_clicks),
+          Count(s.get_directions_clicks),
+          Text(s.source_key),
+          std::string(loaded_at)};
+}
+
+}  // namespace scout::aggregate
