@@ -31,12 +31,21 @@ QUERIES = [
 ]
 
 
-def ghz(address, call, data, rps, seconds):
+def listening_address(server):
+    """The address scout-server prints once it listens (after any warnings)."""
+    for line in server.stderr:
+        match = re.search(r"listening on (\S+)", line)
+        if match:
+            return match.group(1)
+    raise RuntimeError("scout-server exited before listening")
+
+
+def ghz(address, call, data, rps, seconds, concurrency=20, connections=2):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(data, f)
     out = subprocess.run(
         [GHZ, "--insecure", "--call", call, "--data-file", f.name, "--rps", str(rps),
-         "--duration", f"{seconds}s", "--concurrency", "20", "--connections", "2",
+         "--duration", f"{seconds}s", "--concurrency", str(concurrency), "--connections", str(connections),
          "--timeout", "5s", "--format", "json", address],
         check=True, capture_output=True, text=True).stdout
     os.unlink(f.name)
@@ -44,7 +53,8 @@ def ghz(address, call, data, rps, seconds):
     pct = {int(p["percentage"]): p["latency"] / 1e6 for p in r["latencyDistribution"]}
     return {"call": call.split("/")[-1], "requests": r["count"], "rps": round(r["rps"], 1),
             "p50_ms": round(pct[50], 2), "p95_ms": round(pct[95], 2),
-            "p99_ms": round(pct[99], 2), "status": r["statusCodeDistribution"]}
+            "p99_ms": round(pct[99], 2), "status": r["statusCodeDistribution"],
+            "errors": r.get("errorDistribution", {})}
 
 
 def main():
@@ -58,7 +68,7 @@ def main():
     server = subprocess.Popen([BIN / "scout-server", "--listen", "127.0.0.1:0"], env=env,
                               stderr=subprocess.PIPE, text=True)
     try:
-        address = re.search(r"listening on (\S+)", server.stderr.readline()).group(1)
+        address = listening_address(server)
         count = json.load(__import__("urllib.request").request.urlopen(
             f"{os.environ['SCOUT_ES_URL']}/bench-{args.users}/_count"))["count"]
         print(json.dumps({"indexed_posts": count}), flush=True)

@@ -133,14 +133,18 @@ ProfileStore::~ProfileStore() {
 void ProfileStore::Start() { poller_ = std::thread([this] { Poll(); }); }
 
 void ProfileStore::Poll() {
+  std::string last_error;
   std::unique_lock<std::mutex> lock(stop_mu_);
   while (!stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(poll_interval_),
                             [this] { return stopping_; })) {
     lock.unlock();
-    if (absl::Status status = Refresh(); !status.ok()) {
+    // Said once per distinct problem, not every poll.
+    const absl::Status status = Refresh();
+    if (!status.ok() && status.ToString() != last_error) {
       std::fprintf(stderr, "scout-server: profile refresh failed, serving version %lld: %s\n",
                    static_cast<long long>(Current()->version), status.ToString().c_str());
     }
+    last_error = status.ok() ? "" : status.ToString();
     lock.lock();
   }
 }

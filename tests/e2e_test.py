@@ -91,11 +91,12 @@ class EndToEnd(unittest.TestCase):
         cls.server = subprocess.Popen(
             [BIN / "scout-server", "--listen", "127.0.0.1:0", "--now", now],
             env=cls.env, stderr=subprocess.PIPE, text=True)
-        line = cls.server.stderr.readline()
-        match = re.search(r"listening on (\S+)", line)
-        if not match:
-            raise AssertionError(f"scout-server did not start: {line}")
-        cls.address = match.group(1)
+        for line in cls.server.stderr:  # Warnings may come first.
+            match = re.search(r"listening on (\S+)", line)
+            if match:
+                cls.address = match.group(1)
+                return
+        raise AssertionError("scout-server exited before listening")
 
     @classmethod
     def tearDownClass(cls):
