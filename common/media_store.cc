@@ -36,6 +36,10 @@ class LocalMediaStore final : public MediaStore {
 
 }  // namespace
 
+std::string PostMediaKey(absl::string_view owner_id, absl::string_view post_id, int n) {
+  return absl::StrCat(owner_id, "/", post_id, "/", n, ".jpg");
+}
+
 std::unique_ptr<MediaStore> NewLocalMediaStore(std::string root, std::string base_url) {
   if (base_url.empty()) base_url = absl::StrCat("file://", root, "/");
   return std::make_unique<LocalMediaStore>(std::move(root), std::move(base_url));

@@ -24,6 +24,9 @@ class MediaStore {
   virtual std::string Url(absl::string_view key) const = 0;
 };
 
+// Where the n-th picture of a post lives: `<owner_id>/<post_id>/<n>.jpg`.
+std::string PostMediaKey(absl::string_view owner_id, absl::string_view post_id, int n);
+
 // A directory; URLs are `base_url + key` (default `file://<root>/`).
 std::unique_ptr<MediaStore> NewLocalMediaStore(std::string root, std::string base_url);
 

@@ -227,9 +227,5 @@ TEST(NormalizePost, MalformedShapesNameTheProblem) {
   EXPECT_THAT(Reason(raw.dump()), HasSubstr("children.data[]"));
 }
 
-TEST(MediaKey, IsOwnerPostAndIndex) {
-  EXPECT_EQ(MediaKey("17841", "999", 2), "17841/999/2.jpg");
-}
-
 }  // namespace
 }  // namespace scout::ingest

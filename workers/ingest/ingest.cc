@@ -218,7 +218,7 @@ class IngestRun {
       if (work.kind != Work::kIndex) continue;
       for (int n = 0; n < work.post.media_size(); ++n) {
         jobs.push_back({work.post.media(n).source_url(),
-                        MediaKey(work.post.owner_id(), work.post.id(), n)});
+                        PostMediaKey(work.post.owner_id(), work.post.id(), n)});
         owners.emplace_back(&work, n);
       }
     }

@@ -177,8 +177,5 @@ absl::StatusOr<Post> NormalizePost(absl::string_view json_text, absl::string_vie
   return NormalizeObject(object, owner_hint);
 }
 
-std::string MediaKey(absl::string_view owner_id, absl::string_view post_id, int n) {
-  return absl::StrCat(owner_id, "/", post_id, "/", n, ".jpg");
-}
 
 }  // namespace scout::ingest

@@ -18,7 +18,4 @@ namespace scout::ingest {
 absl::StatusOr<scout::v1::Post> NormalizePost(absl::string_view json_text,
                                               absl::string_view owner_hint);
 
-// Where the n-th picture of a post lives in the media store.
-std::string MediaKey(absl::string_view owner_id, absl::string_view post_id, int n);
-
 }  // namespace scout::ingest
