@@ -177,5 +177,4 @@ absl::StatusOr<Post> NormalizePost(absl::string_view json_text, absl::string_vie
   return NormalizeObject(object, owner_hint);
 }
 
-
 }  // namespace scout::ingest
