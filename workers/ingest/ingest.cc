@@ -108,10 +108,19 @@ class IngestRun {
   }
 
   absl::Status PrepareIndices() {
+    const json index_template = PostIndexTemplate(options_.index_prefix);
     SCOUT_RETURN_IF_ERROR(env_.elastic
                               ->Call("PUT", absl::StrCat("_index_template/", options_.index_prefix),
-                                     PostIndexTemplate(options_.index_prefix))
+                                     index_template)
                               .status());
+    // Existing months learn fields added since they were created (documents
+    // written from now on get them indexed).
+    absl::Status mapped =
+        env_.elastic
+            ->Call("PUT", absl::StrCat(options_.index_prefix, "-*/_mapping"),
+                   {{"properties", index_template["template"]["mappings"]["properties"]}})
+            .status();
+    if (!mapped.ok() && !absl::IsNotFound(mapped)) return mapped;
     const json quarantine_mappings = {
         {"mappings",
          {{"properties",
