@@ -15,6 +15,7 @@
 #include "common/lake.h"
 #include "common/media_store.h"
 #include "common/post_index.h"
+#include "common/shard.h"
 #include "common/time.h"
 #include "tests/es_fixture.h"
 #include "workers/genlake/genlake.h"
@@ -104,8 +105,10 @@ class IngestTest : public scout::testing::ElasticTest {
     ElasticTest::TearDown();
   }
 
-  v1::IngestReport Ingest(absl::CivilDay day, HttpClient* http, size_t batch_files = 2000) {
-    absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open((root_ / "ingest.ckpt").string());
+  v1::IngestReport Ingest(absl::CivilDay day, HttpClient* http, size_t batch_files = 2000,
+                          Shard shard = Shard()) {
+    absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(
+        (root_ / absl::StrCat("ingest-", shard.ToString().substr(0, 1), ".ckpt")).string());
     EXPECT_TRUE(checkpoint.ok()) << checkpoint.status();
     const std::unique_ptr<Clock> clock =
         NewFixedClock(absl::FromCivil(day, absl::UTCTimeZone()) + absl::Hours(12));
@@ -114,6 +117,8 @@ class IngestTest : public scout::testing::ElasticTest {
     options.index_prefix = prefix_;
     options.batch_files = batch_files;
     options.bulk_backoff = absl::Milliseconds(10);
+    options.media.first_backoff = absl::Milliseconds(1);
+    options.shard = shard;
     IngestEnv env{lake_.get(), &elastic, media_.get(), http, clock.get(), &*checkpoint};
     return RunIngest(env, options);
   }
@@ -223,8 +228,8 @@ TEST_F(IngestTest, BackendDyingHalfWayLosesAndDuplicatesNothing) {
   EXPECT_GE(resumed.files_untouched(), broken.posts_indexed() + broken.files_too_old());
   const int64_t indexed = broken.posts_indexed() + resumed.posts_indexed();
   // ...and together they index exactly what an undisturbed run would.
-  fs::remove(root_ / "ingest.ckpt");
-  fs::remove(root_ / "ingest.ckpt.journal");
+  fs::remove(root_ / "ingest-0.ckpt");
+  fs::remove(root_ / "ingest-0.ckpt.journal");
   const v1::IngestReport undisturbed = Ingest(kToday, http_.get());
   ASSERT_EQ(undisturbed.error(), "");
   EXPECT_EQ(indexed, undisturbed.posts_indexed());
@@ -257,6 +262,50 @@ TEST_F(IngestTest, AFixedFileLeavesTheQuarantine) {
   EXPECT_EQ(second.posts_indexed(), 1);
   EXPECT_EQ(Count(QuarantineIndex(prefix_)), first.files_quarantined() - 1);
   EXPECT_EQ(Stored("fixed-1").value("caption", ""), "repaired");
+}
+
+TEST_F(IngestTest, ShardsSplitTheCreatorsWithoutOverlap) {
+  const v1::IngestReport first = Ingest(kToday, http_.get(), 2000, *Shard::Parse("0/2"));
+  const v1::IngestReport second = Ingest(kToday, http_.get(), 2000, *Shard::Parse("1/2"));
+  ASSERT_EQ(first.error(), "");
+  ASSERT_EQ(second.error(), "");
+  EXPECT_GT(first.files_listed(), 0);
+  EXPECT_GT(second.files_listed(), 0);
+  EXPECT_EQ(first.shard(), "0/2");
+  // Together exactly the lake: every post file once.
+  int64_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(root_ / "lake/instagram_graph/posts")) {
+    files += entry.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_EQ(first.files_listed() + second.files_listed(), files);
+  EXPECT_EQ(Count(prefix_), first.posts_indexed() + second.posts_indexed());
+}
+
+TEST_F(IngestTest, AMissingPictureIsReportedThenFetchedOnTheNextRun) {
+  // Take one picture away from the fake CDN.
+  fs::path taken;
+  for (const auto& entry : fs::recursive_directory_iterator(root_ / "cdn")) {
+    if (entry.path().extension() == ".jpg" && entry.path().filename() != "profile.jpg") {
+      taken = entry.path();
+      break;
+    }
+  }
+  ASSERT_FALSE(taken.empty());
+  fs::rename(taken, taken.string() + ".away");
+  const v1::IngestReport first = Ingest(kToday, http_.get());
+  ASSERT_EQ(first.error(), "");  // A failed fetch does not fail the run...
+  EXPECT_EQ(first.media_failed(), 1);
+  ASSERT_EQ(first.failed_media_size(), 1);
+  EXPECT_EQ(first.failed_media(0).url(), "file://" + taken.string());
+  const std::string post_id = taken.stem().string();
+
+  fs::rename(taken.string() + ".away", taken);
+  const v1::IngestReport second = Ingest(kToday, http_.get());
+  ASSERT_EQ(second.error(), "");
+  EXPECT_EQ(second.media_fetched(), 1);  // ...and the next run gets it.
+  EXPECT_EQ(second.media_failed(), 0);
+  EXPECT_EQ(second.posts_indexed(), 1);
+  EXPECT_EQ(second.files_untouched(), second.files_listed() - 1);
 }
 
 }  // namespace

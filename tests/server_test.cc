@@ -4,6 +4,11 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -231,6 +236,28 @@ TEST_F(ServerTest, ElasticsearchDownIsUnavailableQuickly) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr("elasticsearch"));
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+TEST_F(ServerTest, AHangingElasticsearchIsBoundedByTheDeadline) {
+  // Listens but never answers: connections are accepted by the kernel and
+  // then nothing happens, like an overloaded or wedged node.
+  const int sock = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(sock, 16), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  StartServer(absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port)));
+
+  SearchPostsResponse response;
+  const absl::Time start = absl::Now();
+  const grpc::Status status = Search(SearchPostsRequest(), response, absl::Milliseconds(800));
+  const absl::Duration took = absl::Now() - start;
+  close(sock);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  EXPECT_LT(took, absl::Milliseconds(1500));
 }
 
 TEST_F(ServerTest, HealthIsServing) {
