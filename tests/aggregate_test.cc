@@ -234,6 +234,8 @@ TEST_F(AggregateTest, RerunGivesTheSameTablesAndBadFilesAreQuarantined) {
   ASSERT_TRUE(WriteFileAtomically(file.string(), good).ok());
   report = Aggregate(kToday, kToday);
   ASSERT_EQ(report.error(), "");
+  EXPECT_EQ(report.pictures_fetched(), 0);  // Copied once, on the first run.
+  EXPECT_EQ(report.pictures_already_stored(), static_cast<int64_t>(Creators().size()));
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM stats_quarantine"), "0");
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM creator_daily_stats"), stats_rows);
   auto after = Facts();
@@ -332,6 +334,30 @@ TEST_F(AggregateTest, ServerAnswersProfilesFromItsSnapshot) {
   EXPECT_EQ(call("abc'; DROP TABLE x", std::nullopt, profile).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(call(id, 51, profile).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(AggregateTest, ProfilesComeBackWithoutRecentPostsWhenElasticsearchIsDown) {
+  ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  scout::v1::Config config;
+  config.set_es_url("http://127.0.0.1:9");  // Nobody listens there.
+  config.set_pg_dsn(dsn_);
+  config.set_listen("127.0.0.1:0");
+  config.set_index_prefix(prefix_);
+  absl::StatusOr<std::unique_ptr<server::ScoutServer>> server = server::ScoutServer::Start(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::BrandService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::GetUserProfileRequest request;
+  request.set_user_id(Creators()[0]);
+  v1::UserProfile profile;
+  const grpc::Status status = stub->GetUserProfile(&context, request, &profile);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(profile.id(), Creators()[0]);
+  EXPECT_GT(profile.followers_count(), 0);
+  EXPECT_EQ(profile.recent_posts_size(), 0);
+  EXPECT_THAT(profile.recent_posts_error(), ::testing::HasSubstr("UNAVAILABLE"));
 }
 
 TEST_F(AggregateTest, ProfileSnapshotSurvivesAWarehouseOutage) {
