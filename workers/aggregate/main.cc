@@ -3,8 +3,6 @@
 // range. Prints an AggregateReport as JSON on stdout; exit 0 on success, 1
 // when a backend failed or a data-quality check did not pass, 2 on bad
 // configuration.
-#include <iostream>
-
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -15,8 +13,8 @@
 #include "common/http.h"
 #include "common/lake.h"
 #include "common/media_store.h"
-#include "common/proto_json.h"
 #include "common/warehouse.h"
+#include "common/worker.h"
 #include "workers/aggregate/aggregate.h"
 
 ABSL_FLAG(std::string, date, "", "the day to load, YYYY-MM-DD (Airflow's {{ ds }})");
@@ -27,10 +25,7 @@ ABSL_FLAG(bool, no_pictures, false, "do not copy profile pictures into the media
 
 namespace {
 
-int Fail(int code, absl::string_view message) {
-  std::cerr << "scout-aggregate: " << message << "\n";
-  return code;
-}
+constexpr absl::string_view kProgram = "scout-aggregate";
 
 absl::StatusOr<std::vector<absl::CivilDay>> Dates() {
   const auto parse = [](const std::string& text, const char* flag) -> absl::StatusOr<absl::CivilDay> {
@@ -68,27 +63,31 @@ int main(int argc, char** argv) {
       "Usage: scout-aggregate --date YYYY-MM-DD | --from D1 --to D2 [--shard i/N]");
   scout::ParseFlags(argc, argv);
   absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
-  if (!config.ok()) return Fail(2, config.status().message());
+  if (!config.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, config.status().message());
   absl::StatusOr<std::vector<absl::CivilDay>> dates = Dates();
-  if (!dates.ok()) return Fail(2, dates.status().message());
-  for (const auto& [value, name] : {std::pair{config->lake(), "--lake / SCOUT_LAKE"},
-                                    std::pair{config->es_url(), "--es_url / SCOUT_ES_URL"},
-                                    std::pair{config->pg_dsn(), "--pg_dsn / SCOUT_PG_DSN"}}) {
-    if (value.empty()) return Fail(2, absl::StrCat(name, " is required"));
+  if (!dates.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, dates.status().message());
+  if (absl::Status missing = scout::RequireSettings({{config->lake(), "--lake / SCOUT_LAKE"},
+                                                     {config->es_url(), "--es_url / SCOUT_ES_URL"},
+                                                     {config->pg_dsn(), "--pg_dsn / SCOUT_PG_DSN"}});
+      !missing.ok()) {
+    return scout::Exit(kProgram, scout::kExitBadUsage, missing.message());
   }
   scout::aggregate::AggregateOptions options;
   absl::StatusOr<scout::Shard> shard = scout::Shard::Parse(absl::GetFlag(FLAGS_shard));
-  if (!shard.ok()) return Fail(2, shard.status().message());
+  if (!shard.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, shard.status().message());
   options.shard = *shard;
   options.index_prefix = config->index_prefix();
   options.fetch_pictures = !absl::GetFlag(FLAGS_no_pictures);
   if (options.fetch_pictures && config->media().empty()) {
-    return Fail(2, "--media / SCOUT_MEDIA is required (or --no_pictures)");
+    return scout::Exit(kProgram, scout::kExitBadUsage,
+                       "--media / SCOUT_MEDIA is required (or --no_pictures)");
   }
 
   absl::StatusOr<std::unique_ptr<scout::Warehouse>> warehouse =
       scout::Warehouse::Connect(config->pg_dsn());
-  if (!warehouse.ok()) return Fail(1, warehouse.status().ToString());
+  if (!warehouse.ok()) {
+    return scout::Exit(kProgram, scout::kExitBackendFailed, warehouse.status().ToString());
+  }
   std::unique_ptr<scout::HttpClient> http = scout::NewCurlHttpClient();
   std::unique_ptr<scout::Lake> lake = scout::NewLocalLake(config->lake());
   std::unique_ptr<scout::MediaStore> media =
@@ -99,7 +98,5 @@ int main(int argc, char** argv) {
   scout::aggregate::AggregateEnv env{lake.get(), warehouse->get(), &elastic, media.get(),
                                      http.get(), clock.get()};
   const scout::v1::AggregateReport report = scout::aggregate::RunAggregate(env, options, *dates);
-  std::cout << scout::ToJson(report) << std::endl;
-  if (!report.error().empty()) return Fail(1, report.error());
-  return 0;
+  return scout::FinishWithReport(kProgram, report, report.error());
 }

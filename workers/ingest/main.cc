@@ -1,9 +1,6 @@
 // scout-ingest: lake post files -> Elasticsearch (+ pictures -> media store).
 // Prints an IngestReport as JSON on stdout; exit 0 on success (quarantined
 // files included), 1 when a backend failed, 2 on bad configuration.
-#include <cstdio>
-#include <iostream>
-
 #include "absl/flags/flag.h"
 #include "common/flags.h"
 #include "absl/flags/usage.h"
@@ -14,7 +11,7 @@
 #include "common/http.h"
 #include "common/lake.h"
 #include "common/media_store.h"
-#include "common/proto_json.h"
+#include "common/worker.h"
 #include "workers/ingest/ingest.h"
 
 ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
@@ -24,10 +21,7 @@ ABSL_FLAG(int, batch, 2000, "files per Elasticsearch bulk request");
 
 namespace {
 
-int Fail(int code, absl::string_view message) {
-  std::cerr << "scout-ingest: " << message << "\n";
-  return code;
-}
+constexpr absl::string_view kProgram = "scout-ingest";
 
 }  // namespace
 
@@ -38,22 +32,24 @@ int main(int argc, char** argv) {
       "[--shard i/N] [--no_media]");
   scout::ParseFlags(argc, argv);
   absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
-  if (!config.ok()) return Fail(2, config.status().message());
-  for (const auto& [value, name] : {std::pair{config->lake(), "--lake / SCOUT_LAKE"},
-                                    std::pair{config->es_url(), "--es_url / SCOUT_ES_URL"},
-                                    std::pair{config->state(), "--state / SCOUT_STATE"}}) {
-    if (value.empty()) return Fail(2, absl::StrCat(name, " is required"));
+  if (!config.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, config.status().message());
+  if (absl::Status missing = scout::RequireSettings({{config->lake(), "--lake / SCOUT_LAKE"},
+                                                     {config->es_url(), "--es_url / SCOUT_ES_URL"},
+                                                     {config->state(), "--state / SCOUT_STATE"}});
+      !missing.ok()) {
+    return scout::Exit(kProgram, scout::kExitBadUsage, missing.message());
   }
   scout::ingest::IngestOptions options;
   absl::StatusOr<scout::Shard> shard = scout::Shard::Parse(absl::GetFlag(FLAGS_shard));
-  if (!shard.ok()) return Fail(2, shard.status().message());
+  if (!shard.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, shard.status().message());
   options.shard = *shard;
   options.index_prefix = config->index_prefix();
   options.fetch_media = !absl::GetFlag(FLAGS_no_media);
   options.media.concurrency = absl::GetFlag(FLAGS_media_concurrency);
   options.batch_files = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_batch)));
   if (options.fetch_media && config->media().empty()) {
-    return Fail(2, "--media / SCOUT_MEDIA is required (or --no_media)");
+    return scout::Exit(kProgram, scout::kExitBadUsage,
+                       "--media / SCOUT_MEDIA is required (or --no_media)");
   }
 
   // Each shard keeps its own checkpoint: shards never share files.
@@ -62,7 +58,9 @@ int main(int argc, char** argv) {
       absl::StrReplaceAll(options.shard.ToString(), {{"/", "-of-"}}), ".ckpt");
   absl::StatusOr<scout::ingest::Checkpoint> checkpoint =
       scout::ingest::Checkpoint::Open(checkpoint_path);
-  if (!checkpoint.ok()) return Fail(1, checkpoint.status().ToString());
+  if (!checkpoint.ok()) {
+    return scout::Exit(kProgram, scout::kExitBackendFailed, checkpoint.status().ToString());
+  }
 
   std::unique_ptr<scout::HttpClient> http = scout::NewCurlHttpClient();
   std::unique_ptr<scout::Lake> lake = scout::NewLocalLake(config->lake());
@@ -75,7 +73,5 @@ int main(int argc, char** argv) {
                                &*checkpoint};
   const scout::v1::IngestReport report = scout::ingest::RunIngest(env, options);
 
-  std::cout << scout::ToJson(report) << std::endl;
-  if (!report.error().empty()) return Fail(1, report.error());
-  return 0;
+  return scout::FinishWithReport(kProgram, report, report.error());
 }

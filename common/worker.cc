@@ -1,0 +1,30 @@
+#include "common/worker.h"
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "common/proto_json.h"
+
+namespace scout {
+
+int Exit(absl::string_view program, ExitCode code, absl::string_view message) {
+  std::cerr << program << ": " << message << std::endl;
+  return code;
+}
+
+absl::Status RequireSettings(
+    std::initializer_list<std::pair<absl::string_view, absl::string_view>> settings) {
+  for (const auto& [value, name] : settings) {
+    if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(name, " is required"));
+  }
+  return absl::OkStatus();
+}
+
+int FinishWithReport(absl::string_view program, const google::protobuf::Message& report,
+                     absl::string_view error) {
+  std::cout << ToJson(report) << std::endl;
+  if (error.empty()) return kExitOk;
+  return Exit(program, kExitBackendFailed, error);
+}
+
+}  // namespace scout

@@ -1,0 +1,34 @@
+// What every worker's main does alike: exit codes, required settings and the
+// closing JSON report on stdout (Airflow reads it; progress went to stderr).
+// Functions only; call from main.
+#pragma once
+
+#include <initializer_list>
+#include <utility>
+
+#include <google/protobuf/message.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace scout {
+
+enum ExitCode : int {
+  kExitOk = 0,             // Done (quarantined input included).
+  kExitBackendFailed = 1,  // A backend failed or a check did not pass: rerun it.
+  kExitBadUsage = 2,       // Flags or configuration are wrong.
+};
+
+// Prints "<program>: <message>" on stderr; returns `code`.
+int Exit(absl::string_view program, ExitCode code, absl::string_view message);
+
+// INVALID_ARGUMENT naming the first empty one: {value, "--lake / SCOUT_LAKE"}.
+absl::Status RequireSettings(
+    std::initializer_list<std::pair<absl::string_view, absl::string_view>> settings);
+
+// Prints `report` as JSON on stdout; kExitOk when `error` is empty, else
+// says it on stderr and returns kExitBackendFailed.
+int FinishWithReport(absl::string_view program, const google::protobuf::Message& report,
+                     absl::string_view error);
+
+}  // namespace scout
