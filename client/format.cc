@@ -1,6 +1,7 @@
 #include "client/format.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -115,6 +116,72 @@ std::string FormatProfile(const scout::v1::UserProfile& p) {
                                      absl::UTCTimeZone()),
                     " ", MediaTypeLabel(post.media_type()), " ", Shorten(post.caption()), "\n");
   }
+  return out;
+}
+
+namespace {
+
+// Cumulative rounding: segment i ends at round(total * sum of the first i
+// percentages), so the segments tile [0, total] without gaps or overlap.
+std::vector<int> Segments(const scout::v1::Palette& palette, int total) {
+  std::vector<int> ends;
+  double sum = 0;
+  for (const scout::v1::Color& c : palette.colors()) {
+    sum += c.percentage();
+    ends.push_back(std::min(total, static_cast<int>(std::lround(sum * total))));
+  }
+  if (!ends.empty()) ends.back() = total;
+  return ends;
+}
+
+std::string Background(const scout::v1::Color& c) {
+  return absl::StrCat("\x1b[48;2;", c.red(), ";", c.green(), ";", c.blue(), "m");
+}
+
+}  // namespace
+
+std::string FormatPalette(const scout::v1::Palette& palette) {
+  constexpr int kBarWidth = 60;
+  constexpr const char* kReset = "\x1b[0m";
+  std::string out = absl::StrCat("palette of ", palette.user_id(), " · ", palette.image_count(),
+                                 " images · ", palette.pixel_count(), " sampled pixels");
+  if (palette.has_computed_at()) {
+    absl::StrAppend(&out, " · computed ",
+                    absl::FormatTime("%Y-%m-%d %H:%M", FromTimestamp(palette.computed_at()),
+                                     absl::UTCTimeZone()),
+                    " UTC");
+  }
+  absl::StrAppend(&out, "\n  ");
+  const std::vector<int> ends = Segments(palette, kBarWidth);
+  for (int i = 0, start = 0; i < palette.colors_size(); start = ends[i++]) {
+    absl::StrAppend(&out, Background(palette.colors(i)), std::string(ends[i] - start, ' '));
+  }
+  absl::StrAppend(&out, kReset, "\n");
+  for (const scout::v1::Color& c : palette.colors()) {
+    absl::StrAppend(&out, "  ", Background(c), "      ", kReset, " ", c.hex(),
+                    absl::StrFormat("  %5.1f%%", 100 * c.percentage()), "  rgb(", c.red(), ", ",
+                    c.green(), ", ", c.blue(), ")\n");
+  }
+  return out;
+}
+
+std::string PaletteSvg(const scout::v1::Palette& palette, int width, int height) {
+  std::string out = absl::StrCat(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"", width, "\" height=\"", height,
+      "\" viewBox=\"0 0 ", width, " ", height, "\">\n  <title>palette of ", palette.user_id(),
+      "</title>\n");
+  const std::vector<int> ends = Segments(palette, width);
+  for (int i = 0, start = 0; i < palette.colors_size(); start = ends[i++]) {
+    const scout::v1::Color& c = palette.colors(i);
+    // The hex comes from the server: only "#rrggbb" goes into the markup.
+    const std::string fill = absl::StrFormat("#%02x%02x%02x", std::clamp(c.red(), 0, 255),
+                                             std::clamp(c.green(), 0, 255),
+                                             std::clamp(c.blue(), 0, 255));
+    absl::StrAppend(&out, "  <rect x=\"", start, "\" y=\"0\" width=\"", ends[i] - start,
+                    "\" height=\"", height, "\" fill=\"", fill, "\"><title>", fill,
+                    absl::StrFormat(" %.1f%%", 100 * c.percentage()), "</title></rect>\n");
+  }
+  absl::StrAppend(&out, "</svg>\n");
   return out;
 }
 

@@ -1,5 +1,6 @@
 // scoutctl: the command-line client of scout.v1.BrandService.
 //   scoutctl profile ID [--recent N] [--json]
+//   scoutctl palette ID [--svg FILE] [--json]
 //   scoutctl search [--query TEXT] [--hashtags a,b] [--mentions x] [--owners id,..]
 //                   [--types image,video,...] [--since D] [--until D]
 //                   [--sort relevance|recent|engagement] [--page_size N]
@@ -14,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/format.h"
+#include "common/lake.h"
 #include "common/proto_json.h"
 #include "common/time.h"
 #include "scout/v1/service.grpc.pb.h"
@@ -33,6 +35,7 @@ ABSL_FLAG(std::string, sort, "relevance", "relevance, recent or engagement");
 ABSL_FLAG(int, page_size, 0, "posts per page (default 20, at most 100)");
 ABSL_FLAG(std::string, page_token, "", "next_page_token of the previous page");
 ABSL_FLAG(int, recent, 5, "profile: newest posts to show");
+ABSL_FLAG(std::string, svg, "", "palette: also write an SVG strip of the colours to this file");
 
 namespace {
 
@@ -86,11 +89,13 @@ int main(int argc, char** argv) {
       "Usage: scoutctl search [--query TEXT] [--hashtags a,b] [--mentions x] [--owners id]\n"
       "                       [--types image,video] [--since D] [--until D]\n"
       "                       [--sort relevance|recent|engagement] [--page_size N] [--json]\n"
-      "       scoutctl profile ID [--recent N] [--json]");
+      "       scoutctl profile ID [--recent N] [--json]\n"
+      "       scoutctl palette ID [--svg FILE] [--json]");
   const std::vector<char*> args = scout::ParseFlags(argc, argv);
   const std::string command = args.size() >= 2 ? args[1] : "";
-  if (!((command == "search" && args.size() == 2) || (command == "profile" && args.size() == 3))) {
-    return Usage("expected: search [flags], or profile ID");
+  if (!((command == "search" && args.size() == 2) || (command == "profile" && args.size() == 3) ||
+        (command == "palette" && args.size() == 3))) {
+    return Usage("expected: search [flags], profile ID, or palette ID");
   }
   std::string address = absl::GetFlag(FLAGS_server);
   if (address.empty()) {
@@ -112,6 +117,20 @@ int main(int argc, char** argv) {
     scout::v1::SearchPostsResponse response;
     status = stub->SearchPosts(&context, request, &response);
     output = json ? scout::ToJson(response) + "\n" : scout::client::FormatSearch(response);
+  } else if (command == "palette") {
+    scout::v1::GetPaletteRequest request;
+    request.set_user_id(args[2]);
+    scout::v1::Palette response;
+    status = stub->GetPalette(&context, request, &response);
+    output = json ? scout::ToJson(response) + "\n" : scout::client::FormatPalette(response);
+    if (const std::string svg = absl::GetFlag(FLAGS_svg); status.ok() && !svg.empty()) {
+      if (absl::Status written =
+              scout::WriteFileAtomically(svg, scout::client::PaletteSvg(response));
+          !written.ok()) {
+        std::cerr << "scoutctl: " << written.message() << "\n";
+        return 1;
+      }
+    }
   } else {
     scout::v1::GetUserProfileRequest request;
     request.set_user_id(args[2]);

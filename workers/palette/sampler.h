@@ -36,6 +36,8 @@ inline constexpr int kMinSide = 64;
 struct PixelSample {
   int width = 0, height = 0;  // Of the picture as stored (not as decoded).
   std::string rgb;            // r, g, b bytes per sampled pixel.
+
+  bool operator==(const PixelSample&) const = default;
 };
 
 struct ImageSize {

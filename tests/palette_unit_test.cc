@@ -1,0 +1,290 @@
+// scout-palette's parts in isolation: k-means, the sampler and the sample
+// cache. No services needed.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "client/format.h"
+#include "common/lake.h"
+#include "workers/palette/kmeans.h"
+#include "workers/palette/palette.h"
+#include "workers/palette/sample_cache.h"
+#include "workers/palette/sampler.h"
+
+namespace scout::palette {
+namespace {
+
+namespace fs = std::filesystem;
+
+// n pixels around each centre, +-spread on every channel, shuffled.
+std::string Clusters(const std::vector<std::array<int, 3>>& centres,
+                     const std::vector<int>& counts, int spread, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string rgb;
+  for (size_t c = 0; c < centres.size(); ++c) {
+    for (int i = 0; i < counts[c]; ++i) {
+      for (int ch = 0; ch < 3; ++ch) {
+        const int v = centres[c][ch] + static_cast<int>(rng() % (2 * spread + 1)) - spread;
+        rgb.push_back(static_cast<char>(std::clamp(v, 0, 255)));
+      }
+    }
+  }
+  // Shuffle whole pixels.
+  std::vector<size_t> order(rgb.size() / 3);
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::string out;
+  for (size_t i : order) out.append(rgb, 3 * i, 3);
+  return out;
+}
+
+const std::vector<std::array<int, 3>> kSix = {{200, 30, 40},  {20, 180, 60}, {30, 40, 210},
+                                              {240, 230, 50}, {10, 10, 10},  {250, 250, 250}};
+
+TEST(KMeansTest, SameInputGivesIdenticalBytesWhateverThePixelOrder) {
+  const std::string a = Clusters(kSix, {900, 700, 500, 400, 300, 200}, 12, 1);
+  std::string b = a;  // The same pixels, reversed.
+  for (size_t i = 0, j = b.size() - 3; i < j; i += 3, j -= 3) {
+    for (int ch = 0; ch < 3; ++ch) std::swap(b[i + ch], b[j + ch]);
+  }
+  const std::string first = ColorsJson(ToPalette(KMeans(a)));
+  for (int run = 0; run < 3; ++run) EXPECT_EQ(ColorsJson(ToPalette(KMeans(a))), first);
+  EXPECT_EQ(ColorsJson(ToPalette(KMeans(b))), first);
+}
+
+TEST(KMeansTest, FindsSeparatedClustersLargestFirst) {
+  const std::vector<int> counts = {900, 700, 500, 400, 300, 200};
+  const KMeansResult result = KMeans(Clusters(kSix, counts, 10, 2));
+  EXPECT_GE(result.iterations, 1);
+  EXPECT_LE(result.iterations, 100);
+  const std::vector<PaletteColor> palette = ToPalette(result);
+  ASSERT_EQ(palette.size(), 6u);
+  double sum = 0;
+  for (size_t i = 0; i < palette.size(); ++i) {
+    sum += palette[i].percentage;
+    EXPECT_EQ(palette[i].pixels, counts[i]);
+    EXPECT_NEAR(palette[i].red, kSix[i][0], 3);
+    EXPECT_NEAR(palette[i].green, kSix[i][1], 3);
+    EXPECT_NEAR(palette[i].blue, kSix[i][2], 3);
+    EXPECT_EQ(palette[i].hex.size(), 7u);
+    EXPECT_EQ(palette[i].hex[0], '#');
+    if (i > 0) {
+      EXPECT_GE(palette[i - 1].pixels, palette[i].pixels);
+    }
+  }
+  EXPECT_NEAR(sum, 1.0, 1e-9);
+}
+
+TEST(KMeansTest, FewerDistinctColoursGiveOnlyThoseClusters) {
+  std::string rgb;
+  for (int i = 0; i < 30; ++i) rgb += std::string("\x10\x20\x30", 3);
+  for (int i = 0; i < 10; ++i) rgb += std::string("\xff\x00\x00", 3);
+  const std::vector<PaletteColor> palette = ToPalette(KMeans(rgb));
+  ASSERT_EQ(palette.size(), 2u);
+  EXPECT_EQ(palette[0].hex, "#102030");
+  EXPECT_DOUBLE_EQ(palette[0].percentage, 0.75);
+  EXPECT_EQ(palette[1].hex, "#ff0000");
+  EXPECT_DOUBLE_EQ(palette[1].percentage, 0.25);
+  EXPECT_TRUE(ToPalette(KMeans("")).empty());
+}
+
+TEST(KMeansTest, EqualClustersAreOrderedByHex) {
+  std::string rgb;
+  for (int i = 0; i < 5; ++i) rgb += std::string("\x80\x80\x80\x01\x02\x03", 6);
+  const std::vector<PaletteColor> palette = ToPalette(KMeans(rgb));
+  ASSERT_EQ(palette.size(), 2u);
+  EXPECT_EQ(palette[0].hex, "#010203");
+  EXPECT_EQ(palette[1].hex, "#808080");
+}
+
+TEST(KMeansTest, JsonIsWhatTheServerReads) {
+  std::string rgb(std::string("\x01\x02\x03", 3));
+  EXPECT_EQ(ColorsJson(ToPalette(KMeans(rgb))),
+            R"([{"percentage":1.0,"red":1,"green":2,"blue":3,"hex":"#010203"}])");
+  CreatorPalette palette = PaletteOfSamples({PixelSample{1, 1, rgb}}, {});
+  EXPECT_EQ(PaletteJson(palette, absl::FromUnixSeconds(0)),
+            R"({"colors":[{"percentage":1.0,"red":1,"green":2,"blue":3,"hex":"#010203"}],)"
+            R"("computed_at":"1970-01-01T00:00:00Z","image_count":1,"pixel_count":1})");
+}
+
+std::string Jpeg(int width, int height, const cv::Scalar& bgr, int quality = 90) {
+  cv::Mat image(height, width, CV_8UC3, bgr);
+  cv::rectangle(image, cv::Rect(0, 0, width / 2, height), cv::Scalar(255, 255, 255), cv::FILLED);
+  std::vector<uchar> out;
+  EXPECT_TRUE(cv::imencode(".jpg", image, out, {cv::IMWRITE_JPEG_QUALITY, quality}));
+  return std::string(out.begin(), out.end());
+}
+
+TEST(SamplerTest, DecodesAtReducedScaleAndSamplesAGrid) {
+  const std::string jpeg = Jpeg(1080, 720, cv::Scalar(0, 0, 255));
+  const std::optional<ImageSize> size = JpegSize(jpeg);
+  ASSERT_TRUE(size.has_value());
+  EXPECT_EQ(size->width, 1080);
+  EXPECT_EQ(size->height, 720);
+  EXPECT_EQ(ReductionFor(*size), 8);
+  EXPECT_EQ(ReductionFor({160, 160}), 2);
+  EXPECT_EQ(ReductionFor({100, 100}), 1);
+  // OpenCV really scales in libjpeg: the reduced decode has 1/8 the side.
+  const cv::Mat reduced = cv::imdecode(
+      cv::Mat(1, static_cast<int>(jpeg.size()), CV_8UC1, const_cast<char*>(jpeg.data())),
+      cv::IMREAD_REDUCED_COLOR_8);
+  EXPECT_EQ(reduced.cols, 135);
+  EXPECT_EQ(reduced.rows, 90);
+
+  absl::StatusOr<PixelSample> sample = SampleImage(jpeg);
+  ASSERT_TRUE(sample.ok()) << sample.status();
+  EXPECT_EQ(sample->width, 1080);
+  EXPECT_EQ(sample->height, 720);
+  const size_t pixels = sample->rgb.size() / 3;
+  EXPECT_GE(pixels, 450u);
+  EXPECT_LE(pixels, 560u);
+  const std::vector<PaletteColor> palette = ToPalette(KMeans(sample->rgb, {.k = 2}));
+  ASSERT_EQ(palette.size(), 2u);
+  EXPECT_NEAR(palette[0].percentage, 0.5, 0.05);
+  EXPECT_EQ(*SampleImage(jpeg), *sample);  // Deterministic.
+}
+
+TEST(SamplerTest, CorruptAndTruncatedPicturesAreErrors) {
+  const std::string jpeg = Jpeg(320, 320, cv::Scalar(10, 200, 30));
+  EXPECT_TRUE(absl::IsDataLoss(SampleImage(jpeg.substr(0, jpeg.size() / 2)).status()));
+  EXPECT_TRUE(absl::IsDataLoss(SampleImage("not a picture at all").status()));
+  EXPECT_TRUE(absl::IsDataLoss(SampleImage("").status()));
+  std::string garbled = jpeg;
+  for (size_t i = 200; i < garbled.size() - 2; i += 7) garbled[i] = '\xff';
+  // Garbled data may decode to noise or fail; it must never throw.
+  (void)SampleImage(garbled);
+
+  ImageCounts counts;
+  EXPECT_FALSE(SamplePicture(jpeg.substr(0, 100), nullptr, kSamplePixels, counts).ok());
+  EXPECT_EQ(counts.corrupt, 1);
+  EXPECT_EQ(counts.decoded, 1);
+}
+
+class SampleCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / absl::StrCat("palette-cache-", getpid());
+    fs::remove_all(dir_);
+    path_ = (dir_ / "palette-cache" / "samples-0-of-1.bin").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST_F(SampleCacheTest, RoundTripAndTornTail) {
+  const PixelSample a{1080, 720, std::string("\x01\x02\x03\x04\x05\x06", 6)};
+  const PixelSample b{64, 64, std::string(3 * 500, '\x7f')};
+  const ImageKey ka = KeyOf("picture a"), kb = KeyOf("picture b"), kc = KeyOf("picture c");
+  EXPECT_NE(ka, kb);
+  EXPECT_EQ(SampleCachePath(dir_.string(), *Shard::Parse("3/8")),
+            (dir_ / "palette-cache/samples-3-of-8.bin").string());
+  {
+    absl::StatusOr<std::unique_ptr<SampleCache>> cache = SampleCache::Open(path_);
+    ASSERT_TRUE(cache.ok()) << cache.status();
+    EXPECT_FALSE((*cache)->Find(ka).has_value());
+    ASSERT_TRUE((*cache)->Add(ka, a).ok());
+    ASSERT_TRUE((*cache)->Add(kb, b).ok());
+    ASSERT_TRUE((*cache)->Add(kc, PixelSample{}).ok());  // Undecodable.
+    ASSERT_TRUE((*cache)->Add(ka, b).ok());              // Already there: kept.
+    EXPECT_EQ(*(*cache)->Find(ka), a);
+    // A second process on the same shard is refused.
+    EXPECT_TRUE(absl::IsFailedPrecondition(SampleCache::Open(path_).status()));
+  }
+  const auto size = fs::file_size(path_);
+  {
+    absl::StatusOr<std::unique_ptr<SampleCache>> cache = SampleCache::Open(path_);
+    ASSERT_TRUE(cache.ok());
+    EXPECT_EQ((*cache)->size(), 3u);
+    EXPECT_EQ((*cache)->dropped_bytes(), 0);
+    EXPECT_EQ(*(*cache)->Find(ka), a);
+    EXPECT_EQ(*(*cache)->Find(kb), b);
+    EXPECT_TRUE((*cache)->Find(kc)->rgb.empty());
+  }
+  // A crash in the middle of the last append: that record is lost, the
+  // others survive, and the next append does not glue onto the torn bytes.
+  fs::resize_file(path_, size - 5);
+  {
+    absl::StatusOr<std::unique_ptr<SampleCache>> cache = SampleCache::Open(path_);
+    ASSERT_TRUE(cache.ok());
+    EXPECT_EQ((*cache)->size(), 2u);
+    EXPECT_GT((*cache)->dropped_bytes(), 0);
+    EXPECT_FALSE((*cache)->Find(kc).has_value());
+    ASSERT_TRUE((*cache)->Add(kc, a).ok());
+  }
+  {
+    // A damaged byte inside the last record fails its checksum.
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-2, std::ios::end);
+    f.put('\x55');
+  }
+  absl::StatusOr<std::unique_ptr<SampleCache>> cache = SampleCache::Open(path_);
+  ASSERT_TRUE(cache.ok());
+  EXPECT_EQ((*cache)->size(), 2u);
+  EXPECT_EQ(*(*cache)->Find(kb), b);
+
+  // Not a cache file at all: started over.
+  cache->reset();
+  {
+    std::ofstream(path_, std::ios::trunc) << "something else entirely";
+  }
+  cache = SampleCache::Open(path_);
+  ASSERT_TRUE(cache.ok());
+  EXPECT_EQ((*cache)->size(), 0u);
+}
+
+TEST_F(SampleCacheTest, SamplePictureDecodesOnce) {
+  absl::StatusOr<std::unique_ptr<SampleCache>> cache = SampleCache::Open(path_);
+  ASSERT_TRUE(cache.ok());
+  const std::string jpeg = Jpeg(640, 640, cv::Scalar(200, 100, 0));
+  ImageCounts counts;
+  absl::StatusOr<PixelSample> first = SamplePicture(jpeg, cache->get(), kSamplePixels, counts);
+  absl::StatusOr<PixelSample> second = SamplePicture(jpeg, cache->get(), kSamplePixels, counts);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(*first, *second);
+  EXPECT_EQ(counts.decoded, 1);
+  EXPECT_EQ(counts.from_cache, 1);
+  // Corrupt pictures are remembered too.
+  EXPECT_FALSE(SamplePicture("junk", cache->get(), kSamplePixels, counts).ok());
+  EXPECT_FALSE(SamplePicture("junk", cache->get(), kSamplePixels, counts).ok());
+  EXPECT_EQ(counts.decoded, 2);
+  EXPECT_EQ(counts.corrupt, 2);
+}
+
+TEST(PaletteFormatTest, SwatchesAndSvgFollowThePercentages) {
+  v1::Palette palette;
+  palette.set_user_id("42");
+  for (const auto& [pct, r, g, b, hex] :
+       {std::tuple{0.5, 255, 0, 0, "#ff0000"}, std::tuple{0.3, 0, 255, 0, "#00ff00"},
+        std::tuple{0.2, 0, 0, 255, "#0000ff"}}) {
+    v1::Color* c = palette.add_colors();
+    c->set_percentage(pct);
+    c->set_red(r);
+    c->set_green(g);
+    c->set_blue(b);
+    c->set_hex(hex);
+  }
+  const std::string text = client::FormatPalette(palette);
+  EXPECT_NE(text.find("\x1b[48;2;255;0;0m"), std::string::npos) << text;
+  EXPECT_NE(text.find("#00ff00"), std::string::npos);
+  EXPECT_NE(text.find("50.0%"), std::string::npos);
+  const std::string svg = client::PaletteSvg(palette, 600, 80);
+  EXPECT_NE(svg.find(R"(<rect x="0" y="0" width="300" height="80" fill="#ff0000")"),
+            std::string::npos) << svg;
+  EXPECT_NE(svg.find(R"(<rect x="300" y="0" width="180" height="80" fill="#00ff00")"),
+            std::string::npos) << svg;
+  EXPECT_NE(svg.find(R"(<rect x="480" y="0" width="120" height="80" fill="#0000ff")"),
+            std::string::npos) << svg;
+}
+
+}  // namespace
+}  // namespace scout::palette
