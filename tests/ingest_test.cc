@@ -264,6 +264,28 @@ TEST_F(IngestTest, AFixedFileLeavesTheQuarantine) {
   EXPECT_EQ(Stored("fixed-1").value("caption", ""), "repaired");
 }
 
+TEST_F(IngestTest, MonthsPastTheWindowAreDroppedAndPastMonthsMerged) {
+  // A month whose every post is older than 180 days, left from long ago.
+  const std::string expired = absl::StrCat(prefix_, "-2025.01");
+  ASSERT_TRUE(elastic_->Call("PUT", expired).ok());
+  const v1::IngestReport first = Ingest(kToday, http_.get());
+  ASSERT_EQ(first.error(), "");
+  EXPECT_THAT(first.indices_dropped(), ::testing::ElementsAre(expired));
+  EXPECT_TRUE(absl::IsNotFound(elastic_->Call("GET", expired).status()));
+
+  // A later write to a past month (the daily rewrites do that) leaves a
+  // second segment; the next ingest merges the month back to one.
+  const std::string october = absl::StrCat(prefix_, "-2026.10");
+  ASSERT_TRUE(elastic_->Call("PUT", absl::StrCat(october, "/_doc/extra?refresh=true"),
+                             json{{"id", "extra"}}).ok());
+  const v1::IngestReport second = Ingest(kToday, http_.get());
+  ASSERT_EQ(second.error(), "");
+  EXPECT_THAT(second.indices_merged(), ::testing::Contains(october));
+  absl::StatusOr<json> segments = elastic_->Call("GET", absl::StrCat(october, "/_segments"));
+  ASSERT_TRUE(segments.ok());
+  EXPECT_EQ((*segments)["indices"][october]["shards"]["0"][0]["num_search_segments"], 1);
+}
+
 TEST_F(IngestTest, ShardsSplitTheCreatorsWithoutOverlap) {
   const v1::IngestReport first = Ingest(kToday, http_.get(), 2000, *Shard::Parse("0/2"));
   const v1::IngestReport second = Ingest(kToday, http_.get(), 2000, *Shard::Parse("1/2"));
