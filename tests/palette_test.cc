@@ -1,0 +1,227 @@
+// scout-palette end to end against the real Elasticsearch and PostgreSQL:
+// genlake -> scout-ingest (pictures into the media store) -> scout-aggregate
+// (profile facts) -> scout-palette -> warehouse rows, profile facts and a
+// load version -> scout-server's GetPalette.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/lake.h"
+#include "common/media_store.h"
+#include "common/time.h"
+#include "scout/v1/service.grpc.pb.h"
+#include "server/server.h"
+#include "tests/services_fixture.h"
+#include "workers/aggregate/aggregate.h"
+#include "workers/genlake/genlake.h"
+#include "workers/ingest/ingest.h"
+#include "workers/palette/palette.h"
+
+namespace scout::palette {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const absl::CivilDay kToday(2026, 11, 20);
+
+class PaletteTest : public scout::testing::ServicesTest {
+ protected:
+  void SetUp() override {
+    ServicesTest::SetUp();
+    if (HasFatalFailure()) return;
+    root_ = fs::path(::testing::TempDir()) / prefix_;
+    fs::remove_all(root_);
+    genlake::Options options;
+    options.lake = (root_ / "lake").string();
+    options.cdn = (root_ / "cdn").string();
+    options.users = 6;
+    options.days = 30;
+    options.today = kToday;
+    options.seed = 31;
+    options.image_size = 96;
+    ASSERT_TRUE(genlake::Generate(options, 2).ok());
+    for (const auto& entry : fs::directory_iterator(root_ / "lake/instagram_graph/stats")) {
+      creators_.push_back(entry.path().filename().string());
+    }
+    std::sort(creators_.begin(), creators_.end());
+    // The first creator's pictures cannot be fetched: posts without images.
+    fs::remove_all(root_ / "cdn" / creators_[0]);
+
+    lake_ = NewLocalLake(options.lake);
+    media_ = NewLocalMediaStore((root_ / "media").string(), "");
+    clock_ = NewFixedClock(absl::FromCivil(kToday + 1, absl::UTCTimeZone()) + absl::Hours(2));
+    absl::StatusOr<ingest::Checkpoint> checkpoint =
+        ingest::Checkpoint::Open((root_ / "ingest.ckpt").string());
+    ASSERT_TRUE(checkpoint.ok());
+    ingest::IngestOptions ingest_options;
+    ingest_options.index_prefix = prefix_;
+    ingest_options.fetch_media = true;
+    ingest::IngestEnv ingest_env{lake_.get(), elastic_.get(), media_.get(), http_.get(),
+                                 clock_.get(), &*checkpoint};
+    const v1::IngestReport ingested = ingest::RunIngest(ingest_env, ingest_options);
+    ASSERT_EQ(ingested.error(), "");
+    ASSERT_GT(ingested.media_fetched(), 0);
+    (void)elastic_->Call("POST", absl::StrCat(prefix_, "/_refresh"));
+
+    aggregate::AggregateOptions aggregate_options;
+    aggregate_options.index_prefix = prefix_;
+    aggregate::AggregateEnv aggregate_env{lake_.get(), warehouse_.get(), elastic_.get(),
+                                          media_.get(), http_.get(), clock_.get()};
+    ASSERT_EQ(aggregate::RunAggregate(aggregate_env, aggregate_options, {kToday}).error(), "");
+  }
+  void TearDown() override {
+    fs::remove_all(root_);
+    ServicesTest::TearDown();
+  }
+
+  v1::PaletteReport Palette(Shard shard = Shard()) {
+    PaletteOptions options;
+    options.index_prefix = prefix_;
+    options.state_dir = (root_ / "state").string();
+    options.shard = shard;
+    options.batch_creators = 2;  // Several batches, several load versions.
+    PaletteEnv env{elastic_.get(), warehouse_.get(), media_.get(), clock_.get()};
+    return RunPalette(env, options);
+  }
+
+  std::map<std::string, std::string> Colors() {
+    absl::StatusOr<SqlRows> rows =
+        warehouse_->Query("SELECT creator_id, colors_json FROM creator_palette");
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    std::map<std::string, std::string> out;
+    if (rows.ok()) {
+      for (const auto& row : rows->rows) out[*row[0]] = *row[1];
+    }
+    return out;
+  }
+
+  fs::path root_;
+  std::vector<std::string> creators_;
+  std::unique_ptr<Lake> lake_;
+  std::unique_ptr<MediaStore> media_;
+  std::unique_ptr<Clock> clock_;
+};
+
+TEST_F(PaletteTest, PalettesReachTheWarehouseTheFactsAndTheServer) {
+  // The first picture of the second creator's newest post is truncated.
+  absl::StatusOr<json> newest = elastic_->Call(
+      "POST", absl::StrCat(prefix_, "/_search"),
+      {{"size", 1},
+       {"query", {{"term", {{"owner_id", creators_[1]}}}}},
+       {"sort", {{{"timestamp", "desc"}}}}});
+  ASSERT_TRUE(newest.ok()) << newest.status();
+  const fs::path truncated =
+      root_ / "media" /
+      PostMediaKey(creators_[1], (*newest)["hits"]["hits"][0]["_source"]["id"].get<std::string>(),
+                   0);
+  ASSERT_TRUE(fs::exists(truncated));
+  fs::resize_file(truncated, fs::file_size(truncated) / 2);
+
+  const v1::PaletteReport first = Palette();
+  ASSERT_EQ(first.error(), "") << first.DebugString();
+  EXPECT_EQ(first.creators(), 6);
+  EXPECT_EQ(first.creators_with_palette(), 5);
+  EXPECT_EQ(first.creators_without_images(), 1);
+  EXPECT_EQ(first.palettes_written(), 5);
+  EXPECT_EQ(first.batches_written(), 3);
+  EXPECT_GT(first.images(), 5);
+  // Identical pictures (same bytes) are decoded once even within a run.
+  EXPECT_EQ(first.images_decoded() + first.images_from_cache(), first.images());
+  EXPECT_LT(first.images_from_cache(), first.images() / 10);
+  EXPECT_EQ(first.images_missing(), 0);
+  EXPECT_EQ(first.images_corrupt(), 1);
+  ASSERT_EQ(first.corrupt_size(), 1);
+  EXPECT_EQ(first.corrupt(0).key(), fs::relative(truncated, root_ / "media").string());
+
+  const std::map<std::string, std::string> colors = Colors();
+  ASSERT_EQ(colors.size(), 5u);
+  EXPECT_FALSE(colors.contains(creators_[0]));
+  for (const auto& [id, text] : colors) {
+    const json parsed = json::parse(text);
+    ASSERT_EQ(parsed.size(), 6u) << id;
+    double sum = 0;
+    for (const json& c : parsed) sum += c["percentage"].get<double>();
+    EXPECT_NEAR(sum, 1.0, 1e-9);
+    // The server's copy in the facts carries the same colours.
+    const json facts = json::parse(Scalar(
+        "SELECT palette_json FROM profile_facts WHERE creator_id = $1", {id}));
+    EXPECT_EQ(facts["colors"], parsed) << id;
+    EXPECT_EQ(facts["computed_at"], "2026-11-21T02:00:00Z");
+    EXPECT_GT(facts["pixel_count"].get<int64_t>(), 0);
+  }
+  EXPECT_EQ(Scalar("SELECT palette_json FROM profile_facts WHERE creator_id = $1",
+                   {creators_[0]}),
+            "");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM load_versions WHERE kind = 'palette'"), "3");
+  EXPECT_EQ(Scalar("SELECT SUM(row_count) FROM load_versions WHERE kind = 'palette'"), "5");
+  EXPECT_EQ(Scalar("SELECT MAX(version) FROM load_versions"),
+            std::to_string(first.load_version()));
+
+  // The second run decodes nothing and writes the same colours.
+  const v1::PaletteReport second = Palette();
+  ASSERT_EQ(second.error(), "");
+  EXPECT_EQ(second.images(), first.images());
+  EXPECT_EQ(second.images_from_cache(), second.images());
+  EXPECT_EQ(second.images_decoded(), 0);
+  EXPECT_EQ(second.images_corrupt(), 1);
+  EXPECT_EQ(second.cache_entries_loaded(), first.images_decoded());
+  EXPECT_GT(second.load_version(), first.load_version());
+  EXPECT_EQ(Colors(), colors);
+
+  // A server started now answers from its snapshot.
+  scout::v1::Config config;
+  config.set_es_url(es_url_);
+  config.set_pg_dsn(dsn_);
+  config.set_listen("127.0.0.1:0");
+  config.set_index_prefix(prefix_);
+  config.set_now_unix(absl::ToUnixSeconds(absl::FromCivil(kToday + 1, absl::UTCTimeZone())));
+  absl::StatusOr<std::unique_ptr<server::ScoutServer>> server = server::ScoutServer::Start(config);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::BrandService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  const auto call = [&](const std::string& id, v1::Palette& out) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::GetPaletteRequest request;
+    request.set_user_id(id);
+    return stub->GetPalette(&context, request, &out);
+  };
+  for (const auto& [id, text] : colors) {
+    v1::Palette palette;
+    ASSERT_TRUE(call(id, palette).ok()) << id;
+    const json want = json::parse(text);
+    ASSERT_EQ(palette.colors_size(), 6);
+    for (int i = 0; i < 6; ++i) {
+      EXPECT_EQ(palette.colors(i).hex(), want[i]["hex"]);
+      EXPECT_EQ(palette.colors(i).red(), want[i]["red"]);
+      EXPECT_DOUBLE_EQ(palette.colors(i).percentage(), want[i]["percentage"].get<double>());
+    }
+    EXPECT_GT(palette.image_count(), 0);
+    EXPECT_EQ(FromTimestamp(palette.computed_at()),
+              absl::FromCivil(kToday + 1, absl::UTCTimeZone()) + absl::Hours(2));
+  }
+  v1::Palette none;
+  EXPECT_EQ(call(creators_[0], none).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(PaletteTest, ShardsSplitTheCreators) {
+  const v1::PaletteReport a = Palette(*Shard::Parse("0/2"));
+  const v1::PaletteReport b = Palette(*Shard::Parse("1/2"));
+  ASSERT_EQ(a.error(), "");
+  ASSERT_EQ(b.error(), "");
+  EXPECT_EQ(a.creators() + b.creators(), 6);
+  EXPECT_EQ(a.posts_read(), b.posts_read());  // One scan each, all owners.
+  EXPECT_EQ(Colors().size(), 5u);
+  EXPECT_TRUE(fs::exists(root_ / "state/palette-cache/samples-0-of-2.bin"));
+  EXPECT_TRUE(fs::exists(root_ / "state/palette-cache/samples-1-of-2.bin"));
+}
+
+}  // namespace
+}  // namespace scout::palette
