@@ -3,18 +3,15 @@
 // Prints a PaletteReport as JSON on stdout; exit 0 on success, 1 when a
 // backend failed (rerun it: finished batches stay written, decoded samples
 // stay cached), 2 on bad configuration.
-#include <iostream>
-
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/elastic.h"
 #include "common/flags.h"
 #include "common/http.h"
 #include "common/media_store.h"
-#include "common/proto_json.h"
 #include "common/warehouse.h"
+#include "common/worker.h"
 #include "workers/palette/palette.h"
 
 ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
@@ -23,10 +20,7 @@ ABSL_FLAG(int, threads, 2, "creators processed side by side");
 
 namespace {
 
-int Fail(int code, absl::string_view message) {
-  std::cerr << "scout-palette: " << message << "\n";
-  return code;
-}
+constexpr absl::string_view kProgram = "scout-palette";
 
 }  // namespace
 
@@ -36,27 +30,34 @@ int main(int argc, char** argv) {
       "Usage: scout-palette [--shard i/N] [--max_images 50] [--threads 2]");
   scout::ParseFlags(argc, argv);
   absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
-  if (!config.ok()) return Fail(2, config.status().message());
-  for (const auto& [value, name] : {std::pair{config->es_url(), "--es_url / SCOUT_ES_URL"},
-                                    std::pair{config->pg_dsn(), "--pg_dsn / SCOUT_PG_DSN"},
-                                    std::pair{config->media(), "--media / SCOUT_MEDIA"},
-                                    std::pair{config->state(), "--state / SCOUT_STATE"}}) {
-    if (value.empty()) return Fail(2, absl::StrCat(name, " is required"));
+  if (!config.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, config.status().message());
+  if (absl::Status missing = scout::RequireSettings({{config->es_url(), "--es_url / SCOUT_ES_URL"},
+                                                     {config->pg_dsn(), "--pg_dsn / SCOUT_PG_DSN"},
+                                                     {config->media(), "--media / SCOUT_MEDIA"},
+                                                     {config->state(), "--state / SCOUT_STATE"}});
+      !missing.ok()) {
+    return scout::Exit(kProgram, scout::kExitBadUsage, missing.message());
   }
   scout::palette::PaletteOptions options;
   absl::StatusOr<scout::Shard> shard = scout::Shard::Parse(absl::GetFlag(FLAGS_shard));
-  if (!shard.ok()) return Fail(2, shard.status().message());
+  if (!shard.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, shard.status().message());
   options.shard = *shard;
   options.index_prefix = config->index_prefix();
   options.state_dir = config->state();
   options.max_images = absl::GetFlag(FLAGS_max_images);
   options.threads = absl::GetFlag(FLAGS_threads);
-  if (options.max_images < 1) return Fail(2, "--max_images must be at least 1");
-  if (options.threads < 1) return Fail(2, "--threads must be at least 1");
+  if (options.max_images < 1) {
+    return scout::Exit(kProgram, scout::kExitBadUsage, "--max_images must be at least 1");
+  }
+  if (options.threads < 1) {
+    return scout::Exit(kProgram, scout::kExitBadUsage, "--threads must be at least 1");
+  }
 
   absl::StatusOr<std::unique_ptr<scout::Warehouse>> warehouse =
       scout::Warehouse::Connect(config->pg_dsn());
-  if (!warehouse.ok()) return Fail(1, warehouse.status().ToString());
+  if (!warehouse.ok()) {
+    return scout::Exit(kProgram, scout::kExitBackendFailed, warehouse.status().ToString());
+  }
   std::unique_ptr<scout::HttpClient> http = scout::NewCurlHttpClient();
   std::unique_ptr<scout::MediaStore> media =
       scout::NewLocalMediaStore(config->media(), config->media_base_url());
@@ -65,7 +66,5 @@ int main(int argc, char** argv) {
 
   scout::palette::PaletteEnv env{&elastic, warehouse->get(), media.get(), clock.get()};
   const scout::v1::PaletteReport report = scout::palette::RunPalette(env, options);
-  std::cout << scout::ToJson(report) << std::endl;
-  if (!report.error().empty()) return Fail(1, report.error());
-  return 0;
+  return scout::FinishWithReport(kProgram, report, report.error());
 }
