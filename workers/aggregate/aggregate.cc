@@ -252,7 +252,9 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
       for (const std::vector<SqlValue>& row : palettes.rows) {
         nlohmann::json palette = {
             {"colors", nlohmann::json::parse(*row[1], nullptr, false)},
-            {"computed_at", *row[2]},
+            // The same RFC 3339 form scout-palette writes.
+            {"computed_at", ParseTime(*row[2]).ok() ? FormatRfc3339(*ParseTime(*row[2]))
+                                                    : *row[2]},
             {"image_count", ToCount(row[3]).value_or(0)},
             {"pixel_count", ToCount(row[4]).value_or(0)}};
         palette_of[*row[0]] = palette.dump();
