@@ -250,11 +250,11 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
               params));
       absl::flat_hash_map<std::string, std::string> palette_of;
       for (const std::vector<SqlValue>& row : palettes.rows) {
+        const absl::StatusOr<absl::Time> computed_at = ParseTime(*row[2]);
         nlohmann::json palette = {
             {"colors", nlohmann::json::parse(*row[1], nullptr, false)},
             // The same RFC 3339 form scout-palette writes.
-            {"computed_at", ParseTime(*row[2]).ok() ? FormatRfc3339(*ParseTime(*row[2]))
-                                                    : *row[2]},
+            {"computed_at", computed_at.ok() ? FormatRfc3339(*computed_at) : *row[2]},
             {"image_count", ToCount(row[3]).value_or(0)},
             {"pixel_count", ToCount(row[4]).value_or(0)}};
         palette_of[*row[0]] = palette.dump();
