@@ -1,0 +1,54 @@
+"""Scout's daily DAG: `scout-ingest`, then `scout-aggregate --date {{ ds }}`.
+
+ingest     changed post files of the data lake -> Elasticsearch, pictures ->
+           media store (reads only what changed since its last run)
+aggregate  the logical date's creator stats -> warehouse, 30-day post
+           aggregates -> profile_facts (one atomic swap)
+
+Each task returns its worker's JSON report (XCom `return_value`). Exit 1
+(a backend failed) is retried with exponential backoff (first delay: Airflow's
+[core] default_task_retry_delay, 300 s unless configured); exit 2 (bad
+configuration) fails the task at once. Either failure fails the run, and
+aggregate does not run after a failed ingest. Both workers are idempotent, so
+clearing a task or rerunning a date is always safe.
+
+Settings: Variables scout_bin_dir and scout_env (see scout_workers.py).
+"""
+import datetime
+
+import pendulum
+from airflow.decorators import dag, task
+
+from scout_workers import run_worker
+
+DEFAULT_ARGS = {
+    "owner": "scout",
+    "retries": 3,
+    "retry_exponential_backoff": True,
+    "max_retry_delay": datetime.timedelta(hours=1),
+}
+
+
+@dag(
+    dag_id="scout_daily",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    tags=["scout"],
+)
+def scout_daily():
+    @task(execution_timeout=datetime.timedelta(hours=6))
+    def ingest() -> dict:
+        return run_worker("scout-ingest")
+
+    @task(execution_timeout=datetime.timedelta(hours=6))
+    def aggregate(ds=None) -> dict:
+        return run_worker("scout-aggregate", "--date", ds)
+
+    ingest() >> aggregate()
+
+
+scout_daily()

@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Scout's Airflow DAGs (deploy/airflow) in a real Apache Airflow: they load
+with the expected tasks, order and schedules; worker exit codes map to retry
+or fail; `airflow dags test` runs the daily DAG against the local services on
+a small generated lake (warehouse and Elasticsearch checked afterwards, the
+workers' reports found in XCom), a broken configuration fails the run at once,
+and the weekly palette DAG fans out over shards and sums their reports.
+
+Airflow comes from scripts/airflow: installed from PyPI once into
+.scout/airflow-venv, cached afterwards. Each run has its own AIRFLOW_HOME
+(sqlite metadata DB), PostgreSQL database and index prefix.
+
+Usage: airflow_test.py BIN_DIR   (needs SCOUT_ES_URL and SCOUT_PG_DSN)
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+import urllib.request
+
+BIN = pathlib.Path(sys.argv.pop(1)).resolve() if len(sys.argv) > 1 else None
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+ES_URL = os.environ.get("SCOUT_ES_URL", "")
+PG_DSN = os.environ.get("SCOUT_PG_DSN", "")
+TODAY = "2026-11-20"
+USERS = 20
+
+
+def es(path):
+    return json.load(urllib.request.urlopen(f"{ES_URL}/{path}"))
+
+
+def psql(dsn, sql):
+    return subprocess.run(["psql", dsn, "-Atqc", sql], check=True, capture_output=True,
+                          text=True).stdout
+
+
+class AirflowTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not ES_URL or not PG_DSN or BIN is None:
+            raise AssertionError("usage: airflow_test.py BIN_DIR with SCOUT_ES_URL / SCOUT_PG_DSN "
+                                 "set: run through scripts/test")
+        cls.root = pathlib.Path(tempfile.mkdtemp(prefix="scout-airflow-"))
+        cls.tag = f"airflow-{os.getpid()}"
+        cls.database = cls.tag.replace("-", "_")
+        psql(PG_DSN, f"DROP DATABASE IF EXISTS {cls.database}")
+        psql(PG_DSN, f"CREATE DATABASE {cls.database}")
+        cls.lake = cls.root / "lake"
+        subprocess.run([BIN / "scout-genlake", "--lake", cls.lake, "--cdn", cls.root / "cdn",
+                        "--users", str(USERS), "--days", "30", "--today", TODAY, "--seed", "11",
+                        "--image-size", "32"], check=True, capture_output=True)
+        # SCOUT_ES_URL reaches the workers through the inherited environment;
+        # the rest through the Variable scout_env, as a deployment would do.
+        cls.scout_env = {
+            "SCOUT_LAKE": str(cls.lake), "SCOUT_MEDIA": str(cls.root / "media"),
+            "SCOUT_STATE": str(cls.root / "state"), "SCOUT_INDEX_PREFIX": cls.tag,
+            "SCOUT_PG_DSN": f"{PG_DSN} dbname={cls.database}", "SCOUT_NOW": f"{TODAY}T18:00:00Z",
+        }
+        cls.env = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("AIRFLOW", "SCOUT_"))
+                   or k in ("SCOUT_ES_URL", "SCOUT_AIRFLOW_VENV")}
+        cls.env.update(AIRFLOW_HOME=str(cls.root / "airflow-home"),
+                       AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "deploy/airflow"),
+                       AIRFLOW__CORE__LOAD_EXAMPLES="False",
+                       # Retries keep their count and backoff, but start at 1 s.
+                       AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY="1")
+        # The first run installs Airflow (minutes); later runs reuse the venv.
+        cls.airflow("db", "migrate", timeout=1200)
+        cls.airflow("variables", "set", "scout_bin_dir", str(BIN))
+        cls.airflow("variables", "set", "scout_env", json.dumps(cls.scout_env))
+
+    @classmethod
+    def tearDownClass(cls):
+        listed = subprocess.run(["curl", "-s", f"{ES_URL}/_cat/indices/{cls.tag}-*,"
+                                 f"{cls.tag}.quarantine*?h=index"], capture_output=True, text=True)
+        for index in listed.stdout.split():  # Elasticsearch refuses wildcard deletes.
+            subprocess.run(["curl", "-s", "-XDELETE", f"{ES_URL}/{index}"], capture_output=True)
+        subprocess.run(["psql", PG_DSN, "-qc", f"DROP DATABASE IF EXISTS {cls.database} WITH (FORCE)"],
+                       capture_output=True)
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    @classmethod
+    def airflow(cls, *args, env=None, check=True, timeout=300):
+        done = subprocess.run([ROOT / "scripts/airflow", *args], env=env or cls.env,
+                              capture_output=True, text=True, timeout=timeout)
+        if check and done.returncode != 0:
+            raise AssertionError(f"airflow {' '.join(args)} exited {done.returncode}:\n"
+                                 f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        return done
+
+    def python(self, script, env=None):
+        """Runs `script` in Airflow's venv; returns the JSON it prints last."""
+        out = self.airflow("python", "-c", textwrap.dedent(script), env=env).stdout
+        return json.loads(out.strip().splitlines()[-1])
+
+    def states(self, dag_id, date):
+        out = self.airflow("tasks", "states-for-dag-run", dag_id, f"manual__{date}T00:00:00+00:00",
+                           "-o", "json").stdout
+        rows = json.loads(out.strip().splitlines()[-1])
+        return {(r["task_id"], r.get("map_index", "")): r["state"] for r in rows}
+
+    def xcoms(self, dag_id, date):
+        """XCom return values of a run, by (task_id, map_index)."""
+        return {tuple(k.split("|")): v for k, v in self.python(f"""
+            import json
+            from airflow.models import XCom
+            from airflow.utils.session import create_session
+            with create_session() as session:
+                rows = XCom.get_many(run_id="manual__{date}T00:00:00+00:00", dag_ids="{dag_id}",
+                                     key="return_value", session=session).all()
+                print(json.dumps({{f"{{x.task_id}}|{{x.map_index}}": x.value for x in rows}}))
+            """).items()}
+
+    def test_1_dags_load_with_the_expected_tasks_order_and_schedules(self):
+        got = self.python("""
+            import json
+            from airflow.models import DagBag
+            from airflow.models.mappedoperator import MappedOperator
+            bag = DagBag(include_examples=False)
+            print(json.dumps({"errors": bag.import_errors, "dags": {
+                dag_id: {"schedule": dag.schedule_interval, "catchup": dag.catchup,
+                         "max_active_runs": dag.max_active_runs,
+                         "tasks": {t.task_id: {"downstream": sorted(t.downstream_task_ids),
+                                               "mapped": isinstance(t, MappedOperator), "retries": t.retries,
+                                               "backoff": t.retry_exponential_backoff}
+                                   for t in dag.tasks}}
+                for dag_id, dag in bag.dags.items()}}))
+            """)
+        self.assertEqual(got["errors"], {})
+        self.assertEqual(sorted(got["dags"]), ["scout_daily", "scout_weekly_palette"])
+
+        daily = got["dags"]["scout_daily"]
+        self.assertEqual((daily["schedule"], daily["catchup"], daily["max_active_runs"]),
+                         ("@daily", False, 1))
+        self.assertEqual({t: v["downstream"] for t, v in daily["tasks"].items()},
+                         {"ingest": ["aggregate"], "aggregate": []})
+        for task in daily["tasks"].values():
+            self.assertGreaterEqual(task["retries"], 1)
+            self.assertTrue(task["backoff"])
+
+        weekly = got["dags"]["scout_weekly_palette"]
+        self.assertEqual((weekly["schedule"], weekly["catchup"]), ("@weekly", False))
+        self.assertEqual({t: v["downstream"] for t, v in weekly["tasks"].items()},
+                         {"shards": ["palette"], "palette": ["summarize"], "summarize": []})
+        self.assertTrue(weekly["tasks"]["palette"]["mapped"])
+        self.assertTrue(weekly["tasks"]["palette"]["backoff"])
+
+    def test_2_exit_codes_map_to_result_retry_or_fail(self):
+        fake = self.root / "fake-bin"
+        fake.mkdir()
+        scripts = {
+            "ok": 'echo progress >&2; echo "{\\"error\\": \\"\\", \\"prefix\\": \\"$SCOUT_INDEX_PREFIX\\"}"',
+            "backend-down": 'echo \'{"error": "elasticsearch down"}\'; exit 1',
+            "bad-usage": "echo '--lake / SCOUT_LAKE is required' >&2; exit 2",
+            "no-report": "echo not json",
+        }
+        for name, body in scripts.items():
+            (fake / name).write_text(f"#!/bin/sh\n{body}\n")
+            (fake / name).chmod(0o755)
+        # AIRFLOW_VAR_* comes before the metadata DB: the fakes win for this run only.
+        got = self.python("""
+            import json
+            from airflow.exceptions import AirflowException, AirflowFailException
+            import scout_workers
+            out = {}
+            for name in ["ok", "backend-down", "bad-usage", "no-report", "missing"]:
+                try:
+                    out[name] = scout_workers.run_worker(name)
+                except AirflowFailException as e:
+                    out[name] = "fail: " + str(e)
+                except AirflowException as e:
+                    out[name] = "retry: " + str(e)
+            print(json.dumps(out))
+            """, env=dict(self.env, AIRFLOW_VAR_SCOUT_BIN_DIR=str(fake)))
+        self.assertEqual(got["ok"], {"error": "", "prefix": self.tag})  # scout_env applied.
+        self.assertEqual(got["backend-down"], "retry: backend-down exited 1: elasticsearch down")
+        self.assertTrue(got["bad-usage"].startswith("fail: bad-usage exited 2"), got)
+        self.assertTrue(got["no-report"].startswith("fail: "), got)
+        self.assertTrue(got["missing"].startswith("fail: cannot run"), got)
+
+    def test_3_daily_dag_runs_ingest_then_aggregate_for_the_logical_date(self):
+        self.airflow("dags", "test", "scout_daily", TODAY)
+        self.assertEqual(self.states("scout_daily", TODAY),
+                         {("ingest", ""): "success", ("aggregate", ""): "success"})
+
+        # The workers' reports are the tasks' XComs.
+        xcoms = self.xcoms("scout_daily", TODAY)
+        ingest, aggregate = xcoms[("ingest", "-1")], xcoms[("aggregate", "-1")]
+        self.assertEqual(ingest["error"], "")
+        self.assertGreater(int(ingest["posts_indexed"]), 100)
+        self.assertEqual(aggregate["error"], "")
+        self.assertEqual(aggregate["dates"], [TODAY])
+        self.assertEqual(int(aggregate["facts_written"]), USERS)
+        self.assertGreaterEqual(aggregate["started_at"], ingest["finished_at"])
+
+        # Search: every indexed post is in Elasticsearch under the run's prefix.
+        es(f"{self.tag}/_refresh")
+        self.assertEqual(es(f"{self.tag}/_count")["count"], int(ingest["posts_indexed"]))
+
+        # Warehouse: one fact row per creator as of the logical date, values from the stats files.
+        rows = psql(self.scout_env["SCOUT_PG_DSN"],
+                    "SELECT creator_id, as_of, username, followers_count, is_business, doc_count "
+                    "FROM profile_facts ORDER BY 1").splitlines()
+        self.assertEqual(len(rows), USERS)
+        stats_dir = self.lake / "instagram_graph/stats"
+        self.assertEqual([r.split("|")[0] for r in rows], sorted(p.name for p in stats_dir.iterdir()))
+        for row in rows:
+            creator, as_of, username, followers, business, docs = row.split("|")
+            stats = json.loads((stats_dir / creator / f"{TODAY}.json").read_text(encoding="utf-8"))
+            self.assertEqual(as_of, TODAY)
+            self.assertEqual(username, stats["username"])
+            self.assertEqual(int(followers), stats["followers_count"])
+            self.assertEqual(business == "t", "impressions" in stats)
+            self.assertGreaterEqual(int(docs), 0)
+        self.assertGreater(sum(int(r.split("|")[5]) for r in rows), 0)
+
+    def test_4_bad_configuration_fails_the_run_without_retries(self):
+        date = "2026-11-21"
+        broken = dict(self.scout_env, SCOUT_LAKE="")
+        done = self.airflow("dags", "test", "scout_daily", date, check=False,
+                            env=dict(self.env, AIRFLOW_VAR_SCOUT_ENV=json.dumps(broken)))
+        self.assertNotEqual(done.returncode, 0)
+        self.assertEqual(self.states("scout_daily", date),
+                         {("ingest", ""): "failed", ("aggregate", ""): "upstream_failed"})
+        tries = self.python(f"""
+            import json
+            from airflow.models import TaskInstance
+            from airflow.utils.session import create_session
+            with create_session() as session:
+                ti = session.query(TaskInstance).filter_by(
+                    dag_id="scout_daily", task_id="ingest",
+                    run_id="manual__{date}T00:00:00+00:00").one()
+                print(json.dumps(ti.try_number))
+            """)
+        self.assertEqual(tries, 1)
+        self.assertIn("not retried", done.stdout + done.stderr)
+
+    def test_5_weekly_palette_fans_out_over_shards_and_sums_their_reports(self):
+        if not (BIN / "scout-palette").exists():
+            self.skipTest("scout-palette not built")
+        date = "2026-11-22"
+        self.airflow("variables", "set", "scout_palette_shards", "3")
+        self.airflow("dags", "test", "scout_weekly_palette", date)
+        states = self.states("scout_weekly_palette", date)
+        self.assertEqual(states, {("shards", ""): "success", ("summarize", ""): "success",
+                                  ("palette", "0"): "success", ("palette", "1"): "success",
+                                  ("palette", "2"): "success"})
+        xcoms = self.xcoms("scout_weekly_palette", date)
+        self.assertEqual(xcoms[("shards", "-1")], ["0/3", "1/3", "2/3"])
+        reports = [xcoms[("palette", str(i))] for i in range(3)]
+        self.assertEqual([r["shard"] for r in reports], ["0/3", "1/3", "2/3"])
+        summary = xcoms[("summarize", "-1")]
+        self.assertEqual(summary["shards"], ["0/3", "1/3", "2/3"])
+        self.assertEqual(summary["creators"], sum(int(r["creators"]) for r in reports))
+        self.assertEqual(summary["palettes_written"], sum(int(r["palettes_written"]) for r in reports))
+        self.assertEqual(summary["posts_read"], int(reports[0]["posts_read"]))
+        palettes = int(psql(self.scout_env["SCOUT_PG_DSN"], "SELECT COUNT(*) FROM creator_palette"))
+        self.assertEqual(summary["creators_with_palette"], palettes)
+        self.assertEqual(palettes, USERS)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
