@@ -30,7 +30,9 @@ def rss_mb(pid):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("users", type=int)
-    parser.add_argument("--rps", type=int, default=10000)
+    parser.add_argument("--rps", default="10000", help="comma-separated rates, each its own run")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database of a previous run (skip the aggregation)")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--history", type=int, default=6, help="days loaded before the timed one")
     args = parser.parse_args()
@@ -39,9 +41,10 @@ def main():
         sys.exit(f"run bench/ingest_bench.py {args.users} first")
     database = f"bench_{args.users}"
     dsn = os.environ["SCOUT_PG_DSN"]
-    subprocess.run(["psql", dsn, "-qc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"],
-                   check=True)
-    subprocess.run(["psql", dsn, "-qc", f"CREATE DATABASE {database}"], check=True)
+    if not args.reuse:
+        subprocess.run(["psql", dsn, "-qc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"],
+                       check=True)
+        subprocess.run(["psql", dsn, "-qc", f"CREATE DATABASE {database}"], check=True)
     env = dict(os.environ, SCOUT_LAKE=str(lakes[-1]), SCOUT_INDEX_PREFIX=f"bench-{args.users}",
                SCOUT_PG_DSN=f"{dsn} dbname={database}", SCOUT_NOW="2026-11-21T18:00:00Z")
 
@@ -51,15 +54,21 @@ def main():
                              check=True, capture_output=True, text=True).stdout
         return json.loads(out), time.monotonic() - start
 
-    history, seconds = aggregate("--from", "2026-11-15", "--to", "2026-11-20")
-    print(json.dumps({"run": "aggregate-history", "dates": history["dates"],
-                      "seconds": round(seconds, 1)}), flush=True)
-    report, seconds = aggregate("--date", "2026-11-21")
-    print(json.dumps({"run": "aggregate-one-day", "users": args.users,
-                      "stats_loaded": int(report["stats_loaded"]),
-                      "facts_written": int(report["facts_written"]),
-                      "creators_with_posts": int(report["creators_with_posts"]),
-                      "seconds": round(seconds, 1), "error": report["error"]}), flush=True)
+    if args.reuse:
+        profiles = int(subprocess.run(["psql", env["SCOUT_PG_DSN"], "-Atqc",
+                                       "SELECT COUNT(*) FROM profile_facts"], check=True,
+                                      capture_output=True, text=True).stdout)
+    else:
+        history, seconds = aggregate("--from", "2026-11-15", "--to", "2026-11-20")
+        print(json.dumps({"run": "aggregate-history", "dates": history["dates"],
+                          "seconds": round(seconds, 1)}), flush=True)
+        report, seconds = aggregate("--date", "2026-11-21")
+        print(json.dumps({"run": "aggregate-one-day", "users": args.users,
+                          "stats_loaded": int(report["stats_loaded"]),
+                          "facts_written": int(report["facts_written"]),
+                          "creators_with_posts": int(report["creators_with_posts"]),
+                          "seconds": round(seconds, 1), "error": report["error"]}), flush=True)
+        profiles = int(report["facts_written"])
 
     baseline = subprocess.Popen([BIN / "scout-server", "--listen", "127.0.0.1:0"],
                                 env=dict(env, SCOUT_PG_DSN=""), stderr=subprocess.PIPE, text=True)
@@ -73,22 +82,23 @@ def main():
     try:
         address = listening_address(server)
         loaded_mb = rss_mb(server.pid)
-        print(json.dumps({"run": "server-memory", "profiles": int(report["facts_written"]),
+        print(json.dumps({"run": "server-memory", "profiles": profiles,
                           "rss_without_profiles_mb": round(empty_mb, 1),
                           "rss_with_profiles_mb": round(loaded_mb, 1),
                           "mb_per_100k_profiles": round(
-                              (loaded_mb - empty_mb) * 100000 / int(report["facts_written"]), 1)}),
+                              (loaded_mb - empty_mb) * 100000 / profiles, 1)}),
               flush=True)
         ids = sorted(p.name for p in (lakes[-1] / "instagram_graph/stats").iterdir())
         random.seed(1)
         requests = [{"user_id": i, "recent_posts": 0} for i in random.sample(ids, 1000)]
-        ghz(address, "scout.v1.BrandService/GetUserProfile", requests, args.rps, 3)  # Warm-up.
-        for call, data in [("grpc.health.v1.Health/Check", {}),
-                           ("scout.v1.BrandService/GetUserProfile", requests)]:
-            result = ghz(address, call, data, args.rps, args.seconds, concurrency=64,
-                         connections=4)
-            result["target_rps"] = args.rps
-            print(json.dumps(result), flush=True)
+        ghz(address, "scout.v1.BrandService/GetUserProfile", requests, 1000, 3)  # Warm-up.
+        for rps in [int(r) for r in args.rps.split(",")]:
+            for call, data in [("grpc.health.v1.Health/Check", {}),
+                               ("scout.v1.BrandService/GetUserProfile", requests)]:
+                result = ghz(address, call, data, rps, args.seconds, concurrency=64,
+                             connections=4)
+                result["target_rps"] = rps
+                print(json.dumps(result), flush=True)
     finally:
         server.terminate()
         server.wait(timeout=20)
