@@ -16,29 +16,12 @@ Settings: Variables scout_bin_dir and scout_env (see scout_workers.py).
 """
 import datetime
 
-import pendulum
 from airflow.decorators import dag, task
 
-from scout_workers import run_worker
-
-DEFAULT_ARGS = {
-    "owner": "scout",
-    "retries": 3,
-    "retry_exponential_backoff": True,
-    "max_retry_delay": datetime.timedelta(hours=1),
-}
+from scout_workers import DAG_DEFAULTS, run_worker
 
 
-@dag(
-    dag_id="scout_daily",
-    schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    doc_md=__doc__,
-    tags=["scout"],
-)
+@dag(dag_id="scout_daily", schedule="@daily", doc_md=__doc__, **DAG_DEFAULTS)
 def scout_daily():
     @task(execution_timeout=datetime.timedelta(hours=6))
     def ingest() -> dict:

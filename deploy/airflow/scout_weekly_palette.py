@@ -13,30 +13,13 @@ reuses the pictures it already decoded.
 """
 import datetime
 
-import pendulum
 from airflow.decorators import dag, task
 from airflow.exceptions import AirflowFailException
 
-from scout_workers import run_worker, setting
-
-DEFAULT_ARGS = {
-    "owner": "scout",
-    "retries": 3,
-    "retry_exponential_backoff": True,
-    "max_retry_delay": datetime.timedelta(hours=1),
-}
+from scout_workers import DAG_DEFAULTS, run_worker, setting
 
 
-@dag(
-    dag_id="scout_weekly_palette",
-    schedule="@weekly",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    doc_md=__doc__,
-    tags=["scout"],
-)
+@dag(dag_id="scout_weekly_palette", schedule="@weekly", doc_md=__doc__, **DAG_DEFAULTS)
 def scout_weekly_palette():
     @task
     def shards() -> list:

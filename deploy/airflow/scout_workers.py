@@ -18,16 +18,34 @@ deployment changes them without editing code:
 """
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import os
 import subprocess
 import tempfile
 
+import pendulum
+
 from airflow.exceptions import AirflowException, AirflowFailException
 from airflow.models import Variable
 
 log = logging.getLogger(__name__)
+
+# What every Scout DAG shares: retried with exponential backoff (capped at an
+# hour), one run at a time, no catch-up of missed intervals.
+DAG_DEFAULTS = {
+    "start_date": pendulum.datetime(2026, 1, 1, tz="UTC"),
+    "catchup": False,
+    "max_active_runs": 1,
+    "default_args": {
+        "owner": "scout",
+        "retries": 3,
+        "retry_exponential_backoff": True,
+        "max_retry_delay": datetime.timedelta(hours=1),
+    },
+    "tags": ["scout"],
+}
 
 # SIGTERM lets a worker stop between batches with a consistent checkpoint;
 # after this many seconds it is killed (workers are crash-safe either way).
