@@ -21,6 +21,7 @@
 #include "scout/v1/service.grpc.pb.h"
 #include "server/profiles.h"
 #include "server/server.h"
+#include "tests/lake_fixture.h"
 #include "tests/services_fixture.h"
 #include "workers/aggregate/aggregate.h"
 #include "workers/genlake/genlake.h"
@@ -55,29 +56,23 @@ class AggregateTest : public scout::testing::ServicesTest {
     if (HasFatalFailure()) return;
     root_ = fs::path(::testing::TempDir()) / prefix_;
     fs::remove_all(root_);
-    genlake::Options options;
-    options.lake = (root_ / "lake").string();
-    options.cdn = (root_ / "cdn").string();
+    genlake::Options options = scout::testing::LakeOptions(root_, kToday);
     options.users = 10;
     options.days = kDays;
-    options.today = kToday;
     options.seed = 23;
-    options.image_size = 32;
     options.business_rate = 0.5;
     ASSERT_TRUE(genlake::Generate(options, 2).ok());
     lake_ = NewLocalLake(options.lake);
     media_ = NewLocalMediaStore((root_ / "media").string(), "");
     clock_ = NewFixedClock(absl::FromCivil(kToday + 1, absl::UTCTimeZone()) + absl::Hours(2));
 
-    absl::StatusOr<ingest::Checkpoint> checkpoint =
-        ingest::Checkpoint::Open((root_ / "ingest.ckpt").string());
-    ASSERT_TRUE(checkpoint.ok());
     ingest::IngestOptions ingest_options;
     ingest_options.index_prefix = prefix_;
     ingest_options.fetch_media = false;
-    ingest::IngestEnv ingest_env{lake_.get(), elastic_.get(), media_.get(), http_.get(),
-                                 clock_.get(), &*checkpoint};
-    ASSERT_EQ(ingest::RunIngest(ingest_env, ingest_options).error(), "");
+    ASSERT_EQ(scout::testing::IngestLake(root_, *lake_, *elastic_, *media_, *http_, *clock_,
+                                         ingest_options)
+                  .error(),
+              "");
   }
   void TearDown() override {
     fs::remove_all(root_);

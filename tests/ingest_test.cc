@@ -18,6 +18,7 @@
 #include "common/shard.h"
 #include "common/time.h"
 #include "tests/es_fixture.h"
+#include "tests/lake_fixture.h"
 #include "workers/genlake/genlake.h"
 #include "workers/ingest/ingest.h"
 
@@ -85,14 +86,10 @@ class IngestTest : public scout::testing::ElasticTest {
     if (HasFatalFailure()) return;
     root_ = fs::path(::testing::TempDir()) / prefix_;
     fs::remove_all(root_);
-    genlake::Options options;
-    options.lake = (root_ / "lake").string();
-    options.cdn = (root_ / "cdn").string();
+    genlake::Options options = scout::testing::LakeOptions(root_, kToday);
     options.users = 12;
     options.days = 60;
-    options.today = kToday;
     options.seed = 11;
-    options.image_size = 32;
     options.malformed_rate = 0.04;
     absl::StatusOr<genlake::Summary> summary = genlake::Generate(options, 2);
     ASSERT_TRUE(summary.ok()) << summary.status();
@@ -107,9 +104,6 @@ class IngestTest : public scout::testing::ElasticTest {
 
   v1::IngestReport Ingest(absl::CivilDay day, HttpClient* http, size_t batch_files = 2000,
                           Shard shard = Shard()) {
-    absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(
-        (root_ / absl::StrCat("ingest-", shard.ToString().substr(0, 1), ".ckpt")).string());
-    EXPECT_TRUE(checkpoint.ok()) << checkpoint.status();
     const std::unique_ptr<Clock> clock =
         NewFixedClock(absl::FromCivil(day, absl::UTCTimeZone()) + absl::Hours(12));
     Elastic elastic(http, es_url_);
@@ -119,8 +113,7 @@ class IngestTest : public scout::testing::ElasticTest {
     options.bulk_backoff = absl::Milliseconds(10);
     options.media.first_backoff = absl::Milliseconds(1);
     options.shard = shard;
-    IngestEnv env{lake_.get(), &elastic, media_.get(), http, clock.get(), &*checkpoint};
-    return RunIngest(env, options);
+    return scout::testing::IngestLake(root_, *lake_, elastic, *media_, *http, *clock, options);
   }
 
   json Stored(const std::string& post_id) {

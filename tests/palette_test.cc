@@ -17,6 +17,7 @@
 #include "common/time.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/server.h"
+#include "tests/lake_fixture.h"
 #include "tests/services_fixture.h"
 #include "workers/aggregate/aggregate.h"
 #include "workers/genlake/genlake.h"
@@ -38,12 +39,9 @@ class PaletteTest : public scout::testing::ServicesTest {
     if (HasFatalFailure()) return;
     root_ = fs::path(::testing::TempDir()) / prefix_;
     fs::remove_all(root_);
-    genlake::Options options;
-    options.lake = (root_ / "lake").string();
-    options.cdn = (root_ / "cdn").string();
+    genlake::Options options = scout::testing::LakeOptions(root_, kToday);
     options.users = 6;
     options.days = 30;
-    options.today = kToday;
     options.seed = 31;
     options.image_size = 96;
     ASSERT_TRUE(genlake::Generate(options, 2).ok());
@@ -57,15 +55,10 @@ class PaletteTest : public scout::testing::ServicesTest {
     lake_ = NewLocalLake(options.lake);
     media_ = NewLocalMediaStore((root_ / "media").string(), "");
     clock_ = NewFixedClock(absl::FromCivil(kToday + 1, absl::UTCTimeZone()) + absl::Hours(2));
-    absl::StatusOr<ingest::Checkpoint> checkpoint =
-        ingest::Checkpoint::Open((root_ / "ingest.ckpt").string());
-    ASSERT_TRUE(checkpoint.ok());
     ingest::IngestOptions ingest_options;
     ingest_options.index_prefix = prefix_;
-    ingest_options.fetch_media = true;
-    ingest::IngestEnv ingest_env{lake_.get(), elastic_.get(), media_.get(), http_.get(),
-                                 clock_.get(), &*checkpoint};
-    const v1::IngestReport ingested = ingest::RunIngest(ingest_env, ingest_options);
+    const v1::IngestReport ingested = scout::testing::IngestLake(
+        root_, *lake_, *elastic_, *media_, *http_, *clock_, ingest_options);
     ASSERT_EQ(ingested.error(), "");
     ASSERT_GT(ingested.media_fetched(), 0);
     (void)elastic_->Call("POST", absl::StrCat(prefix_, "/_refresh"));
