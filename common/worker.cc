@@ -2,10 +2,15 @@
 
 #include <iostream>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/proto_json.h"
 
+ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
+
 namespace scout {
+
+absl::StatusOr<Shard> ShardFlag() { return Shard::Parse(absl::GetFlag(FLAGS_shard)); }
 
 int Exit(absl::string_view program, ExitCode code, absl::string_view message) {
   std::cerr << program << ": " << message << std::endl;

@@ -9,7 +9,9 @@
 #include <google/protobuf/message.h>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/shard.h"
 
 namespace scout {
 
@@ -25,6 +27,10 @@ int Exit(absl::string_view program, ExitCode code, absl::string_view message);
 // INVALID_ARGUMENT naming the first empty one: {value, "--lake / SCOUT_LAKE"}.
 absl::Status RequireSettings(
     std::initializer_list<std::pair<absl::string_view, absl::string_view>> settings);
+
+// This run's share of the creators, from the --shard i/N flag (defined once
+// in worker.cc for every worker; Airflow fans shards out with it).
+absl::StatusOr<Shard> ShardFlag();
 
 // Prints `report` as JSON on stdout; kExitOk when `error` is empty, else
 // says it on stderr and returns kExitBackendFailed.

@@ -283,23 +283,14 @@ TEST_F(AggregateTest, ReadersSeeWholeLoadsOnly) {
 
 TEST_F(AggregateTest, ServerAnswersProfilesFromItsSnapshot) {
   ASSERT_EQ(Aggregate(kToday - 5, kToday).error(), "");
-  scout::v1::Config config;
-  config.set_es_url(es_url_);
-  config.set_pg_dsn(dsn_);
-  config.set_listen("127.0.0.1:0");
-  config.set_index_prefix(prefix_);
-  config.set_now_unix(absl::ToUnixSeconds(absl::FromCivil(kToday + 1, absl::UTCTimeZone())));
-  absl::StatusOr<std::unique_ptr<server::ScoutServer>> server = server::ScoutServer::Start(config);
-  ASSERT_TRUE(server.ok()) << server.status();
-  auto stub = v1::BrandService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  StartServer(absl::FromCivil(kToday + 1, absl::UTCTimeZone()));
   const auto call = [&](const std::string& id, std::optional<int> recent, v1::UserProfile& out) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     v1::GetUserProfileRequest request;
     request.set_user_id(id);
     if (recent) request.set_recent_posts(*recent);
-    return stub->GetUserProfile(&context, request, &out);
+    return stub_->GetUserProfile(&context, request, &out);
   };
 
   const std::string id = Creators()[2];
@@ -333,21 +324,14 @@ TEST_F(AggregateTest, ServerAnswersProfilesFromItsSnapshot) {
 
 TEST_F(AggregateTest, ProfilesComeBackWithoutRecentPostsWhenElasticsearchIsDown) {
   ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
-  scout::v1::Config config;
-  config.set_es_url("http://127.0.0.1:9");  // Nobody listens there.
-  config.set_pg_dsn(dsn_);
-  config.set_listen("127.0.0.1:0");
-  config.set_index_prefix(prefix_);
-  absl::StatusOr<std::unique_ptr<server::ScoutServer>> server = server::ScoutServer::Start(config);
-  ASSERT_TRUE(server.ok()) << server.status();
-  auto stub = v1::BrandService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  StartServer(absl::FromCivil(kToday + 1, absl::UTCTimeZone()),
+              "http://127.0.0.1:9");  // Nobody listens there.
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   v1::GetUserProfileRequest request;
   request.set_user_id(Creators()[0]);
   v1::UserProfile profile;
-  const grpc::Status status = stub->GetUserProfile(&context, request, &profile);
+  const grpc::Status status = stub_->GetUserProfile(&context, request, &profile);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(profile.id(), Creators()[0]);
   EXPECT_GT(profile.followers_count(), 0);

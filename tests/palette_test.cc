@@ -169,22 +169,13 @@ TEST_F(PaletteTest, PalettesReachTheWarehouseTheFactsAndTheServer) {
   EXPECT_EQ(Colors(), colors);
 
   // A server started now answers from its snapshot.
-  scout::v1::Config config;
-  config.set_es_url(es_url_);
-  config.set_pg_dsn(dsn_);
-  config.set_listen("127.0.0.1:0");
-  config.set_index_prefix(prefix_);
-  config.set_now_unix(absl::ToUnixSeconds(absl::FromCivil(kToday + 1, absl::UTCTimeZone())));
-  absl::StatusOr<std::unique_ptr<server::ScoutServer>> server = server::ScoutServer::Start(config);
-  ASSERT_TRUE(server.ok()) << server.status();
-  auto stub = v1::BrandService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  StartServer(absl::FromCivil(kToday + 1, absl::UTCTimeZone()));
   const auto call = [&](const std::string& id, v1::Palette& out) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
     v1::GetPaletteRequest request;
     request.set_user_id(id);
-    return stub->GetPalette(&context, request, &out);
+    return stub_->GetPalette(&context, request, &out);
   };
   for (const auto& [id, text] : colors) {
     v1::Palette palette;

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/warehouse.h"
+#include "scout/v1/service.grpc.pb.h"
+#include "server/server.h"
 #include "tests/es_fixture.h"
 
 namespace scout::testing {
@@ -37,6 +39,8 @@ class ServicesTest : public ElasticTest {
   }
 
   void TearDown() override {
+    stub_.reset();
+    server_.reset();
     warehouse_.reset();
     if (!database_.empty()) {
       absl::StatusOr<std::unique_ptr<Warehouse>> admin = Warehouse::Connect(server_dsn_);
@@ -55,7 +59,27 @@ class ServicesTest : public ElasticTest {
     return rows->rows[0][0].value_or("");
   }
 
+  // A scout-server on 127.0.0.1:0 over this test's index and database, with
+  // the clock pinned to `now`, and a stub on a real channel to it.
+  // `es_url` overrides the Elasticsearch it searches (to fake an outage).
+  void StartServer(absl::Time now, const std::string& es_url = "") {
+    scout::v1::Config config;
+    config.set_es_url(es_url.empty() ? es_url_ : es_url);
+    config.set_pg_dsn(dsn_);
+    config.set_listen("127.0.0.1:0");
+    config.set_index_prefix(prefix_);
+    config.set_now_unix(absl::ToUnixSeconds(now));
+    absl::StatusOr<std::unique_ptr<server::ScoutServer>> server =
+        server::ScoutServer::Start(config);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = v1::BrandService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  }
+
   std::string server_dsn_, dsn_, database_;
+  std::unique_ptr<server::ScoutServer> server_;
+  std::unique_ptr<v1::BrandService::Stub> stub_;
   std::unique_ptr<Warehouse> warehouse_;
 };
 

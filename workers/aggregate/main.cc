@@ -20,7 +20,6 @@
 ABSL_FLAG(std::string, date, "", "the day to load, YYYY-MM-DD (Airflow's {{ ds }})");
 ABSL_FLAG(std::string, from, "", "backfill: first day, YYYY-MM-DD");
 ABSL_FLAG(std::string, to, "", "backfill: last day, YYYY-MM-DD");
-ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
 ABSL_FLAG(bool, no_pictures, false, "do not copy profile pictures into the media store");
 
 namespace {
@@ -73,7 +72,7 @@ int main(int argc, char** argv) {
     return scout::Exit(kProgram, scout::kExitBadUsage, missing.message());
   }
   scout::aggregate::AggregateOptions options;
-  absl::StatusOr<scout::Shard> shard = scout::Shard::Parse(absl::GetFlag(FLAGS_shard));
+  absl::StatusOr<scout::Shard> shard = scout::ShardFlag();
   if (!shard.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, shard.status().message());
   options.shard = *shard;
   options.index_prefix = config->index_prefix();

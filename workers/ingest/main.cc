@@ -14,7 +14,6 @@
 #include "common/worker.h"
 #include "workers/ingest/ingest.h"
 
-ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
 ABSL_FLAG(bool, no_media, false, "index posts without copying their pictures");
 ABSL_FLAG(int, media_concurrency, 8, "parallel picture fetches");
 ABSL_FLAG(int, batch, 2000, "files per Elasticsearch bulk request");
@@ -40,7 +39,7 @@ int main(int argc, char** argv) {
     return scout::Exit(kProgram, scout::kExitBadUsage, missing.message());
   }
   scout::ingest::IngestOptions options;
-  absl::StatusOr<scout::Shard> shard = scout::Shard::Parse(absl::GetFlag(FLAGS_shard));
+  absl::StatusOr<scout::Shard> shard = scout::ShardFlag();
   if (!shard.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, shard.status().message());
   options.shard = *shard;
   options.index_prefix = config->index_prefix();

@@ -14,7 +14,6 @@
 #include "common/worker.h"
 #include "workers/palette/palette.h"
 
-ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
 ABSL_FLAG(int, max_images, 50, "newest pictures per creator");
 ABSL_FLAG(int, threads, 2, "creators processed side by side");
 
@@ -39,7 +38,7 @@ int main(int argc, char** argv) {
     return scout::Exit(kProgram, scout::kExitBadUsage, missing.message());
   }
   scout::palette::PaletteOptions options;
-  absl::StatusOr<scout::Shard> shard = scout::Shard::Parse(absl::GetFlag(FLAGS_shard));
+  absl::StatusOr<scout::Shard> shard = scout::ShardFlag();
   if (!shard.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, shard.status().message());
   options.shard = *shard;
   options.index_prefix = config->index_prefix();
