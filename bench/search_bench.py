@@ -34,18 +34,21 @@ QUERIES = [
 def listening_address(server):
     """The address scout-server prints once it listens (after any warnings)."""
     for line in server.stderr:
-        match = re.search(r"listening on (\S+)", line)
+        match = re.search(r'listening on ([^\s"]+)', line)
         if match:
             return match.group(1)
     raise RuntimeError("scout-server exited before listening")
 
 
-def ghz(address, call, data, rps, seconds, concurrency=20, connections=2):
+def ghz(address, call, data, rps, seconds, concurrency=20, connections=2, duration_stop="close"):
+    """duration_stop "wait" lets the requests in flight at the end finish (with
+    ghz's default "close" they are cut off and counted as Unavailable)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(data, f)
     out = subprocess.run(
         [GHZ, "--insecure", "--call", call, "--data-file", f.name, "--rps", str(rps),
-         "--duration", f"{seconds}s", "--concurrency", str(concurrency), "--connections", str(connections),
+         "--duration", f"{seconds}s", "--duration-stop", duration_stop,
+         "--concurrency", str(concurrency), "--connections", str(connections),
          "--timeout", "5s", "--format", "json", address],
         check=True, capture_output=True, text=True).stdout
     os.unlink(f.name)

@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/proto_json.h"
 
 ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
@@ -13,7 +14,8 @@ namespace scout {
 absl::StatusOr<Shard> ShardFlag() { return Shard::Parse(absl::GetFlag(FLAGS_shard)); }
 
 int Exit(absl::string_view program, ExitCode code, absl::string_view message) {
-  std::cerr << program << ": " << message << std::endl;
+  SetLogProgram(program);
+  Log(LogLevel::kError, message, {{"exit_code", static_cast<int>(code)}});
   return code;
 }
 

@@ -4,6 +4,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/metrics.h"
 #include "common/status.h"
 #include "common/time.h"
 
@@ -116,37 +118,53 @@ absl::StatusOr<v1::Palette> ParsePaletteJson(absl::string_view json, std::string
   return palette;
 }
 
+namespace {
+
+prometheus::Gauge& NewGauge(const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(Metrics()).Add({});
+}
+
+struct SnapshotGauges {
+  prometheus::Gauge& age = NewGauge("scout_profile_snapshot_age_seconds",
+                                    "Time since the warehouse last confirmed the snapshot current");
+  prometheus::Gauge& version =
+      NewGauge("scout_profile_snapshot_version", "load_versions version the snapshot holds");
+  prometheus::Gauge& profiles =
+      NewGauge("scout_profile_snapshot_profiles", "Creators in the snapshot");
+};
+
+}  // namespace
+
 ProfileStore::ProfileStore(Connector connect, absl::Duration poll_interval)
     : connect_(std::move(connect)),
       poll_interval_(poll_interval),
-      current_(std::make_shared<const ProfileSnapshot>()) {}
+      current_(std::make_shared<const ProfileSnapshot>()),
+      last_confirmed_(absl::Now()) {}
 
-ProfileStore::~ProfileStore() {
-  {
-    std::lock_guard<std::mutex> lock(stop_mu_);
-    stopping_ = true;
-  }
-  stop_cv_.notify_all();
-  if (poller_.joinable()) poller_.join();
+void ProfileStore::Start() {
+  poller_ = std::make_unique<Periodic>(poll_interval_, [this] { Poll(); });
 }
 
-void ProfileStore::Start() { poller_ = std::thread([this] { Poll(); }); }
-
 void ProfileStore::Poll() {
-  std::string last_error;
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(poll_interval_),
-                            [this] { return stopping_; })) {
-    lock.unlock();
-    // Said once per distinct problem, not every poll.
-    const absl::Status status = Refresh();
-    if (!status.ok() && status.ToString() != last_error) {
-      std::fprintf(stderr, "scout-server: profile refresh failed, serving version %lld: %s\n",
-                   static_cast<long long>(Current()->version), status.ToString().c_str());
-    }
-    last_error = status.ok() ? "" : status.ToString();
-    lock.lock();
+  const absl::Time start = absl::Now();
+  const absl::Status status = Refresh();
+  const absl::Time now = absl::Now();
+  RecordBackendCall("warehouse", now - start, !status.ok());
+  if (status.ok()) last_confirmed_ = now;
+  const std::shared_ptr<const ProfileSnapshot> current = Current();
+  static SnapshotGauges& gauges = *new SnapshotGauges();
+  gauges.age.Set(absl::ToDoubleSeconds(now - last_confirmed_));
+  gauges.version.Set(static_cast<double>(current->version));
+  gauges.profiles.Set(static_cast<double>(current->profiles.size()));
+  // Said once per distinct problem, not every poll.
+  if (!status.ok() && status.ToString() != last_error_) {
+    Log(LogLevel::kWarning, "profile refresh failed; serving the last snapshot",
+        {{"version", Current()->version}, {"error", status.ToString()}});
   }
+  if (status.ok() && !last_error_.empty()) {
+    Log(LogLevel::kInfo, "profile refresh works again", {{"version", Current()->version}});
+  }
+  last_error_ = status.ok() ? "" : status.ToString();
 }
 
 absl::Status ProfileStore::Refresh() {

@@ -8,18 +8,17 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/periodic.h"
 #include "common/warehouse.h"
 #include "scout/v1/types.pb.h"
 
@@ -49,7 +48,7 @@ class ProfileStore {
   using Connector = std::function<absl::StatusOr<std::unique_ptr<Warehouse>>()>;
 
   ProfileStore(Connector connect, absl::Duration poll_interval);
-  ~ProfileStore();  // Stops the poller.
+  ~ProfileStore() = default;  // Stops the poller first (declared last).
 
   // Loads the current version if it is newer than the snapshot's.
   absl::Status Refresh();
@@ -61,18 +60,16 @@ class ProfileStore {
 
  private:
   absl::StatusOr<std::shared_ptr<ProfileSnapshot>> Load(Warehouse& warehouse, int64_t version);
-  void Poll();
+  void Poll();  // One round of the poller.
 
   const Connector connect_;
   const absl::Duration poll_interval_;
   std::unique_ptr<Warehouse> warehouse_;  // Used by Refresh only.
   std::mutex refresh_mu_;                 // One refresh at a time.
   std::atomic<std::shared_ptr<const ProfileSnapshot>> current_;
-
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
-  std::thread poller_;
+  std::string last_error_;     // Used by Poll only.
+  absl::Time last_confirmed_;  // Used by Poll only.
+  std::unique_ptr<Periodic> poller_;
 };
 
 // Palettes are stored as JSON text; shared by the store and the tests.

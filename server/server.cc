@@ -3,43 +3,112 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "grpc/health/v1/health.pb.h"
 #include "common/config.h"
+#include "common/lake.h"
+#include "common/log.h"
+#include "common/status.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace scout::server {
+namespace {
+
+// gRPC's own cap on an incoming message; anything under it but over
+// RpcPolicy::max_request_bytes gets an INVALID_ARGUMENT naming that limit.
+constexpr int kMaxTransportMessageBytes = 4 * 1024 * 1024;
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const scout::v1::Config& config, const ServerOptions& options) {
+  const bool has_cert = !options.tls_cert_file.empty(), has_key = !options.tls_key_file.empty();
+  if (has_cert != has_key) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  if (!has_cert) {
+    if (!IsLoopback(config.listen()) && !options.allow_plaintext) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "refusing plaintext on ", config.listen(),
+          ": give --tls_cert and --tls_key, or --allow_plaintext if a proxy terminates TLS"));
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  absl::StatusOr<std::string> cert = ReadFile(options.tls_cert_file);
+  absl::StatusOr<std::string> key = ReadFile(options.tls_key_file);
+  if (!cert.ok()) return absl::InvalidArgumentError(absl::StrCat("--tls_cert: ", cert.status().message()));
+  if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat("--tls_key: ", key.status().message()));
+  pair.cert_chain = *std::move(cert);
+  pair.private_key = *std::move(key);
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  return grpc::SslServerCredentials(ssl);
+}
+
+// Server reflection registers itself for every server in the process; this
+// takes it out of one builder's plugins.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+      return dynamic_cast<grpc::reflection::ProtoServerReflectionPlugin*>(plugin.get()) != nullptr;
+    });
+  }
+};
+
+}  // namespace
+
+bool IsLoopback(absl::string_view listen) {
+  const size_t colon = listen.rfind(':');
+  const absl::string_view host = listen.substr(0, colon == absl::string_view::npos ? 0 : colon);
+  return host == "localhost" || host == "[::1]" || absl::StartsWith(host, "127.");
+}
 
 absl::StatusOr<std::unique_ptr<ScoutServer>> ScoutServer::Start(const scout::v1::Config& config,
-                                                                ServiceOptions options,
-                                                                absl::Duration profile_poll) {
+                                                                ServerOptions options) {
   if (config.es_url().empty()) {
     return absl::InvalidArgumentError("--es_url / SCOUT_ES_URL is required");
   }
+  SCOUT_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                         Credentials(config, options));
   std::unique_ptr<ScoutServer> server(new ScoutServer());
-  server->http_ = NewCurlHttpClient();
+  if (!options.api_keys_file.empty()) {
+    SCOUT_ASSIGN_OR_RETURN(server->api_keys_, ApiKeys::Load(options.api_keys_file));
+    options.service.rpc.api_keys = server->api_keys_.get();
+  } else if (!IsLoopback(config.listen())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to serve ", config.listen(), " to anyone without keys: give --api_keys"));
+  }
+  if (!options.metrics_listen.empty()) {
+    SCOUT_ASSIGN_OR_RETURN(server->metrics_, MetricsEndpoint::Start(options.metrics_listen));
+  }
+
+  server->http_ = NewMeteredHttpClient(NewCurlHttpClient(), "elasticsearch");
   server->clock_ = MakeClock(config);
   server->elastic_ = std::make_unique<Elastic>(server->http_.get(), config.es_url());
   server->search_ = std::make_unique<PostSearch>(server->elastic_.get(), server->clock_.get(),
                                                  config.index_prefix());
   if (!config.pg_dsn().empty()) {
     server->profiles_ = std::make_unique<ProfileStore>(
-        [dsn = config.pg_dsn()] { return Warehouse::Connect(dsn); }, profile_poll);
+        [dsn = config.pg_dsn()] { return Warehouse::Connect(dsn); }, options.profile_poll);
     if (absl::Status loaded = server->profiles_->Refresh(); !loaded.ok()) {
-      std::fprintf(stderr, "scout-server: no profiles yet (%s); retrying in the background\n",
-                   loaded.ToString().c_str());
+      Log(LogLevel::kWarning, "no profiles yet; retrying in the background",
+          {{"error", loaded.ToString()}});
     }
     server->profiles_->Start();
   }
   server->service_ = std::make_unique<BrandServiceImpl>(server->search_.get(),
-                                                        server->profiles_.get(), options);
+                                                        server->profiles_.get(), options.service);
 
+  grpc::EnableDefaultHealthCheckService(true);
   // Referencing the health protocol links its descriptor in, so reflection
   // can describe grpc.health.v1 to grpcurl.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen(), grpc::InsecureServerCredentials(), &server->port_);
+  if (!options.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
+  builder.AddListeningPort(config.listen(), credentials, &server->port_);
+  builder.SetMaxReceiveMessageSize(kMaxTransportMessageBytes);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
@@ -53,6 +122,9 @@ ScoutServer::~ScoutServer() {
 }
 
 void ScoutServer::Shutdown(absl::Time deadline) {
+  if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
+    health->Shutdown();
+  }
   server_->Shutdown(absl::ToChronoTime(deadline));
 }
 

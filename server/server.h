@@ -1,10 +1,11 @@
 // ScoutServer: wires configuration into a running gRPC server (BrandService,
-// server reflection, grpc.health.v1). Used by main.cc and by tests, which
-// listen on port 0 and read the chosen port back. Start once; Shutdown is
-// safe from any thread.
+// grpc.health.v1, optionally server reflection and a Prometheus endpoint).
+// Used by main.cc and by tests, which listen on port 0 and read the chosen
+// port back. Start once; Shutdown is safe from any thread.
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include <grpcpp/grpcpp.h>
 
@@ -12,28 +13,45 @@
 #include "common/clock.h"
 #include "common/elastic.h"
 #include "common/http.h"
+#include "common/metrics.h"
 #include "scout/v1/config.pb.h"
+#include "server/api_keys.h"
 #include "server/profiles.h"
 #include "server/search.h"
 #include "server/service.h"
 
 namespace scout::server {
 
+struct ServerOptions {
+  // A file of API key hashes (see api_keys.h); empty: no keys needed, which
+  // is allowed on loopback only.
+  std::string api_keys_file;
+  // PEM files; both or neither. Without them the server speaks plaintext,
+  // which is allowed on loopback only unless `allow_plaintext` says so
+  // (say, behind a TLS-terminating proxy on a private network).
+  std::string tls_cert_file, tls_key_file;
+  bool allow_plaintext = false;
+  bool reflection = true;      // For grpcurl; off in production if preferred.
+  std::string metrics_listen;  // host:port for /metrics; empty: none.
+  ServiceOptions service;
+  absl::Duration profile_poll = absl::Seconds(2);
+};
+
 class ScoutServer {
  public:
   // Listens on config.listen() ("127.0.0.1:0" picks a free port).
   // With config.pg_dsn() set, profiles are loaded (if the warehouse is down,
   // the server starts anyway and keeps trying every `profile_poll`).
-  static absl::StatusOr<std::unique_ptr<ScoutServer>> Start(
-      const scout::v1::Config& config, ServiceOptions options = {},
-      absl::Duration profile_poll = absl::Seconds(2));
+  static absl::StatusOr<std::unique_ptr<ScoutServer>> Start(const scout::v1::Config& config,
+                                                            ServerOptions options = {});
 
   const ProfileStore* profiles() const { return profiles_.get(); }
   ~ScoutServer();
 
   int port() const { return port_; }
-  void Wait() { server_->Wait(); }
-  // Stops taking RPCs and lets in-flight ones finish until `deadline`.
+  int metrics_port() const { return metrics_ == nullptr ? 0 : metrics_->port(); }
+  // Stops taking RPCs (health turns NOT_SERVING first, so load balancers
+  // move away) and lets in-flight ones finish until `deadline`.
   void Shutdown(absl::Time deadline);
 
  private:
@@ -44,9 +62,14 @@ class ScoutServer {
   std::unique_ptr<Elastic> elastic_;
   std::unique_ptr<PostSearch> search_;
   std::unique_ptr<ProfileStore> profiles_;
+  std::unique_ptr<ApiKeys> api_keys_;
   std::unique_ptr<BrandServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsEndpoint> metrics_;
   int port_ = 0;
 };
+
+// Whether `listen` (host:port) binds to loopback only.
+bool IsLoopback(absl::string_view listen);
 
 }  // namespace scout::server

@@ -5,12 +5,6 @@
 
 namespace scout::server {
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
-}
-
 namespace {
 
 constexpr int kDefaultRecentPosts = 12;
@@ -51,39 +45,35 @@ absl::Time BrandServiceImpl::BackendDeadline(const grpc::CallbackServerContext& 
 grpc::ServerUnaryReactor* BrandServiceImpl::SearchPosts(
     grpc::CallbackServerContext* context, const scout::v1::SearchPostsRequest* request,
     scout::v1::SearchPostsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Rpc rpc(context, "SearchPosts", *request, options_.rpc);
+  if (!rpc.admission().ok()) return rpc.Finish(rpc.admission());
   const absl::Time deadline = BackendDeadline(*context);
-  pool_.Submit([this, reactor, request, response, deadline] {
+  pool_.Submit([this, rpc, request, response, deadline]() mutable {
     absl::StatusOr<scout::v1::SearchPostsResponse> result = search_->Search(*request, deadline);
     if (result.ok()) *response = *std::move(result);
-    reactor->Finish(ToGrpcStatus(result.status()));
+    rpc.Finish(result.status());
   });
-  return reactor;
+  return rpc.reactor();
 }
 
 grpc::ServerUnaryReactor* BrandServiceImpl::GetUserProfile(
     grpc::CallbackServerContext* context, const scout::v1::GetUserProfileRequest* request,
     scout::v1::UserProfile* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Rpc rpc(context, "GetUserProfile", *request, options_.rpc);
+  if (!rpc.admission().ok()) return rpc.Finish(rpc.admission());
   const int recent = request->has_recent_posts() ? request->recent_posts() : kDefaultRecentPosts;
   if (recent < 0 || recent > kMaxRecentPosts) {
-    reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
-        "recent_posts: 0 to ", kMaxRecentPosts, " (got ", recent, ")"))));
-    return reactor;
+    return rpc.Finish(absl::InvalidArgumentError(
+        absl::StrCat("recent_posts: 0 to ", kMaxRecentPosts, " (got ", recent, ")")));
   }
   std::shared_ptr<const ProfileSnapshot> snapshot;
   const absl::StatusOr<const ProfileFacts*> facts = FindProfile(request->user_id(), snapshot);
-  if (!facts.ok()) {
-    reactor->Finish(ToGrpcStatus(facts.status()));
-    return reactor;
-  }
+  if (!facts.ok()) return rpc.Finish(facts.status());
   *response = (*facts)->ToProto();
-  if (recent == 0) {  // All in memory: answered on the gRPC thread.
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
+  if (recent == 0) return rpc.Finish(absl::OkStatus());  // All in memory: no pool hop.
+
   const absl::Time deadline = BackendDeadline(*context);
-  pool_.Submit([this, reactor, response, recent, deadline] {
+  pool_.Submit([this, rpc, response, recent, deadline]() mutable {
     scout::v1::SearchPostsRequest newest;
     newest.add_owner_ids(response->id());
     newest.set_sort(scout::v1::SORT_ORDER_RECENT);
@@ -95,27 +85,25 @@ grpc::ServerUnaryReactor* BrandServiceImpl::GetUserProfile(
       // The profile is still worth showing; say what is missing.
       response->set_recent_posts_error(posts.status().ToString());
     }
-    reactor->Finish(grpc::Status::OK);
+    rpc.Finish(absl::OkStatus());
   });
-  return reactor;
+  return rpc.reactor();
 }
 
 grpc::ServerUnaryReactor* BrandServiceImpl::GetPalette(grpc::CallbackServerContext* context,
                                                        const scout::v1::GetPaletteRequest* request,
                                                        scout::v1::Palette* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  Rpc rpc(context, "GetPalette", *request, options_.rpc);
+  if (!rpc.admission().ok()) return rpc.Finish(rpc.admission());
   std::shared_ptr<const ProfileSnapshot> snapshot;
   const absl::StatusOr<const ProfileFacts*> facts = FindProfile(request->user_id(), snapshot);
-  if (!facts.ok()) {
-    reactor->Finish(ToGrpcStatus(facts.status()));
-  } else if ((*facts)->palette == nullptr) {
-    reactor->Finish(ToGrpcStatus(absl::NotFoundError(
-        absl::StrCat("creator ", request->user_id(), " has no palette yet"))));
-  } else {
-    *response = *(*facts)->palette;
-    reactor->Finish(grpc::Status::OK);
+  if (!facts.ok()) return rpc.Finish(facts.status());
+  if ((*facts)->palette == nullptr) {
+    return rpc.Finish(
+        absl::NotFoundError(absl::StrCat("creator ", request->user_id(), " has no palette yet")));
   }
-  return reactor;
+  *response = *(*facts)->palette;
+  return rpc.Finish(absl::OkStatus());
 }
 
 }  // namespace scout::server

@@ -1,7 +1,8 @@
-// BrandService over gRPC's callback API. Handlers hand blocking backend work
-// to a thread pool and finish the reactor from there, so gRPC's own threads
-// never wait on Elasticsearch. absl::Status becomes grpc::Status here and
-// nowhere else. Thread-safe.
+// BrandService over gRPC's callback API. Every call goes through an Rpc
+// (API key, size limit, request id, metrics, log line; absl::Status becomes
+// grpc::Status there and nowhere else). Handlers hand blocking backend work
+// to a thread pool and finish from there, so gRPC's own threads never wait
+// on Elasticsearch. Thread-safe.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -10,18 +11,17 @@
 #include "common/thread_pool.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/profiles.h"
+#include "server/rpc.h"
 #include "server/search.h"
 
 namespace scout::server {
-
-// The one conversion point; the code numbering is the same in both.
-grpc::Status ToGrpcStatus(const absl::Status& status);
 
 struct ServiceOptions {
   // Upper bound on a backend call when the client set no (or a longer)
   // deadline.
   absl::Duration max_backend_time = absl::Seconds(10);
   int backend_threads = 16;
+  RpcPolicy rpc;  // API keys and request limits.
 };
 
 class BrandServiceImpl final : public scout::v1::BrandService::CallbackService {

@@ -92,7 +92,7 @@ class EndToEnd(unittest.TestCase):
             [BIN / "scout-server", "--listen", "127.0.0.1:0", "--now", now],
             env=cls.env, stderr=subprocess.PIPE, text=True)
         for line in cls.server.stderr:  # Warnings may come first.
-            match = re.search(r"listening on (\S+)", line)
+            match = re.search(r'listening on ([^\s"]+)', line)
             if match:
                 cls.address = match.group(1)
                 return

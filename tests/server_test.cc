@@ -1,5 +1,6 @@
 // ScoutServer on port 0 with a real channel, over the real local
-// Elasticsearch: search semantics, paging, errors and outages.
+// Elasticsearch: search semantics, paging, errors and outages; then what
+// operations rely on: API keys, TLS, limits, metrics, request ids, draining.
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -9,10 +10,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <set>
+#include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/lake.h"
 #include "common/post_index.h"
+#include "common/sha256.h"
 #include "common/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "scout/v1/service.grpc.pb.h"
@@ -82,23 +90,32 @@ class ServerTest : public scout::testing::ElasticTest {
     return tags;
   }
 
-  void StartServer(const std::string& es_url) {
+  scout::v1::Config ServerConfig(const std::string& es_url) const {
     scout::v1::Config config;
     config.set_es_url(es_url);
     config.set_listen("127.0.0.1:0");
     config.set_index_prefix(prefix_);
     config.set_now_unix(absl::ToUnixSeconds(kNow));
-    absl::StatusOr<std::unique_ptr<ScoutServer>> server = ScoutServer::Start(config);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    stub_ = v1::BrandService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    return config;
   }
 
+  void StartServer(const std::string& es_url, ServerOptions options = {},
+                   std::shared_ptr<grpc::ChannelCredentials> credentials =
+                       grpc::InsecureChannelCredentials()) {
+    absl::StatusOr<std::unique_ptr<ScoutServer>> server =
+        ScoutServer::Start(ServerConfig(es_url), std::move(options));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = v1::BrandService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), credentials));
+  }
+
+  // `api_key` empty: no authorization metadata.
   grpc::Status Search(const SearchPostsRequest& request, SearchPostsResponse& response,
-                      absl::Duration timeout = absl::Seconds(10)) {
+                      absl::Duration timeout = absl::Seconds(10), const std::string& api_key = "") {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    if (!api_key.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", api_key));
     return stub_->SearchPosts(&context, request, &response);
   }
 
@@ -169,7 +186,7 @@ TEST_F(ServerTest, FiltersSortsAndKeepsTheWindow) {
   EXPECT_THAT(Ids(request), ElementsAre("v"));
 }
 
-TEST_F(ServerTest, PagesThroughEveryHitOnceAndCoercesPageSize) {
+TEST_F(ServerTest, PagesThroughEveryHitOnce) {
   std::vector<Post> posts;
   for (int i = 0; i < 130; ++i) {
     // Equal timestamps in pairs: the id tiebreaker must keep paging exact.
@@ -179,7 +196,7 @@ TEST_F(ServerTest, PagesThroughEveryHitOnceAndCoercesPageSize) {
   StartServer(es_url_);
 
   SearchPostsRequest request;
-  request.set_page_size(500);
+  request.set_page_size(kMaxPageSize);
   SearchPostsResponse first;
   ASSERT_TRUE(Search(request, first).ok());
   EXPECT_EQ(first.posts_size(), kMaxPageSize);
@@ -209,14 +226,43 @@ TEST_F(ServerTest, PagesThroughEveryHitOnceAndCoercesPageSize) {
   EXPECT_THAT(status.error_message(), HasSubstr("page_token"));
 }
 
-TEST_F(ServerTest, BadRequestsAreInvalidArgument) {
-  StartServer(es_url_);
+TEST_F(ServerTest, OverLimitRequestsAreInvalidArgumentNamingTheLimit) {
+  ServerOptions options;
+  options.service.rpc.max_request_bytes = 4096;
+  StartServer(es_url_, options);
+  const auto expect_invalid = [&](const SearchPostsRequest& request, const std::string& says) {
+    SearchPostsResponse response;
+    const grpc::Status status = Search(request, response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << says;
+    EXPECT_THAT(status.error_message(), HasSubstr(says));
+  };
   SearchPostsRequest request;
   request.set_page_size(-5);
+  expect_invalid(request, "page_size: 0 (default 20) to at most 100 (got -5)");
+  request.set_page_size(101);
+  expect_invalid(request, "page_size: 0 (default 20) to at most 100 (got 101)");
+
+  request.Clear();
+  request.set_query(std::string(kMaxQueryBytes + 1, 'a'));
+  expect_invalid(request, "query: at most 1024 bytes (got 1025)");
+  request.set_query(std::string(5000, 'a'));
+  expect_invalid(request, "the limit (max_request_bytes) is 4096");
+
+  request.Clear();
+  for (int i = 0; i <= kMaxFilterValues; ++i) request.add_hashtags(absl::StrCat("t", i));
+  expect_invalid(request, "hashtags: at most 50 values (got 51)");
+  request.Clear();
+  for (int i = 0; i <= kMaxFilterValues; ++i) request.add_owner_ids(absl::StrCat(i));
+  expect_invalid(request, "owner_ids: at most 50 values (got 51)");
+
+  // At the limits exactly, the same requests are fine.
+  request.Clear();
+  request.set_query(std::string(kMaxQueryBytes, 'a'));
+  request.set_page_size(kMaxPageSize);
+  for (int i = 0; i < kMaxFilterValues; ++i) request.add_owner_ids(absl::StrCat(i));
   SearchPostsResponse response;
   const grpc::Status status = Search(request, response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(status.error_message(), HasSubstr("page_size"));
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 TEST_F(ServerTest, NothingIndexedYetIsAnEmptyAnswer) {
@@ -271,6 +317,292 @@ TEST_F(ServerTest, HealthIsServing) {
       health->Check(&context, grpc::health::v1::HealthCheckRequest(), &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// --- Operations: keys, TLS, limits, metrics, request ids, draining ---------
+
+// A scratch folder for key files and certificates, removed afterwards.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = ::testing::TempDir() + "scout-ops-XXXXXX";
+    path_ = mkdtemp(pattern.data());
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  std::string operator/(absl::string_view name) const { return absl::StrCat(path_, "/", name); }
+
+ private:
+  std::string path_;
+};
+
+std::string KeyLine(absl::string_view key, absl::string_view name) {
+  return absl::StrCat(Sha256Hex(key), "  ", name, "\n");
+}
+
+grpc::health::v1::HealthCheckResponse::ServingStatus Health(int port) {
+  auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status =
+      health->Check(&context, grpc::health::v1::HealthCheckRequest(), &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.status();
+}
+
+TEST(KeyFileTest, ParsesHashesNamesAndComments) {
+  const std::string hash(64, 'a');
+  absl::StatusOr<KeyHashes> keys = ParseKeyFile(absl::StrCat(
+      "# comment\n\n", hash, "  acme\n", std::string(64, 'B'), "\n"));
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->size(), 2u);
+  EXPECT_EQ(keys->at(hash), "acme");
+  EXPECT_EQ(keys->at(std::string(64, 'b')), "bbbbbbbb");  // Lower-cased; named by its prefix.
+
+  for (const std::string& bad :
+       std::vector<std::string>{"plainkey", "abc name", absl::StrCat(hash, " a b")}) {
+    absl::StatusOr<KeyHashes> parsed = ParseKeyFile(absl::StrCat("# ok\n", bad, "\n"));
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("line 2")) << bad;
+  }
+}
+
+TEST_F(ServerTest, ApiKeysGuardEveryCallButHealth) {
+  Index({MakePost("1", "a", absl::Hours(1), "pasta #cafe", 10)});
+  ScratchDir dir;
+  ASSERT_TRUE(WriteFileAtomically(dir / "keys", KeyLine("k-good", "acme")).ok());
+  ServerOptions options;
+  options.api_keys_file = dir / "keys";
+  StartServer(es_url_, options);
+
+  SearchPostsRequest request;
+  request.add_hashtags("cafe");
+  SearchPostsResponse response;
+  grpc::Status status = Search(request, response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("authorization: Bearer <key>"));
+  status = Search(request, response, absl::Seconds(10), "k-bad");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(response.posts_size(), 0);
+
+  status = Search(request, response, absl::Seconds(10), "k-good");
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.posts_size(), 1);
+  EXPECT_EQ(response.posts(0).id(), "1");
+
+  // Checked before anything else: without a warehouse this would otherwise
+  // be FAILED_PRECONDITION.
+  for (int call = 0; call < 2; ++call) {
+    grpc::ClientContext context;
+    v1::GetUserProfileRequest profile_request;
+    profile_request.set_user_id("1");
+    v1::UserProfile profile;
+    v1::GetPaletteRequest palette_request;
+    palette_request.set_user_id("1");
+    v1::Palette palette;
+    status = call == 0 ? stub_->GetUserProfile(&context, profile_request, &profile)
+                       : stub_->GetPalette(&context, palette_request, &palette);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << call;
+  }
+  EXPECT_EQ(Health(server_->port()), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(ServerTest, ApiKeysRotateWithoutARestart) {
+  ScratchDir dir;
+  const std::string path = dir / "keys";
+  ASSERT_TRUE(WriteFileAtomically(path, KeyLine("k-old", "old")).ok());
+  ServerOptions options;
+  options.api_keys_file = path;
+  StartServer(es_url_, options);
+  SearchPostsResponse response;
+  ASSERT_TRUE(Search({}, response, absl::Seconds(10), "k-old").ok());
+
+  // Step 1: both keys; step 2: the new one only.
+  ASSERT_TRUE(WriteFileAtomically(path, KeyLine("k-old", "old") + KeyLine("k-new", "new")).ok());
+  const auto accepted = [&](const std::string& key) {
+    return Search({}, response, absl::Seconds(10), key).ok();
+  };
+  const auto eventually = [&](auto condition) {
+    for (absl::Time until = absl::Now() + absl::Seconds(10); absl::Now() < until;
+         absl::SleepFor(absl::Milliseconds(100))) {
+      if (condition()) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(eventually([&] { return accepted("k-new"); }));
+  EXPECT_TRUE(accepted("k-old"));
+  ASSERT_TRUE(WriteFileAtomically(path, KeyLine("k-new", "new")).ok());
+  EXPECT_TRUE(eventually([&] { return !accepted("k-old"); }));
+  EXPECT_TRUE(accepted("k-new"));
+
+  // A broken file keeps the last good keys rather than locking everyone out.
+  ASSERT_TRUE(WriteFileAtomically(path, "not a key file\n").ok());
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_TRUE(accepted("k-new"));
+  EXPECT_FALSE(accepted("k-old"));
+}
+
+TEST_F(ServerTest, ServesTlsWithACertificateFile) {
+  Index({MakePost("1", "a", absl::Hours(1), "pasta", 10)});
+  ScratchDir dir;
+  const std::string make_cert = absl::StrCat(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
+      dir / "key.pem", " -out ", dir / "cert.pem", " 2>/dev/null");
+  ASSERT_EQ(std::system(make_cert.c_str()), 0) << make_cert;
+  absl::StatusOr<std::string> cert = ReadFile(dir / "cert.pem");
+  ASSERT_TRUE(cert.ok()) << cert.status();
+
+  ServerOptions options;
+  options.tls_cert_file = dir / "cert.pem";
+  options.tls_key_file = dir / "key.pem";
+  grpc::SslCredentialsOptions trust;
+  trust.pem_root_certs = *cert;
+  StartServer(es_url_, options, grpc::SslCredentials(trust));
+  SearchPostsRequest request;
+  request.set_query("pasta");
+  SearchPostsResponse response;
+  grpc::Status status = Search(request, response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.posts_size(), 1);
+  EXPECT_EQ(response.posts(0).id(), "1");
+
+  // A plaintext client gets nowhere.
+  stub_ = v1::BrandService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+  status = Search(request, response, absl::Seconds(3));
+  EXPECT_FALSE(status.ok());
+}
+
+TEST_F(ServerTest, PlaintextAndKeylessServingStayOnLoopback) {
+  scout::v1::Config config = ServerConfig(es_url_);
+  config.set_listen("0.0.0.0:0");
+  absl::StatusOr<std::unique_ptr<ScoutServer>> server = ScoutServer::Start(config);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("--tls_cert"));
+
+  ServerOptions options;
+  options.allow_plaintext = true;  // Behind a TLS-terminating proxy ...
+  server = ScoutServer::Start(config, options);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("--api_keys"));
+
+  ScratchDir dir;
+  ASSERT_TRUE(WriteFileAtomically(dir / "keys", KeyLine("k", "k")).ok());
+  options.api_keys_file = dir / "keys";  // ... with keys, it may.
+  server = ScoutServer::Start(config, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_GT((*server)->port(), 0);
+
+  EXPECT_TRUE(IsLoopback("127.0.0.1:50051"));
+  EXPECT_TRUE(IsLoopback("[::1]:50051"));
+  EXPECT_TRUE(IsLoopback("localhost:1"));
+  EXPECT_FALSE(IsLoopback("0.0.0.0:50051"));
+  EXPECT_FALSE(IsLoopback("[::]:50051"));
+  EXPECT_FALSE(IsLoopback("10.0.0.5:50051"));
+}
+
+// The value of one sample in Prometheus text format, 0 if absent.
+double Sample(const std::string& text, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ")) {
+      double value = 0;
+      EXPECT_TRUE(absl::SimpleAtod(line, &value)) << line;
+      return value;
+    }
+  }
+  return 0;
+}
+
+TEST_F(ServerTest, MetricsCountCallsAndBackendLatency) {
+  Index({MakePost("1", "a", absl::Hours(1), "pasta", 10)});
+  ServerOptions options;
+  options.metrics_listen = "127.0.0.1:0";
+  StartServer(es_url_, options);
+  ASSERT_GT(server_->metrics_port(), 0);
+  const auto scrape = [&] {
+    HttpRequest request;
+    request.url = absl::StrCat("http://127.0.0.1:", server_->metrics_port(), "/metrics");
+    absl::StatusOr<HttpResponse> answer = http_->Send(request);
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    return answer.ok() ? answer->body : std::string();
+  };
+  const std::string ok = R"(scout_rpc_requests_total{code="OK",method="SearchPosts"})";
+  const std::string invalid =
+      R"(scout_rpc_requests_total{code="INVALID_ARGUMENT",method="SearchPosts"})";
+  const std::string timed = R"(scout_rpc_duration_seconds_count{method="SearchPosts"})";
+  const std::string backend =
+      R"(scout_backend_request_seconds_count{backend="elasticsearch"})";
+  const std::string before = scrape();
+
+  SearchPostsResponse response;
+  ASSERT_TRUE(Search({}, response).ok());
+  ASSERT_TRUE(Search({}, response).ok());
+  SearchPostsRequest bad;
+  bad.set_page_size(-1);
+  EXPECT_FALSE(Search(bad, response).ok());
+
+  const std::string after = scrape();
+  EXPECT_EQ(Sample(after, ok) - Sample(before, ok), 2) << after;
+  EXPECT_EQ(Sample(after, invalid) - Sample(before, invalid), 1);
+  EXPECT_EQ(Sample(after, timed) - Sample(before, timed), 3);
+  EXPECT_EQ(Sample(after, backend) - Sample(before, backend), 2);  // The bad one never left.
+}
+
+TEST_F(ServerTest, EveryAnswerCarriesARequestId) {
+  StartServer(es_url_);
+  const auto request_id = [&](const std::string& chosen) {
+    grpc::ClientContext context;
+    if (!chosen.empty()) context.AddMetadata("x-request-id", chosen);
+    SearchPostsResponse response;
+    EXPECT_TRUE(stub_->SearchPosts(&context, {}, &response).ok());
+    const auto& metadata = context.GetServerInitialMetadata();
+    const auto it = metadata.find("x-request-id");
+    return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
+  };
+  EXPECT_EQ(request_id("trace-42.a_b"), "trace-42.a_b");
+  const std::string generated = request_id("");
+  EXPECT_EQ(generated.size(), 16u) << generated;
+  EXPECT_NE(generated, request_id(""));
+  // One that would garble a log line is replaced.
+  EXPECT_EQ(request_id("bad id\"}").size(), 16u);
+}
+
+TEST_F(ServerTest, ShutdownDrainsCallsInFlight) {
+  // An Elasticsearch that accepts and never answers keeps a call in flight
+  // for max_backend_time; the drain must let it end with its own answer.
+  const int sock = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(sock, 16), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ServerOptions options;
+  options.service.max_backend_time = absl::Seconds(1);
+  StartServer(absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port)), options);
+  grpc::Status in_flight;
+  std::thread call([&] {
+    SearchPostsResponse response;
+    in_flight = Search({}, response, absl::Seconds(20));
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  const absl::Time start = absl::Now();
+  server_->Shutdown(absl::Now() + absl::Seconds(10));
+  const absl::Duration drained = absl::Now() - start;
+  call.join();
+  close(sock);
+  // It ran into its backend deadline (its own answer), not a cancellation,
+  // and the drain ended when it did, well before the 10 s allowed.
+  EXPECT_EQ(in_flight.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << in_flight.error_message();
+  EXPECT_THAT(in_flight.error_message(), HasSubstr("elasticsearch"));
+  EXPECT_LT(drained, absl::Seconds(3));
+
+  // Afterwards nothing is taken.
+  SearchPostsResponse response;
+  EXPECT_EQ(Search({}, response, absl::Seconds(2)).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace

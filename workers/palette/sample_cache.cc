@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/hash.h"
+#include "common/sha256.h"
 #include "common/status.h"
 
 namespace scout::palette {
@@ -60,16 +60,9 @@ ssize_t ReadAt(int fd, char* out, size_t n, int64_t offset) {
 }  // namespace
 
 ImageKey KeyOf(absl::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  ImageKey key{};
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) == 1) {
-    std::memcpy(key.data(), digest, key.size());
-  } else {
-    // Cannot happen with the built-in SHA-256; FNV keeps the key usable.
-    const uint64_t h = StableHash(bytes);
-    std::memcpy(key.data(), &h, sizeof h);
-  }
+  const Sha256Digest digest = Sha256(bytes);
+  ImageKey key;
+  std::memcpy(key.data(), digest.data(), key.size());
   return key;
 }
 
