@@ -18,6 +18,9 @@ ABSL_FLAG(std::string, listen, "", "server address (env SCOUT_LISTEN; default 12
 ABSL_FLAG(std::string, state, "", "worker state directory (env SCOUT_STATE)");
 ABSL_FLAG(std::string, index_prefix, "",
           "Elasticsearch index prefix and read alias (env SCOUT_INDEX_PREFIX; default scout-posts)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9464 "
+          "(env SCOUT_METRICS_LISTEN; default none)");
 ABSL_FLAG(std::string, now, "",
           "pin the current time, e.g. 2026-11-22T00:00:00Z (env SCOUT_NOW), for reproducible runs");
 
@@ -46,6 +49,7 @@ absl::StatusOr<scout::v1::Config> LoadConfig() {
   config.set_listen(Setting(FLAGS_listen, "SCOUT_LISTEN", "127.0.0.1:50051"));
   config.set_state(Setting(FLAGS_state, "SCOUT_STATE"));
   config.set_index_prefix(Setting(FLAGS_index_prefix, "SCOUT_INDEX_PREFIX", "scout-posts"));
+  config.set_metrics_listen(Setting(FLAGS_metrics_listen, "SCOUT_METRICS_LISTEN"));
   while (!config.es_url().empty() && config.es_url().back() == '/') {
     config.mutable_es_url()->pop_back();
   }

@@ -1,5 +1,6 @@
 #include "common/worker.h"
 
+#include <csignal>
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -10,6 +11,28 @@
 ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
 
 namespace scout {
+namespace {
+
+volatile std::sig_atomic_t g_stop_requested = 0;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<MetricsEndpoint>> StartWorker(absl::string_view program,
+                                                              const scout::v1::Config& config) {
+  SetLogProgram(program);
+  std::signal(SIGTERM, [](int) { g_stop_requested = 1; });
+  std::signal(SIGINT, [](int) { g_stop_requested = 1; });
+  if (config.metrics_listen().empty()) return nullptr;
+  return MetricsEndpoint::Start(config.metrics_listen());
+}
+
+bool StopRequested() { return g_stop_requested != 0; }
+
+absl::Status Interrupted() {
+  return absl::CancelledError(
+      "interrupted by a signal between batches: the work done so far is committed; "
+      "run again to finish");
+}
 
 absl::StatusOr<Shard> ShardFlag() { return Shard::Parse(absl::GetFlag(FLAGS_shard)); }
 

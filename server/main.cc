@@ -23,8 +23,6 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(bool, allow_plaintext, false,
           "allow plaintext on a non-loopback address (when a proxy terminates TLS)");
 ABSL_FLAG(bool, reflection, true, "serve gRPC reflection (for grpcurl)");
-ABSL_FLAG(std::string, metrics_listen, "",
-          "host:port serving Prometheus metrics at /metrics (empty: none)");
 ABSL_FLAG(int64_t, max_request_bytes, scout::server::kDefaultMaxRequestBytes,
           "larger requests get INVALID_ARGUMENT");
 ABSL_FLAG(bool, log_requests, true, "log every call (errors are logged regardless)");
@@ -55,7 +53,6 @@ int main(int argc, char** argv) {
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.allow_plaintext = absl::GetFlag(FLAGS_allow_plaintext);
   options.reflection = absl::GetFlag(FLAGS_reflection);
-  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.service.rpc.max_request_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   options.service.rpc.log_requests = absl::GetFlag(FLAGS_log_requests);
@@ -71,7 +68,7 @@ int main(int argc, char** argv) {
                                    {"tls", !options.tls_cert_file.empty()},
                                    {"api_keys", !options.api_keys_file.empty()}};
   if ((*server)->metrics_port() != 0) {
-    const std::string& metrics = options.metrics_listen;
+    const std::string& metrics = config->metrics_listen();
     fields["metrics"] =
         absl::StrCat(metrics.substr(0, metrics.rfind(':')), ":", (*server)->metrics_port());
   }

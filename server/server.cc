@@ -79,8 +79,8 @@ absl::StatusOr<std::unique_ptr<ScoutServer>> ScoutServer::Start(const scout::v1:
     return absl::InvalidArgumentError(absl::StrCat(
         "refusing to serve ", config.listen(), " to anyone without keys: give --api_keys"));
   }
-  if (!options.metrics_listen.empty()) {
-    SCOUT_ASSIGN_OR_RETURN(server->metrics_, MetricsEndpoint::Start(options.metrics_listen));
+  if (!config.metrics_listen().empty()) {
+    SCOUT_ASSIGN_OR_RETURN(server->metrics_, MetricsEndpoint::Start(config.metrics_listen()));
   }
 
   server->http_ = NewMeteredHttpClient(NewCurlHttpClient(), "elasticsearch");

@@ -32,14 +32,14 @@ struct ServerOptions {
   std::string tls_cert_file, tls_key_file;
   bool allow_plaintext = false;
   bool reflection = true;      // For grpcurl; off in production if preferred.
-  std::string metrics_listen;  // host:port for /metrics; empty: none.
   ServiceOptions service;
   absl::Duration profile_poll = absl::Seconds(2);
 };
 
 class ScoutServer {
  public:
-  // Listens on config.listen() ("127.0.0.1:0" picks a free port).
+  // Listens on config.listen() ("127.0.0.1:0" picks a free port), and
+  // serves /metrics on config.metrics_listen() if set.
   // With config.pg_dsn() set, profiles are loaded (if the warehouse is down,
   // the server starts anyway and keeps trying every `profile_poll`).
   static absl::StatusOr<std::unique_ptr<ScoutServer>> Start(const scout::v1::Config& config,

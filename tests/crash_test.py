@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Workers killed with SIGKILL at arbitrary points, then run again, end in
-exactly the state of an undisturbed run: nothing lost, nothing duplicated.
+"""Workers killed with SIGKILL at arbitrary points, or stopped with SIGTERM,
+then run again, end in exactly the state of an undisturbed run: nothing
+lost, nothing duplicated.
 
 Usage: crash_test.py BIN_DIR   (needs SCOUT_ES_URL and SCOUT_PG_DSN)
 """
@@ -71,12 +72,32 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(done.returncode, 0, done.stderr[-2000:])
         return json.loads(done.stdout)
 
-    def kill_during(self, args, env, after):
+    def kill_during(self, args, env, after, committed=False):
+        """SIGKILLs the worker `after` seconds into its run, or, with
+        `committed`, `after` seconds past its first committed ingest batch
+        (timing alone is at the mercy of the machine's load)."""
+        started = time.time_ns()
         process = subprocess.Popen([str(a) for a in args], env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
+        if committed:
+            self.wait_for_commit(env, started, process)
         time.sleep(after)
         process.kill()
         process.wait()
+
+    def wait_for_commit(self, env, started, process):
+        """Until the ingest journal has a batch written after `started`."""
+        journal = pathlib.Path(
+            env["SCOUT_STATE"], f'ingest-{env["SCOUT_INDEX_PREFIX"]}-shard-0-of-1.ckpt.journal')
+        deadline = time.monotonic() + 60
+        while True:
+            if journal.exists():
+                stat = journal.stat()
+                if stat.st_mtime_ns >= started and stat.st_size > 0:
+                    return
+            self.assertIsNone(process.poll(), "the worker ended before committing a batch")
+            self.assertLess(time.monotonic(), deadline, "no batch committed within 60 s")
+            time.sleep(0.01)
 
     def posts(self, env):
         prefix = env["SCOUT_INDEX_PREFIX"]
@@ -103,16 +124,22 @@ class CrashTest(unittest.TestCase):
             "quarantine": psql(dsn, "SELECT source_key, reason FROM stats_quarantine ORDER BY 1"),
         }
 
+    def undisturbed_ingest(self):
+        if not hasattr(CrashTest, "ingested"):
+            reference = self.env("ingest-ref")
+            self.run_to_end([BIN / "scout-ingest"], reference)
+            CrashTest.ingested = self.posts(reference)
+        self.assertGreater(len(CrashTest.ingested[0]), 500)
+        return CrashTest.ingested
+
     def test_ingest_killed_then_rerun_matches_an_undisturbed_run(self):
-        reference = self.env("ingest-ref")
-        self.run_to_end([BIN / "scout-ingest"], reference)
-        want = self.posts(reference)
-        self.assertGreater(len(want[0]), 500)
+        want = self.undisturbed_ingest()
 
         env = self.env("ingest-killed")
         partial = []
-        for after in KILL_AFTER:
-            self.kill_during([BIN / "scout-ingest", "--batch", "100"], env, after)
+        for n, after in enumerate(KILL_AFTER):
+            self.kill_during([BIN / "scout-ingest", "--batch", "100"], env, after,
+                             committed=n >= 2)
             try:
                 partial.append(len(self.posts(env)[0]))
             except urllib.error.HTTPError:  # Killed before the first index existed.
@@ -121,6 +148,31 @@ class CrashTest(unittest.TestCase):
         self.assertTrue(any(0 < n < len(want[0]) for n in partial), partial)
         report = self.run_to_end([BIN / "scout-ingest"], env)
         self.assertEqual(report["error"], "")
+        self.assertEqual(self.posts(env), want)
+
+    def test_ingest_stopped_by_sigterm_between_batches_then_rerun(self):
+        want = self.undisturbed_ingest()
+        env = self.env("ingest-stopped")
+        started = time.time_ns()
+        process = subprocess.Popen([str(BIN / "scout-ingest"), "--batch", "20"], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.wait_for_commit(env, started, process)
+        process.terminate()
+        out, err = process.communicate(timeout=60)
+        # Exit 1 ("run again"), with the report saying why.
+        self.assertEqual(process.returncode, 1, err[-2000:])
+        report = json.loads(out)
+        self.assertIn("interrupted by a signal between batches", report["error"])
+        done = int(report["posts_indexed"])
+        self.assertGreater(done, 0, report)
+        self.assertLess(done, len(want[0]), report)
+        # Stopped between batches: exactly the batches it reported are in.
+        self.assertEqual(len(self.posts(env)[0]), done)
+        self.assertEqual(json.loads(err.strip().splitlines()[-1])["exit_code"], 1)
+
+        report = self.run_to_end([BIN / "scout-ingest"], env)
+        self.assertEqual(report["error"], "")
+        self.assertEqual(int(report["posts_indexed"]), len(want[0]) - done)
         self.assertEqual(self.posts(env), want)
 
     def test_aggregate_killed_then_rerun_matches_an_undisturbed_run(self):

@@ -101,9 +101,12 @@ class ServerTest : public scout::testing::ElasticTest {
 
   void StartServer(const std::string& es_url, ServerOptions options = {},
                    std::shared_ptr<grpc::ChannelCredentials> credentials =
-                       grpc::InsecureChannelCredentials()) {
+                       grpc::InsecureChannelCredentials(),
+                   const std::string& metrics_listen = "") {
+    scout::v1::Config config = ServerConfig(es_url);
+    config.set_metrics_listen(metrics_listen);
     absl::StatusOr<std::unique_ptr<ScoutServer>> server =
-        ScoutServer::Start(ServerConfig(es_url), std::move(options));
+        ScoutServer::Start(config, std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     stub_ = v1::BrandService::NewStub(
@@ -517,9 +520,7 @@ double Sample(const std::string& text, const std::string& series) {
 
 TEST_F(ServerTest, MetricsCountCallsAndBackendLatency) {
   Index({MakePost("1", "a", absl::Hours(1), "pasta", 10)});
-  ServerOptions options;
-  options.metrics_listen = "127.0.0.1:0";
-  StartServer(es_url_, options);
+  StartServer(es_url_, {}, grpc::InsecureChannelCredentials(), "127.0.0.1:0");
   ASSERT_GT(server_->metrics_port(), 0);
   const auto scrape = [&] {
     HttpRequest request;

@@ -11,6 +11,7 @@
 #include "common/progress.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "common/worker.h"
 #include "workers/aggregate/facts.h"
 #include "workers/aggregate/post_aggregates.h"
 #include "workers/aggregate/stats.h"
@@ -65,6 +66,10 @@ class AggregateRun {
     report_.set_shard(options_.shard.ToString());
     absl::Status status = Prepare();
     for (size_t i = 0; status.ok() && i < dates.size(); ++i) {
+      if (StopRequested()) {
+        status = Interrupted();
+        break;
+      }
       report_.add_dates(absl::FormatCivilTime(dates[i]));
       status = LoadDate(dates[i]);
     }

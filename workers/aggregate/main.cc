@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
   scout::ParseFlags(argc, argv);
   absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
   if (!config.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, config.status().message());
+  absl::StatusOr<std::unique_ptr<scout::MetricsEndpoint>> metrics =
+      scout::StartWorker(kProgram, *config);
+  if (!metrics.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, metrics.status().message());
   absl::StatusOr<std::vector<absl::CivilDay>> dates = Dates();
   if (!dates.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, dates.status().message());
   if (absl::Status missing = scout::RequireSettings({{config->lake(), "--lake / SCOUT_LAKE"},

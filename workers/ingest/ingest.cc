@@ -12,6 +12,7 @@
 #include "common/progress.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "common/worker.h"
 #include "workers/ingest/normalize.h"
 
 namespace scout::ingest {
@@ -96,6 +97,7 @@ class IngestRun {
     SCOUT_ASSIGN_OR_RETURN(const std::vector<Candidate> candidates, ListCandidates());
     Progress progress("ingest", static_cast<int64_t>(candidates.size()));
     for (size_t start = 0; start < candidates.size(); start += options_.batch_files) {
+      if (StopRequested()) return Interrupted();
       const size_t end = std::min(candidates.size(), start + options_.batch_files);
       SCOUT_RETURN_IF_ERROR(ProcessBatch(&candidates[start], &candidates[end]));
       progress.Add(static_cast<int64_t>(end - start));

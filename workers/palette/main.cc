@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   scout::ParseFlags(argc, argv);
   absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
   if (!config.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, config.status().message());
+  absl::StatusOr<std::unique_ptr<scout::MetricsEndpoint>> metrics =
+      scout::StartWorker(kProgram, *config);
+  if (!metrics.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, metrics.status().message());
   if (absl::Status missing = scout::RequireSettings({{config->es_url(), "--es_url / SCOUT_ES_URL"},
                                                      {config->pg_dsn(), "--pg_dsn / SCOUT_PG_DSN"},
                                                      {config->media(), "--media / SCOUT_MEDIA"},

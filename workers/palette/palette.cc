@@ -11,6 +11,7 @@
 #include "common/progress.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "common/worker.h"
 
 namespace scout::palette {
 namespace {
@@ -135,6 +136,7 @@ class PaletteRun {
         if (!current || current->id != owner) {
           if (current && owned_) batch.push_back(*std::move(current));
           if (batch.size() >= options_.batch_creators) {
+            if (StopRequested()) return Interrupted();
             SCOUT_RETURN_IF_ERROR(ProcessBatch(batch, progress));
             batch.clear();
           }
