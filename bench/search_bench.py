@@ -13,6 +13,7 @@ import pathlib
 import re
 import subprocess
 import tempfile
+import threading
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = ROOT / "build" / "bin"
@@ -31,11 +32,22 @@ QUERIES = [
 ]
 
 
-def listening_address(server):
-    """The address scout-server prints once it listens (after any warnings)."""
+def _drain(stream, log):
+    for line in stream:
+        if log is not None:
+            log.append(line)
+
+
+def listening_address(server, log=None):
+    """The address scout-server logs once it listens (after any warnings).
+    Its log keeps being read afterwards (every line into the list `log`, if
+    given), so the server never blocks on a full pipe."""
     for line in server.stderr:
+        if log is not None:
+            log.append(line)
         match = re.search(r'listening on ([^\s"]+)', line)
         if match:
+            threading.Thread(target=_drain, args=(server.stderr, log), daemon=True).start()
             return match.group(1)
     raise RuntimeError("scout-server exited before listening")
 

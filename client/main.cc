@@ -5,6 +5,9 @@
 //                   [--types image,video,...] [--since D] [--until D]
 //                   [--sort relevance|recent|engagement] [--page_size N]
 //                   [--page_token T] [--json]
+// Against a server with API keys, set SCOUT_API_KEY (an environment
+// variable, so the key stays out of `ps` and shell history); with TLS, give
+// --tls (system roots) or --tls_ca FILE.
 #include <iostream>
 
 #include <grpcpp/grpcpp.h>
@@ -22,6 +25,8 @@
 
 ABSL_FLAG(std::string, server, "", "server address (env SCOUT_SERVER; default 127.0.0.1:50051)");
 ABSL_FLAG(bool, json, false, "print the response as JSON");
+ABSL_FLAG(bool, tls, false, "connect with TLS, trusting the system's roots");
+ABSL_FLAG(std::string, tls_ca, "", "connect with TLS, trusting this PEM file's certificates");
 ABSL_FLAG(double, timeout, 10, "seconds to wait for the answer");
 ABSL_FLAG(std::string, query, "", "free text (case- and accent-insensitive)");
 ABSL_FLAG(std::vector<std::string>, hashtags, {}, "every one of these tags");
@@ -102,9 +107,21 @@ int main(int argc, char** argv) {
     const char* env = std::getenv("SCOUT_SERVER");
     address = env != nullptr && *env != '\0' ? env : "127.0.0.1:50051";
   }
-  auto stub = scout::v1::BrandService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (const std::string ca = absl::GetFlag(FLAGS_tls_ca); !ca.empty() || absl::GetFlag(FLAGS_tls)) {
+    grpc::SslCredentialsOptions trust;
+    if (!ca.empty()) {
+      absl::StatusOr<std::string> pem = scout::ReadFile(ca);
+      if (!pem.ok()) return Usage(absl::StrCat("--tls_ca: ", pem.status().message()));
+      trust.pem_root_certs = *std::move(pem);
+    }
+    credentials = grpc::SslCredentials(trust);
+  }
+  auto stub = scout::v1::BrandService::NewStub(grpc::CreateChannel(address, credentials));
   grpc::ClientContext context;
+  if (const char* key = std::getenv("SCOUT_API_KEY"); key != nullptr && *key != '\0') {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", key));
+  }
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(
                            static_cast<int64_t>(absl::GetFlag(FLAGS_timeout) * 1000)));
@@ -142,7 +159,12 @@ int main(int argc, char** argv) {
   if (!status.ok()) {
     std::cerr << "scoutctl: " << address << " answered " << status.error_code() << " ("
               << absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()))
-              << "): " << status.error_message() << "\n";
+              << "): " << status.error_message();
+    const auto& metadata = context.GetServerInitialMetadata();
+    if (const auto id = metadata.find("x-request-id"); id != metadata.end()) {
+      std::cerr << " [request id " << std::string(id->second.data(), id->second.size()) << "]";
+    }
+    std::cerr << "\n";
     return 1;
   }
   std::cout << output;

@@ -7,6 +7,7 @@ Values are checked against the lake files themselves.
 Usage: e2e_test.py BIN_DIR   (needs SCOUT_ES_URL; grpcurl from SCOUT_GRPCURL)
 """
 import datetime
+import hashlib
 import json
 import os
 import pathlib
@@ -16,11 +17,16 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.request
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "bench"))
+from search_bench import listening_address  # noqa: E402  (one way to start a server)
 
 BIN = pathlib.Path(sys.argv.pop(1)) if len(sys.argv) > 1 else None
 ES_URL = os.environ.get("SCOUT_ES_URL", "")
 PG_DSN = os.environ.get("SCOUT_PG_DSN", "")
 GRPCURL = os.environ.get("SCOUT_GRPCURL", "grpcurl")
+PROTOS = pathlib.Path(__file__).resolve().parent.parent / "protos"
 TODAY = "2026-11-20"
 NOW = ["2026-11-20T18:00:00Z", "2026-11-21T18:00:00Z"]
 
@@ -91,12 +97,7 @@ class EndToEnd(unittest.TestCase):
         cls.server = subprocess.Popen(
             [BIN / "scout-server", "--listen", "127.0.0.1:0", "--now", now],
             env=cls.env, stderr=subprocess.PIPE, text=True)
-        for line in cls.server.stderr:  # Warnings may come first.
-            match = re.search(r'listening on ([^\s"]+)', line)
-            if match:
-                cls.address = match.group(1)
-                return
-        raise AssertionError("scout-server exited before listening")
+        cls.address = listening_address(cls.server)
 
     @classmethod
     def tearDownClass(cls):
@@ -232,6 +233,54 @@ class EndToEnd(unittest.TestCase):
             answer = self.grpcurl("SearchPosts", {"owner_ids": [owner], "page_size": 100})
             served = {p["id"]: p for p in answer["posts"]}
             self.assertEqual(int(served[pid]["like_count"]), after[pid]["like_count"])
+
+    def test_8_a_production_server_wants_keys_counts_calls_and_drains(self):
+        keys = self.root / "api-keys"
+        keys.write_text("# sha256 of the key, name\n" +
+                        hashlib.sha256(b"k-e2e").hexdigest() + "  e2e\n")
+        server = subprocess.Popen(
+            [BIN / "scout-server", "--listen", "127.0.0.1:0", "--now", NOW[1],
+             "--api_keys", keys, "--reflection=false", "--metrics_listen", "127.0.0.1:0"],
+            env=self.env, stderr=subprocess.PIPE, text=True)
+        log = []
+        try:
+            address = listening_address(server, log)
+            call = [GRPCURL, "-plaintext", "-import-path", PROTOS, "-proto", "scout/v1/service.proto",
+                    "-d", json.dumps({"hashtags": ["cafe"], "page_size": 3}), address,
+                    "scout.v1.BrandService/SearchPosts"]
+            refused = subprocess.run(call, capture_output=True, text=True)
+            self.assertIn("Unauthenticated", refused.stderr)
+            answer = json.loads(run(*call[:1], "-H", "authorization: Bearer k-e2e", *call[1:]))
+            # The same posts as the open server (after test 7, on day 2).
+            want = self.grpcurl("SearchPosts", {"hashtags": ["cafe"], "page_size": 3})["posts"]
+            self.assertEqual([(p["id"], p["caption"]) for p in answer["posts"]],
+                             [(p["id"], p["caption"]) for p in want])
+            scoutctl = subprocess.run([BIN / "scoutctl", "--server", address, "search",
+                                       "--hashtags", "cafe", "--json"], capture_output=True,
+                                      text=True, env=dict(self.env, SCOUT_API_KEY="k-e2e"))
+            self.assertEqual(scoutctl.returncode, 0, scoutctl.stderr)
+            listing = subprocess.run([GRPCURL, "-plaintext", address, "list"],
+                                     capture_output=True, text=True)
+            self.assertNotEqual(listing.returncode, 0)  # Reflection is off.
+
+            started = next(json.loads(l) for l in log if "listening on" in l)
+            metrics_address = started["metrics"]
+            metrics = urllib.request.urlopen(f"http://{metrics_address}/metrics").read().decode()
+            self.assertRegex(metrics, r'scout_rpc_requests_total\{code="UNAUTHENTICATED",'
+                                      r'method="SearchPosts"\} 1\b')
+            self.assertRegex(metrics, r'scout_rpc_requests_total\{code="OK",'
+                                      r'method="SearchPosts"\} 2\b')
+        finally:
+            server.terminate()
+            code = server.wait(timeout=30)
+        self.assertEqual(code, 0)
+        lines = [json.loads(l) for l in log]  # Every line is one JSON object.
+        calls = [l for l in lines if l["msg"] == "rpc"]
+        self.assertEqual([c["code"] for c in calls], ["UNAUTHENTICATED", "OK", "OK"])
+        self.assertEqual(len({c["request_id"] for c in calls}), 3)
+        self.assertEqual(calls[1]["client"], "e2e")
+        self.assertEqual([l["msg"] for l in lines[-2:]], ["draining", "stopped"])
+        self.assertTrue(started["api_keys"])
 
 
 if __name__ == "__main__":
