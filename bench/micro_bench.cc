@@ -1,13 +1,25 @@
 // Per-file CPU costs of scout-ingest, each beside the baseline it is built on
 // in the same run: parsing a post with nlohmann alone vs our full
 // normalization; a byte loop vs our folding; building the ES document.
+// Then what every server call pays on top of its work: the API key check,
+// the metrics and the JSON log line (run with 2>/dev/null).
 #include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
+#include <prometheus/counter.h>
+
+#include "absl/strings/str_cat.h"
 #include "common/hash.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/sha256.h"
 #include "common/post_index.h"
 #include "common/text.h"
+#include "server/api_keys.h"
 #include "workers/ingest/normalize.h"
 
 namespace {
@@ -56,6 +68,51 @@ void BM_FoldForSearch(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kPost.size()));
 }
 BENCHMARK(BM_FoldForSearch);
+
+// --- Per-call overhead of the server ---------------------------------------
+
+void BM_Sha256OfAKey(benchmark::State& state) {
+  const std::string key = "k-0123456789abcdef0123456789abcdef0123456789ab";
+  for (auto _ : state) benchmark::DoNotOptimize(scout::Sha256Hex(key));
+}
+BENCHMARK(BM_Sha256OfAKey);
+
+void BM_ApiKeyCheck(benchmark::State& state) {
+  char path[] = "/tmp/scout-bench-keys-XXXXXX";
+  const int fd = mkstemp(path);
+  std::string lines;
+  for (int i = 0; i < 1000; ++i) {
+    absl::StrAppend(&lines, scout::Sha256Hex(absl::StrCat("k-", i)), " client", i, "\n");
+  }
+  (void)!write(fd, lines.data(), lines.size());
+  close(fd);
+  auto keys = scout::server::ApiKeys::Load(path);
+  unlink(path);
+  if (!keys.ok()) {
+    state.SkipWithError("keys");
+    return;
+  }
+  for (auto _ : state) benchmark::DoNotOptimize((*keys)->Check("Bearer k-500"));
+}
+BENCHMARK(BM_ApiKeyCheck);
+
+void BM_CounterByLabels(benchmark::State& state) {
+  auto& family = prometheus::BuildCounter().Name("bench_calls_total").Register(scout::Metrics());
+  for (auto _ : state) family.Add({{"method", "GetUserProfile"}, {"code", "OK"}}).Increment();
+}
+BENCHMARK(BM_CounterByLabels);
+
+void BM_JsonLogLine(benchmark::State& state) {
+  for (auto _ : state) {
+    scout::Log(scout::LogLevel::kInfo, "rpc",
+               {{"request_id", "5851a4f11f0f4211"},
+                {"method", "GetUserProfile"},
+                {"code", "OK"},
+                {"ms", 0.0158},
+                {"peer", "ipv4:127.0.0.1:58462"}});
+  }
+}
+BENCHMARK(BM_JsonLogLine);
 
 }  // namespace
 
