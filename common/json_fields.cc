@@ -1,5 +1,7 @@
 #include "common/json_fields.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 
 namespace scout {
@@ -37,6 +39,10 @@ absl::StatusOr<std::optional<int64_t>> CountField(const json& object, const char
   if (it == object.end() || it->is_null()) return std::optional<int64_t>();
   if (!it->is_number_integer()) {
     return FieldError(field, absl::StrCat("expected an integer, got ", it->type_name()));
+  }
+  if (it->is_number_unsigned() &&
+      it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return FieldError(field, absl::StrCat("count too large ", it->get<uint64_t>()));
   }
   const int64_t value = it->get<int64_t>();
   if (value < 0) return FieldError(field, absl::StrCat("negative count ", value));

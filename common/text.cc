@@ -165,6 +165,27 @@ std::vector<std::string> ExtractPrefixed(absl::string_view text, char marker) {
 
 }  // namespace
 
+bool IsValidUtf8(absl::string_view text) {
+  for (size_t pos = 0; pos < text.size();) {
+    if (NextCodePoint(text, pos) < 0) return false;
+  }
+  return true;
+}
+
+std::string ToValidUtf8(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t start = pos;
+    if (NextCodePoint(text, pos) < 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+    } else {
+      out.append(text.data() + start, pos - start);
+    }
+  }
+  return out;
+}
+
 std::string FoldForSearch(absl::string_view utf8) {
   std::string out;
   out.reserve(utf8.size());

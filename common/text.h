@@ -13,6 +13,13 @@
 
 namespace scout {
 
+// Whether every byte of `text` belongs to a valid UTF-8 sequence (what
+// protobuf strings and JSON require).
+bool IsValidUtf8(absl::string_view text);
+// `text` with each invalid byte replaced by U+FFFD: for messages that quote
+// untrusted input, so they still serialize.
+std::string ToValidUtf8(absl::string_view text);
+
 // Lowercases and strips diacritics: "Crème BRÛLÉE" -> "creme brulee",
 // "ß" -> "ss". Latin, Greek and Cyrillic letters are lowercased; other
 // scripts pass through unchanged.

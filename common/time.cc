@@ -5,10 +5,14 @@
 namespace scout {
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  // Whole seconds first: Unix nanoseconds only reach years 1678..2261.
   google::protobuf::Timestamp ts;
-  const int64_t nanos = absl::ToUnixNanos(t);
-  ts.set_seconds(nanos >= 0 ? nanos / 1'000'000'000 : (nanos + 1) / 1'000'000'000 - 1);
-  ts.set_nanos(static_cast<int32_t>(nanos - ts.seconds() * 1'000'000'000));
+  const int64_t seconds = absl::ToUnixSeconds(t);  // Rounds toward the past.
+  ts.set_seconds(seconds);
+  if (t != absl::InfiniteFuture() && t != absl::InfinitePast()) {
+    ts.set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
+  }
   return ts;
 }
 

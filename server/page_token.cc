@@ -9,6 +9,10 @@
 namespace scout::server {
 namespace {
 
+// Far beyond any index, and far from overflowing when Search adds a page to
+// it: a forged token cannot make the running count wrap.
+constexpr int64_t kMaxReturned = int64_t{1} << 50;
+
 absl::Status BadToken() {
   return absl::InvalidArgumentError(
       "page_token: not a token of this query (tokens only work with the filters, query and "
@@ -46,7 +50,10 @@ absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token, uint64_t que
     return BadToken();
   }
   PageCursor cursor{body["q"].get<uint64_t>(), body["n"].get<int64_t>(), body["a"]};
-  if (cursor.query_hash != query_hash || cursor.returned < 0) return BadToken();
+  if (cursor.query_hash != query_hash || cursor.returned < 0 ||
+      cursor.returned > kMaxReturned) {
+    return BadToken();
+  }
   for (const nlohmann::json& value : cursor.search_after) {
     if (!value.is_primitive() || value.is_null()) return BadToken();
   }

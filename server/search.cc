@@ -25,6 +25,20 @@ absl::Status CheckCount(int count, absl::string_view field) {
   return absl::OkStatus();
 }
 
+// gRPC refuses invalid UTF-8 in string fields, but in-process callers do
+// not, and such text could not be written as the JSON request body.
+absl::Status CheckUtf8(const std::string& text, absl::string_view field, int index = -1) {
+  if (IsValidUtf8(text)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, index >= 0 ? absl::StrCat("[", index, "]") : "", ": not valid UTF-8"));
+}
+
+absl::Status CheckUtf8(const google::protobuf::RepeatedPtrField<std::string>& values,
+                       absl::string_view field) {
+  for (int i = 0; i < values.size(); ++i) SCOUT_RETURN_IF_ERROR(CheckUtf8(values[i], field, i));
+  return absl::OkStatus();
+}
+
 // One `term` filter per tag: a post must carry every listed tag.
 absl::Status AddTagFilters(const google::protobuf::RepeatedPtrField<std::string>& tags,
                            absl::string_view field, absl::string_view es_field,
@@ -66,14 +80,19 @@ std::vector<std::string> HighlightTerms(const SearchPostsRequest& request) {
 }  // namespace
 
 absl::StatusOr<PostSearch::Query> PostSearch::BuildQuery(const SearchPostsRequest& request) const {
-  if (request.page_size() < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("page_size: must not be negative (got ", request.page_size(), ")"));
+  if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
+    return absl::InvalidArgumentError(absl::StrCat("page_size: 0 (default ", kDefaultPageSize,
+                                                   ") to at most ", kMaxPageSize, " (got ",
+                                                   request.page_size(), ")"));
   }
   if (request.query().size() > kMaxQueryBytes) {
     return absl::InvalidArgumentError(absl::StrCat("query: at most ", kMaxQueryBytes,
                                                    " bytes (got ", request.query().size(), ")"));
   }
+  SCOUT_RETURN_IF_ERROR(CheckUtf8(request.query(), "query"));
+  SCOUT_RETURN_IF_ERROR(CheckUtf8(request.hashtags(), "hashtags"));
+  SCOUT_RETURN_IF_ERROR(CheckUtf8(request.mentions(), "mentions"));
+  SCOUT_RETURN_IF_ERROR(CheckUtf8(request.owner_ids(), "owner_ids"));
   if (!v1::SortOrder_IsValid(request.sort())) {
     return absl::InvalidArgumentError(absl::StrCat("sort: unknown value ", request.sort()));
   }
@@ -120,8 +139,7 @@ absl::StatusOr<PostSearch::Query> PostSearch::BuildQuery(const SearchPostsReques
   if (!Words(folded).empty()) {
     must.push_back({{"match", {{"text_folded", {{"query", folded}, {"operator", "and"}}}}}});
   }
-  const int page_size = request.page_size() == 0 ? kDefaultPageSize
-                                                 : std::min(request.page_size(), kMaxPageSize);
+  const int page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   json body = {{"size", page_size},
                // Exact counts past this cost every query a full scan of its
                // matches (and disable early termination); the API says

@@ -1,10 +1,13 @@
 #include "workers/ingest/normalize.h"
 
+#include <limits>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
 #include "common/time.h"
 
 namespace scout::ingest {
@@ -225,6 +228,59 @@ TEST(NormalizePost, MalformedShapesNameTheProblem) {
   raw = Feed("CAROUSEL_ALBUM");
   raw["children"] = {{"data", {1, 2}}};
   EXPECT_THAT(Reason(raw.dump()), HasSubstr("children.data[]"));
+}
+
+// Hostile files (tests/fuzz): nothing crashes, nothing unsafe gets through.
+TEST(NormalizePost, IdsThatAreNotPlainIdsAreRejected) {
+  // Post and owner ids name media store folders: no path syntax.
+  for (const char* id : {"../../tmp/evil", "a/b", "..", "1'; DROP TABLE x; --", "*:*"}) {
+    json raw = Feed("IMAGE");
+    raw["id"] = id;
+    EXPECT_THAT(Reason(raw.dump()), HasSubstr("id: not an id")) << id;
+    raw = Feed("IMAGE");
+    raw["owner"]["id"] = id;
+    EXPECT_THAT(Reason(raw.dump()), HasSubstr("owner.id: not an id")) << id;
+  }
+  json raw = Feed("IMAGE");
+  raw["id"] = std::string(65, '1');
+  EXPECT_THAT(Reason(raw.dump()), HasSubstr("id: longer than 64"));
+  raw = Feed("IMAGE");
+  raw.erase("owner");
+  EXPECT_THAT(NormalizePost(raw.dump(), "..").status().message(), HasSubstr("owner.id"));
+}
+
+TEST(NormalizePost, TimestampsOutsideYears1To9999AreRejected) {
+  json raw = Feed("IMAGE");
+  raw["timestamp"] = "10000-01-01";
+  EXPECT_THAT(Reason(raw.dump()), HasSubstr("timestamp: out of range"));
+  // Found by fuzzing: years before 1678 overflowed the nanosecond conversion.
+  raw["timestamp"] = "0226-11-20";
+  const Post post = Normalize(raw);
+  EXPECT_EQ(FromTimestamp(post.timestamp()),
+            absl::FromCivil(absl::CivilDay(226, 11, 20), absl::UTCTimeZone()));
+}
+
+TEST(NormalizePost, HugeCountsNeitherOverflowNorWrap) {
+  json raw = Feed("IMAGE");
+  raw["like_count"] = std::numeric_limits<int64_t>::max();
+  raw["comments_count"] = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(Normalize(raw).engagement(), std::numeric_limits<int64_t>::max());
+  raw["reach"] = std::numeric_limits<uint64_t>::max();
+  EXPECT_THAT(Reason(raw.dump()), HasSubstr("reach: count too large"));
+}
+
+TEST(NormalizePost, ReasonsAreValidUtf8) {
+  // The reason quotes the file and goes into JSON reports and quarantine
+  // records, which refuse invalid UTF-8.
+  json raw = Feed("IMAGE");
+  std::string accents;
+  for (int i = 0; i < 30; ++i) accents += "é";
+  raw["media_type"] = "a" + accents;  // The 40-byte excerpt ends mid-"é".
+  for (const std::string& text : {raw.dump(), std::string("{\"id\": \xff\xfe}"),
+                                   std::string("\xc3\x28 garbage")}) {
+    const std::string reason = Reason(text);
+    EXPECT_TRUE(IsValidUtf8(reason)) << reason;
+  }
 }
 
 }  // namespace

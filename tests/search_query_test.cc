@@ -1,10 +1,13 @@
 // The pure parts of SearchPosts: request validation, the query DSL it
 // builds, page tokens and index naming. The Elasticsearch round trip is in
 // server_test.
+#include <limits>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/post_index.h"
+#include "common/text.h"
 #include "common/time.h"
 #include "server/page_token.h"
 #include "server/search.h"
@@ -82,13 +85,17 @@ TEST_F(SearchQueryTest, TagsAreFoldedTermFiltersOnePerTag) {
                                       {{"mention_keys", "bob.smith"}}}));
 }
 
-TEST_F(SearchQueryTest, PageSizeDefaultsAndIsCoerced) {
+TEST_F(SearchQueryTest, PageSizeDefaultsAndIsBounded) {
   SearchPostsRequest request;
   EXPECT_EQ(Build(request)->body["size"], kDefaultPageSize);
-  request.set_page_size(5000);
+  request.set_page_size(kMaxPageSize);
   EXPECT_EQ(Build(request)->body["size"], kMaxPageSize);
-  request.set_page_size(-1);
-  EXPECT_EQ(Build(request).status().code(), absl::StatusCode::kInvalidArgument);
+  for (int bad : {-1, kMaxPageSize + 1}) {
+    request.set_page_size(bad);
+    const absl::Status status = Build(request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("page_size: 0 (default 20) to at most 100"));
+  }
 }
 
 TEST_F(SearchQueryTest, SortsEndWithAUniqueTiebreaker) {
@@ -147,6 +154,44 @@ TEST(PageToken, GarbageIsInvalidArgument) {
     EXPECT_EQ(DecodePageToken(token, 1).status().code(), absl::StatusCode::kInvalidArgument)
         << token;
   }
+}
+
+TEST(PageToken, ForgedCountsAreRejected) {
+  // Search adds a page to the count: a forged one must not make it wrap.
+  const std::string token =
+      EncodePageToken({7, std::numeric_limits<int64_t>::max(), json::array({1})});
+  EXPECT_EQ(DecodePageToken(token, 7).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(DecodePageToken(EncodePageToken({7, 1000, json::array({1})}), 7).ok());
+}
+
+TEST_F(SearchQueryTest, HostileTextIsRejectedOrOnlyAValue) {
+  // In-process callers can pass invalid UTF-8, which no JSON body can carry.
+  SearchPostsRequest request;
+  request.set_query("caf\xc3");
+  EXPECT_THAT(Build(request).status().message(), HasSubstr("query: not valid UTF-8"));
+  request.set_query("ok");
+  request.add_owner_ids("17841\xff");
+  EXPECT_THAT(Build(request).status().message(), HasSubstr("owner_ids[0]: not valid UTF-8"));
+
+  request.Clear();
+  request.set_query("*:* OR _exists_:id {\"script\": 1} '; DROP TABLE x; --");
+  request.add_owner_ids("*");
+  request.add_hashtags("_exists_:caption");
+  absl::StatusOr<PostSearch::Query> query = Build(request);
+  ASSERT_TRUE(query.ok()) << query.status();
+  std::vector<std::string> keys;
+  const auto collect = [&keys](const json& value, const auto& self) -> void {
+    for (const auto& [key, child] : value.items()) {
+      if (value.is_object()) keys.push_back(key);
+      if (child.is_structured()) self(child, self);
+    }
+  };
+  collect(query->body, collect);
+  for (const char* dsl : {"query_string", "simple_query_string", "script", "wildcard", "exists"}) {
+    EXPECT_THAT(keys, ::testing::Not(::testing::Contains(dsl)));
+  }
+  EXPECT_EQ(query->body["query"]["bool"]["must"][0]["match"]["text_folded"]["query"],
+            FoldForSearch(request.query()));
 }
 
 TEST(PostIndex, MonthlyIndicesExpireWhenTheirWholeMonthLeftTheWindow) {

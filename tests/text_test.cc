@@ -29,6 +29,16 @@ TEST(FoldForSearch, DropsInvalidUtf8) {
   EXPECT_EQ(FoldForSearch("a\xff" "b\xc3"), "ab");
 }
 
+TEST(Utf8, InvalidBytesAreFoundAndReplaced) {
+  EXPECT_TRUE(IsValidUtf8("Crème 🍝 \x00\x1b"));
+  for (const char* bad : {"\xff", "\xc3", "\xc3\x28", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                          "\xc0\xaf"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << bad;
+  }
+  EXPECT_EQ(ToValidUtf8("a\xff" "b\xc3"), "a\uFFFDb\uFFFD");
+  EXPECT_EQ(ToValidUtf8("Crème"), "Crème");
+}
+
 TEST(TagKey, StripsMarkersAndFolds) {
   EXPECT_EQ(TagKey("#CAFÉ"), "cafe");
   EXPECT_EQ(TagKey("  Café "), "cafe");

@@ -1,10 +1,13 @@
 #include "workers/ingest/normalize.h"
 
+#include <limits>
 #include <optional>
 
+#include <google/protobuf/util/time_util.h>
 #include <nlohmann/json.hpp>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/json_fields.h"
 #include "common/status.h"
@@ -17,6 +20,31 @@ namespace {
 using nlohmann::json;
 using scout::v1::MediaType;
 using scout::v1::Post;
+
+constexpr size_t kMaxIdLength = 64;
+
+// Post and owner ids name media store folders (PostMediaKey) and
+// Elasticsearch documents, so a hostile file must not smuggle in "../" or
+// other path syntax: ids are short runs of letters, digits, '_' and '-'
+// (Instagram's are digits).
+absl::Status CheckId(absl::string_view field, absl::string_view id) {
+  if (id.size() > kMaxIdLength) {
+    return FieldError(field, absl::StrCat("longer than ", kMaxIdLength, " characters"));
+  }
+  for (const char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
+      return FieldError(field, absl::StrCat("not an id: \"", id.substr(0, 40), "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ValidId(const json& object, const char* field, bool required,
+                                    absl::string_view name) {
+  SCOUT_ASSIGN_OR_RETURN(std::string id, IdField(object, field, required));
+  SCOUT_RETURN_IF_ERROR(CheckId(name, id));
+  return id;
+}
 
 // Both spellings real clients produce: "STORY_IMAGE", or
 // media_product_type "STORY" with media_type "IMAGE".
@@ -63,7 +91,7 @@ absl::Status CollectMedia(const json& object, Post& post) {
       }
       for (const json& child : (*children)["data"]) {
         if (!child.is_object()) return FieldError("children.data[]", "expected an object");
-        SCOUT_ASSIGN_OR_RETURN(std::string id, IdField(child, "id", false));
+        SCOUT_ASSIGN_OR_RETURN(std::string id, ValidId(child, "id", false, "children.data[].id"));
         SCOUT_ASSIGN_OR_RETURN(const std::string type, StringField(child, "media_type"));
         SCOUT_ASSIGN_OR_RETURN(std::string url, StringField(child, "media_url"));
         if (type == "VIDEO") {
@@ -118,15 +146,18 @@ absl::Status FillMetrics(const json& object, Post& post) {
     SCOUT_ASSIGN_OR_RETURN(const std::optional<int64_t> value, CountField(object, metric.field));
     if (value) (post.*metric.set)(*value);
   }
-  post.set_engagement(post.has_business_engagement()
-                          ? post.business_engagement()
+  // Saturating: two counts near INT64_MAX must not overflow the sum.
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  post.set_engagement(post.has_business_engagement() ? post.business_engagement()
+                      : post.like_count() > kMax - post.comments_count()
+                          ? kMax
                           : post.like_count() + post.comments_count());
   return absl::OkStatus();
 }
 
 absl::StatusOr<Post> NormalizeObject(const json& object, absl::string_view owner_hint) {
   Post post;
-  SCOUT_ASSIGN_OR_RETURN(*post.mutable_id(), IdField(object, "id", true));
+  SCOUT_ASSIGN_OR_RETURN(*post.mutable_id(), ValidId(object, "id", true, "id"));
   SCOUT_ASSIGN_OR_RETURN(const MediaType type, ResolveMediaType(object));
   post.set_media_type(type);
 
@@ -134,12 +165,19 @@ absl::StatusOr<Post> NormalizeObject(const json& object, absl::string_view owner
   if (timestamp.empty()) return FieldError("timestamp", "missing");
   absl::StatusOr<absl::Time> time = ParseTime(timestamp);
   if (!time.ok()) return FieldError("timestamp", time.status().message());
+  // Years 1..9999 only: a Post outside them cannot be written as JSON, so it
+  // could never be indexed.
+  const int64_t seconds = absl::ToUnixSeconds(*time);
+  if (seconds < google::protobuf::util::TimeUtil::kTimestampMinSeconds ||
+      seconds > google::protobuf::util::TimeUtil::kTimestampMaxSeconds) {
+    return FieldError("timestamp", absl::StrCat("out of range: \"", timestamp.substr(0, 40), "\""));
+  }
   *post.mutable_timestamp() = ToTimestamp(*time);
 
   std::string owner_id(owner_hint);
   if (const auto owner = object.find("owner"); owner != object.end() && !owner->is_null()) {
     if (!owner->is_object()) return FieldError("owner", "expected an object");
-    SCOUT_ASSIGN_OR_RETURN(std::string id, IdField(*owner, "id", false));
+    SCOUT_ASSIGN_OR_RETURN(std::string id, ValidId(*owner, "id", false, "owner.id"));
     if (!id.empty()) owner_id = std::move(id);
     SCOUT_ASSIGN_OR_RETURN(const std::optional<int64_t> followers,
                            CountField(*owner, "followers_count"));
@@ -148,6 +186,7 @@ absl::StatusOr<Post> NormalizeObject(const json& object, absl::string_view owner
     post.set_username(owner_name);
   }
   if (owner_id.empty()) return FieldError("owner.id", "missing");
+  SCOUT_RETURN_IF_ERROR(CheckId("owner.id", owner_id));
   post.set_owner_id(std::move(owner_id));
   SCOUT_ASSIGN_OR_RETURN(const std::string username, StringField(object, "username"));
   if (!username.empty()) post.set_username(username);
@@ -173,8 +212,16 @@ absl::StatusOr<Post> NormalizeObject(const json& object, absl::string_view owner
 }  // namespace
 
 absl::StatusOr<Post> NormalizePost(absl::string_view json_text, absl::string_view owner_hint) {
-  SCOUT_ASSIGN_OR_RETURN(const json object, ParseObject(json_text));
-  return NormalizeObject(object, owner_hint);
+  absl::StatusOr<Post> post = [&]() -> absl::StatusOr<Post> {
+    SCOUT_ASSIGN_OR_RETURN(const json object, ParseObject(json_text));
+    return NormalizeObject(object, owner_hint);
+  }();
+  // Reasons quote the file (parser context, 40-byte excerpts that may end
+  // mid-character) and end up in JSON reports and quarantine records.
+  if (!post.ok() && !IsValidUtf8(post.status().message())) {
+    return absl::Status(post.status().code(), ToValidUtf8(post.status().message()));
+  }
+  return post;
 }
 
 }  // namespace scout::ingest
