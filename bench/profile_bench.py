@@ -5,6 +5,7 @@ recent_posts = 0), next to grpc.health.v1 Check at the same rate as the
 baseline, and the server's memory per 100,000 profiles.
 
     eval "$(scripts/services up)"; bench/profile_bench.py USERS [--rps 10000] [--history 6]
+        [--server-arg=--log_requests=false ...]
 """
 import argparse
 import json
@@ -35,6 +36,8 @@ def main():
                         help="keep the database of a previous run (skip the aggregation)")
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--history", type=int, default=6, help="days loaded before the timed one")
+    parser.add_argument("--server-arg", action="append", default=[],
+                        help="extra scout-server flag for the timed server (repeatable)")
     args = parser.parse_args()
     lakes = sorted((ROOT / ".scout" / "bench").glob(f"ingest-{args.users}-*/lake"))
     if not lakes:
@@ -77,8 +80,8 @@ def main():
     baseline.terminate()
     baseline.wait(timeout=20)
 
-    server = subprocess.Popen([BIN / "scout-server", "--listen", "127.0.0.1:0"], env=env,
-                              stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen([BIN / "scout-server", "--listen", "127.0.0.1:0", *args.server_arg],
+                              env=env, stderr=subprocess.PIPE, text=True)
     try:
         address = listening_address(server)
         loaded_mb = rss_mb(server.pid)
@@ -96,8 +99,9 @@ def main():
             for call, data in [("grpc.health.v1.Health/Check", {}),
                                ("scout.v1.BrandService/GetUserProfile", requests)]:
                 result = ghz(address, call, data, rps, args.seconds, concurrency=64,
-                             connections=4)
+                             connections=4, duration_stop="wait")
                 result["target_rps"] = rps
+                result["server_args"] = args.server_arg
                 print(json.dumps(result), flush=True)
     finally:
         server.terminate()

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <string>
 
 #include "absl/time/clock.h"
@@ -12,7 +13,7 @@ namespace scout {
 namespace {
 
 std::string& Program() {
-  static std::string* program = new std::string("scout");
+  static std::string* program = new std::string("\"scout\"");
   return *program;
 }
 
@@ -28,7 +29,31 @@ const char* LevelName(LogLevel level) {
   return "info";
 }
 
-void WriteLine(std::string line) {
+// "2026-11-22T09:36:00.647Z". The seconds part is formatted once a second
+// per thread: absl::FormatTime is most of a log line's cost otherwise.
+void AppendTimestamp(std::string& out) {
+  thread_local int64_t cached_second = -1;
+  thread_local std::string cached;  // Up to the seconds, "...T09:36:00".
+  const absl::Time now = absl::Now();
+  const int64_t millis = absl::ToUnixMillis(now);
+  const int64_t second = millis / 1000;
+  if (second != cached_second) {
+    cached = absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
+                              absl::UTCTimeZone());
+    cached_second = second;
+  }
+  char fraction[8];
+  std::snprintf(fraction, sizeof fraction, ".%03dZ", static_cast<int>(millis % 1000));
+  out += cached;
+  out += fraction;
+}
+
+// Invalid UTF-8 is replaced, never allowed to drop the line.
+void AppendJson(std::string& out, const nlohmann::json& value) {
+  out += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void Write(std::string line) {
   line.push_back('\n');
   const char* data = line.data();
   size_t left = line.size();
@@ -41,26 +66,47 @@ void WriteLine(std::string line) {
   }
 }
 
+// The line up to and including the message; fields follow as ,"key":value.
+std::string Head(LogLevel level, absl::string_view msg) {
+  std::string line = "{\"ts\":\"";
+  line.reserve(256);
+  AppendTimestamp(line);
+  line += "\",\"level\":\"";
+  line += LevelName(level);
+  line += "\",\"program\":";
+  line += Program();
+  line += ",\"msg\":";
+  AppendJson(line, std::string(msg));
+  return line;
+}
+
+void AppendField(std::string& line, absl::string_view key, const nlohmann::json& value) {
+  line += ",\"";
+  line.append(key.data(), key.size());  // Keys are our own identifiers.
+  line += "\":";
+  AppendJson(line, value);
+}
+
 }  // namespace
 
-void SetLogProgram(absl::string_view program) { Program() = std::string(program); }
-
-void Log(LogLevel level, absl::string_view msg, const nlohmann::ordered_json& fields) {
-  nlohmann::ordered_json line;
-  line["ts"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
-  line["level"] = LevelName(level);
-  line["program"] = Program();
-  line["msg"] = std::string(msg);
-  if (fields.is_object()) {
-    for (const auto& [key, value] : fields.items()) line[key] = value;
-  }
-  WriteLine(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+void SetLogProgram(absl::string_view program) {
+  Program() = nlohmann::json(std::string(program)).dump();
 }
 
 void Log(LogLevel level, absl::string_view msg, LogFields fields) {
-  nlohmann::ordered_json object = nlohmann::ordered_json::object();
-  for (const auto& [key, value] : fields) object[key] = value;
-  Log(level, msg, object);
+  std::string line = Head(level, msg);
+  for (const auto& [key, value] : fields) AppendField(line, key, value);
+  line += '}';
+  Write(std::move(line));
+}
+
+void Log(LogLevel level, absl::string_view msg, const nlohmann::ordered_json& fields) {
+  std::string line = Head(level, msg);
+  if (fields.is_object()) {
+    for (const auto& [key, value] : fields.items()) AppendField(line, key, value);
+  }
+  line += '}';
+  Write(std::move(line));
 }
 
 }  // namespace scout

@@ -164,6 +164,50 @@ TEST_F(ServerTest, FindsTextAndTagsRegardlessOfCaseAndAccents) {
   EXPECT_THAT(Ids(request), ElementsAre("2"));
 }
 
+TEST_F(ServerTest, HostileTextIsOnlyEverText) {
+  Index({MakePost("plain", "a", absl::Hours(1), "sunset over the bay", 1),
+         MakePost("sql", "b", absl::Hours(2), "x'; DROP TABLE profile_facts; -- #hack", 2),
+         MakePost("dsl", "c", absl::Hours(3),
+                  R"({"query":{"match_all":{}}} _exists_:id OR *:* script)", 3),
+         MakePost("ctl", "d", absl::Hours(4), "bell\a tab\t nul-free \x1b[31mred", 4)});
+  StartServer(es_url_);
+  const auto ids = [&](const std::string& query) {
+    SearchPostsRequest request;
+    request.set_query(query);
+    return Ids(request);
+  };
+  // Query syntax is not interpreted. Without a word it is no text query at
+  // all (the newest posts, as for ""); with words, every word must be in the
+  // post as a word: no wildcard, field or boolean operator gets through.
+  for (const char* wordless : {"*", "*:*", "\"\"", "()"}) {
+    EXPECT_THAT(ids(wordless), ElementsAre("plain", "sql", "dsl", "ctl")) << wordless;
+  }
+  EXPECT_THAT(ids("sunset OR bay OR anything"), ElementsAre());  // Words, all required.
+  EXPECT_THAT(ids(R"({"match_all":{}})"), ElementsAre("dsl"));   // Found as its words.
+  EXPECT_THAT(ids("_exists_:id"), ElementsAre("dsl"));
+  EXPECT_THAT(ids("' OR 1=1 --"), ElementsAre());
+  EXPECT_THAT(ids("DROP TABLE profile_facts"), ElementsAre("sql"));
+  EXPECT_THAT(ids("\abell\x1b tab\t"), ElementsAre("ctl"));
+  EXPECT_THAT(ids(std::string("sunset\0bay", 10)), ElementsAre("plain"));
+
+  SearchPostsRequest tag;
+  tag.add_hashtags("hack");
+  EXPECT_THAT(Ids(tag), ElementsAre("sql"));
+  tag.set_hashtags(0, "*");
+  EXPECT_THAT(Ids(tag), ElementsAre());
+
+  // Invalid UTF-8 never reaches Elasticsearch. gRPC's C++ runtime refuses
+  // to parse such a request before our code runs (answering UNIMPLEMENTED,
+  // its code for an unparsable request); Go clients such as grpcurl cannot
+  // even send one. In-process callers get INVALID_ARGUMENT from BuildQuery
+  // (search_query_test).
+  SearchPostsRequest broken;
+  broken.set_query("caf\xc3");
+  SearchPostsResponse response;
+  const grpc::Status status = Search(broken, response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << status.error_message();
+}
+
 TEST_F(ServerTest, FiltersSortsAndKeepsTheWindow) {
   Post video = MakePost("v", "b", absl::Hours(5), "clip", 5);
   video.set_media_type(v1::MEDIA_TYPE_VIDEO);
