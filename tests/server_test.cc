@@ -54,6 +54,30 @@ Post MakePost(const std::string& id, const std::string& owner, absl::Duration ag
   return post;
 }
 
+// A loopback port that accepts connections and never answers, like an
+// overloaded or wedged Elasticsearch node. url() is empty if it could not
+// be set up.
+class HangingEndpoint {
+ public:
+  HangingEndpoint() : sock_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (bind(sock_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        listen(sock_, 16) == 0 &&
+        getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      url_ = absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port));
+    }
+  }
+  ~HangingEndpoint() { close(sock_); }
+  const std::string& url() const { return url_; }
+
+ private:
+  int sock_;
+  std::string url_;
+};
+
 class ServerTest : public scout::testing::ElasticTest {
  protected:
   void SetUp() override {
@@ -332,23 +356,14 @@ TEST_F(ServerTest, ElasticsearchDownIsUnavailableQuickly) {
 }
 
 TEST_F(ServerTest, AHangingElasticsearchIsBoundedByTheDeadline) {
-  // Listens but never answers: connections are accepted by the kernel and
-  // then nothing happens, like an overloaded or wedged node.
-  const int sock = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(sock, 16), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  StartServer(absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port)));
+  HangingEndpoint hanging;
+  ASSERT_FALSE(hanging.url().empty());
+  StartServer(hanging.url());
 
   SearchPostsResponse response;
   const absl::Time start = absl::Now();
   const grpc::Status status = Search(SearchPostsRequest(), response, absl::Milliseconds(800));
   const absl::Duration took = absl::Now() - start;
-  close(sock);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
   EXPECT_LT(took, absl::Milliseconds(1500));
 }
@@ -617,17 +632,11 @@ TEST_F(ServerTest, EveryAnswerCarriesARequestId) {
 TEST_F(ServerTest, ShutdownDrainsCallsInFlight) {
   // An Elasticsearch that accepts and never answers keeps a call in flight
   // for max_backend_time; the drain must let it end with its own answer.
-  const int sock = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(sock, 16), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(getsockname(sock, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  HangingEndpoint hanging;
+  ASSERT_FALSE(hanging.url().empty());
   ServerOptions options;
   options.service.max_backend_time = absl::Seconds(1);
-  StartServer(absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port)), options);
+  StartServer(hanging.url(), options);
   grpc::Status in_flight;
   std::thread call([&] {
     SearchPostsResponse response;
@@ -638,7 +647,6 @@ TEST_F(ServerTest, ShutdownDrainsCallsInFlight) {
   server_->Shutdown(absl::Now() + absl::Seconds(10));
   const absl::Duration drained = absl::Now() - start;
   call.join();
-  close(sock);
   // It ran into its backend deadline (its own answer), not a cancellation,
   // and the drain ended when it did, well before the 10 s allowed.
   EXPECT_EQ(in_flight.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << in_flight.error_message();
