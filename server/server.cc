@@ -2,6 +2,8 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -32,16 +34,23 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     }
     return grpc::InsecureServerCredentials();
   }
-  grpc::SslServerCredentialsOptions ssl;
-  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  absl::StatusOr<std::string> cert = ReadFile(options.tls_cert_file);
-  absl::StatusOr<std::string> key = ReadFile(options.tls_key_file);
-  if (!cert.ok()) return absl::InvalidArgumentError(absl::StrCat("--tls_cert: ", cert.status().message()));
-  if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat("--tls_key: ", key.status().message()));
-  pair.cert_chain = *std::move(cert);
-  pair.private_key = *std::move(key);
-  ssl.pem_key_cert_pairs.push_back(std::move(pair));
-  return grpc::SslServerCredentials(ssl);
+  // Read once here only to fail at start with a clear message; gRPC's file
+  // watcher then rereads both files, so renewed certificates are served
+  // without a restart.
+  for (const auto& [flag, path] : {std::pair{"--tls_cert", options.tls_cert_file},
+                                   std::pair{"--tls_key", options.tls_key_file}}) {
+    absl::StatusOr<std::string> pem = ReadFile(path);
+    if (!pem.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", pem.status().message()));
+    if (!absl::StrContains(*pem, "-----BEGIN ")) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": ", path, " is not PEM"));
+    }
+  }
+  auto certificates = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      options.tls_key_file, options.tls_cert_file,
+      static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(options.tls_reload))));
+  grpc::experimental::TlsServerCredentialsOptions tls(certificates);
+  tls.watch_identity_key_cert_pairs();
+  return grpc::experimental::TlsServerCredentials(tls);
 }
 
 // Server reflection registers itself for every server in the process; this

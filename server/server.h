@@ -30,6 +30,9 @@ struct ServerOptions {
   // which is allowed on loopback only unless `allow_plaintext` says so
   // (say, behind a TLS-terminating proxy on a private network).
   std::string tls_cert_file, tls_key_file;
+  // How often the PEM files are checked for a renewed certificate (new
+  // connections get it; no restart).
+  absl::Duration tls_reload = absl::Seconds(10);
   bool allow_plaintext = false;
   bool reflection = true;      // For grpcurl; off in production if preferred.
   ServiceOptions service;

@@ -505,36 +505,64 @@ TEST_F(ServerTest, ApiKeysRotateWithoutARestart) {
   EXPECT_FALSE(accepted("k-old"));
 }
 
-TEST_F(ServerTest, ServesTlsWithACertificateFile) {
+// A self-signed certificate for 127.0.0.1 written to `dir`/<name>.{key,cert}.pem;
+// returns the certificate (PEM), "" on failure.
+std::string SelfSignedCertificate(const ScratchDir& dir, const std::string& name) {
+  const std::string command = absl::StrCat(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=", name,
+      " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ", dir / (name + ".key.pem"),
+      " -out ", dir / (name + ".cert.pem"), " 2>/dev/null");
+  if (std::system(command.c_str()) != 0) return "";
+  absl::StatusOr<std::string> cert = ReadFile(dir / (name + ".cert.pem"));
+  return cert.ok() ? *cert : "";
+}
+
+TEST_F(ServerTest, ServesTlsAndPicksUpARenewedCertificate) {
   Index({MakePost("1", "a", absl::Hours(1), "pasta", 10)});
   ScratchDir dir;
-  const std::string make_cert = absl::StrCat(
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
-      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
-      dir / "key.pem", " -out ", dir / "cert.pem", " 2>/dev/null");
-  ASSERT_EQ(std::system(make_cert.c_str()), 0) << make_cert;
-  absl::StatusOr<std::string> cert = ReadFile(dir / "cert.pem");
-  ASSERT_TRUE(cert.ok()) << cert.status();
+  const std::string first = SelfSignedCertificate(dir, "first");
+  const std::string renewed = SelfSignedCertificate(dir, "renewed");
+  ASSERT_FALSE(first.empty());
+  ASSERT_FALSE(renewed.empty());
+  const auto install = [&](const std::string& name) {
+    ASSERT_TRUE(WriteFileAtomically(dir / "key.pem", *ReadFile(dir / (name + ".key.pem"))).ok());
+    ASSERT_TRUE(WriteFileAtomically(dir / "cert.pem", *ReadFile(dir / (name + ".cert.pem"))).ok());
+  };
+  install("first");
 
   ServerOptions options;
   options.tls_cert_file = dir / "cert.pem";
   options.tls_key_file = dir / "key.pem";
-  grpc::SslCredentialsOptions trust;
-  trust.pem_root_certs = *cert;
-  StartServer(es_url_, options, grpc::SslCredentials(trust));
-  SearchPostsRequest request;
-  request.set_query("pasta");
-  SearchPostsResponse response;
-  grpc::Status status = Search(request, response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  ASSERT_EQ(response.posts_size(), 1);
-  EXPECT_EQ(response.posts(0).id(), "1");
+  options.tls_reload = absl::Seconds(1);
+  StartServer(es_url_, options);
+  const std::string address = absl::StrCat("127.0.0.1:", server_->port());
+  // A new channel per call: a renewed certificate applies to new connections.
+  const auto search = [&](const std::string& trusted, std::shared_ptr<grpc::ChannelCredentials>
+                                                          credentials = nullptr) {
+    if (credentials == nullptr) {
+      grpc::SslCredentialsOptions trust;
+      trust.pem_root_certs = trusted;
+      credentials = grpc::SslCredentials(trust);
+    }
+    stub_ = v1::BrandService::NewStub(grpc::CreateChannel(address, credentials));
+    SearchPostsRequest request;
+    request.set_query("pasta");
+    SearchPostsResponse response;
+    const grpc::Status status = Search(request, response, absl::Seconds(3));
+    return status.ok() && response.posts_size() == 1 && response.posts(0).id() == "1";
+  };
+  EXPECT_TRUE(search(first));
+  EXPECT_FALSE(search(renewed));
+  EXPECT_FALSE(search("", grpc::InsecureChannelCredentials()));  // Plaintext gets nowhere.
 
-  // A plaintext client gets nowhere.
-  stub_ = v1::BrandService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
-  status = Search(request, response, absl::Seconds(3));
-  EXPECT_FALSE(status.ok());
+  install("renewed");
+  bool switched = false;
+  for (absl::Time until = absl::Now() + absl::Seconds(15); !switched && absl::Now() < until;
+       absl::SleepFor(absl::Milliseconds(250))) {
+    switched = search(renewed);
+  }
+  EXPECT_TRUE(switched) << "the renewed certificate was never served";
+  EXPECT_FALSE(search(first));
 }
 
 TEST_F(ServerTest, PlaintextAndKeylessServingStayOnLoopback) {
