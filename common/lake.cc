@@ -30,8 +30,16 @@ class LocalLake final : public Lake {
     std::vector<LakeEntry> entries;
     DIR* handle = opendir(dir.c_str());
     if (handle == nullptr) {
-      if (errno == ENOENT) return entries;
-      return ErrnoError("cannot list", dir);
+      if (errno != ENOENT) return ErrnoError("cannot list", dir);
+      // A missing folder is an empty listing (as a missing S3 prefix is);
+      // a missing root is a wrong path or an unmounted volume (a missing
+      // bucket), never "no new files".
+      struct stat root;
+      if (::stat(root_.c_str(), &root) != 0 || !S_ISDIR(root.st_mode)) {
+        return absl::NotFoundError(
+            absl::StrCat("the lake root ", root_, " is not a folder (wrong path, or not mounted?)"));
+      }
+      return entries;
     }
     const int dir_fd = dirfd(handle);
     while (const dirent* ent = readdir(handle)) {

@@ -26,7 +26,8 @@ class Lake {
  public:
   virtual ~Lake() = default;
   // Children of `prefix` ("instagram_graph/posts/"), sorted by name. A
-  // missing prefix is an empty listing, not an error.
+  // missing prefix is an empty listing, not an error; a missing lake root
+  // is NOT_FOUND.
   virtual absl::StatusOr<std::vector<LakeEntry>> List(absl::string_view prefix) = 0;
   virtual absl::StatusOr<std::string> Read(absl::string_view key) = 0;
 };

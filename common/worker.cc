@@ -23,7 +23,14 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> StartWorker(absl::string_view p
   std::signal(SIGTERM, [](int) { g_stop_requested = 1; });
   std::signal(SIGINT, [](int) { g_stop_requested = 1; });
   if (config.metrics_listen().empty()) return nullptr;
-  return MetricsEndpoint::Start(config.metrics_listen());
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+      MetricsEndpoint::Start(config.metrics_listen());
+  if (endpoint.ok()) {  // Port 0 picks one: say which.
+    const std::string& listen = config.metrics_listen();
+    Log(LogLevel::kInfo, "serving metrics",
+        {{"metrics", absl::StrCat(listen.substr(0, listen.rfind(':')), ":", (*endpoint)->port())}});
+  }
+  return endpoint;
 }
 
 bool StopRequested() { return g_stop_requested != 0; }

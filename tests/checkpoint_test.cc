@@ -87,5 +87,26 @@ TEST_F(CheckpointTest, TornJournalTailIsIgnored) {
   EXPECT_NE(again->Find("next"), nullptr);
 }
 
+// The lake the checkpoint tracks: a missing folder is nothing new, a
+// missing root is a misconfiguration that must not pass for "no files".
+TEST_F(CheckpointTest, LakeListsFoldersAndRefusesAMissingRoot) {
+  ASSERT_TRUE(WriteFileAtomically((dir_ / "lake/posts/b.json").string(), "{}").ok());
+  ASSERT_TRUE(WriteFileAtomically((dir_ / "lake/posts/a.json").string(), "{}").ok());
+  std::unique_ptr<Lake> lake = NewLocalLake((dir_ / "lake").string());
+  absl::StatusOr<std::vector<LakeEntry>> listed = lake->List("posts");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].name, "a.json");
+  EXPECT_EQ((*listed)[1].size, 2);
+  listed = lake->List("stats");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_TRUE(listed->empty());
+
+  listed = NewLocalLake((dir_ / "unmounted").string())->List("posts");
+  EXPECT_EQ(listed.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(listed.status().message().find("not a folder"), std::string::npos)
+      << listed.status();
+}
+
 }  // namespace
 }  // namespace scout::ingest
