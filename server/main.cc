@@ -8,6 +8,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/flags.h"
@@ -22,7 +23,9 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain; with --tls_key, ser
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(bool, allow_plaintext, false,
           "allow plaintext on a non-loopback address (when a proxy terminates TLS)");
-ABSL_FLAG(bool, reflection, true, "serve gRPC reflection (for grpcurl)");
+ABSL_FLAG(std::string, reflection, "auto",
+          "serve gRPC reflection (for grpcurl): true, false, or auto: on without --api_keys, "
+          "off with them, since reflection cannot check a key");
 ABSL_FLAG(int64_t, max_request_bytes, scout::server::kDefaultMaxRequestBytes,
           "larger requests get INVALID_ARGUMENT");
 ABSL_FLAG(bool, log_requests, true, "log every call (errors are logged regardless)");
@@ -52,7 +55,14 @@ int main(int argc, char** argv) {
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.allow_plaintext = absl::GetFlag(FLAGS_allow_plaintext);
-  options.reflection = absl::GetFlag(FLAGS_reflection);
+  // Every call but health checks needs a key; reflection cannot check one,
+  // so it only comes with keys when asked for.
+  if (const std::string reflection = absl::GetFlag(FLAGS_reflection); reflection == "auto") {
+    options.reflection = options.api_keys_file.empty();
+  } else if (!absl::SimpleAtob(reflection, &options.reflection)) {
+    return scout::Exit(kProgram, scout::kExitBadUsage,
+                       absl::StrCat("--reflection: true, false or auto, not \"", reflection, "\""));
+  }
   options.service.rpc.max_request_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   options.service.rpc.log_requests = absl::GetFlag(FLAGS_log_requests);

@@ -240,7 +240,7 @@ class EndToEnd(unittest.TestCase):
                         hashlib.sha256(b"k-e2e").hexdigest() + "  e2e\n")
         server = subprocess.Popen(
             [BIN / "scout-server", "--listen", "127.0.0.1:0", "--now", NOW[1],
-             "--api_keys", keys, "--reflection=false", "--metrics_listen", "127.0.0.1:0"],
+             "--api_keys", keys, "--metrics_listen", "127.0.0.1:0"],
             env=self.env, stderr=subprocess.PIPE, text=True)
         log = []
         try:
@@ -261,7 +261,7 @@ class EndToEnd(unittest.TestCase):
             self.assertEqual(scoutctl.returncode, 0, scoutctl.stderr)
             listing = subprocess.run([GRPCURL, "-plaintext", address, "list"],
                                      capture_output=True, text=True)
-            self.assertNotEqual(listing.returncode, 0)  # Reflection is off.
+            self.assertNotEqual(listing.returncode, 0)  # With keys, reflection is off by default.
 
             started = next(json.loads(l) for l in log if "listening on" in l)
             metrics_address = started["metrics"]
