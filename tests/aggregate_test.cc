@@ -22,6 +22,7 @@
 #include "server/profiles.h"
 #include "server/server.h"
 #include "tests/lake_fixture.h"
+#include "tests/metric_value.h"
 #include "tests/services_fixture.h"
 #include "workers/aggregate/aggregate.h"
 #include "workers/genlake/genlake.h"
@@ -29,6 +30,8 @@
 
 namespace scout::aggregate {
 namespace {
+
+using scout::testing::MetricValue;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -366,6 +369,44 @@ TEST_F(AggregateTest, ProfileSnapshotSurvivesAWarehouseOutage) {
   ASSERT_TRUE(store.Refresh().ok());
   EXPECT_GT(store.Current()->version, first->version);
   EXPECT_EQ(store.Current()->profiles.size(), first->profiles.size());
+}
+
+TEST_F(AggregateTest, SnapshotMetricsShowAnOutageAndTheRecovery) {
+  ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  std::atomic<bool> down{false};
+  server::ProfileStore store(
+      [&]() -> absl::StatusOr<std::unique_ptr<Warehouse>> {
+        if (down) return absl::UnavailableError("warehouse down (injected)");
+        return Warehouse::Connect(dsn_);
+      },
+      absl::Milliseconds(100));
+  const auto eventually = [](auto condition) {
+    for (absl::Time until = absl::Now() + absl::Seconds(10); absl::Now() < until;
+         absl::SleepFor(absl::Milliseconds(50))) {
+      if (condition()) return true;
+    }
+    return false;
+  };
+  const auto age = [] { return MetricValue("scout_profile_snapshot_age_seconds"); };
+  store.Start();
+  ASSERT_TRUE(eventually([&] {
+    return MetricValue("scout_profile_snapshot_profiles") == Creators().size();
+  }));
+  EXPECT_EQ(MetricValue("scout_profile_snapshot_version"), store.Current()->version);
+  EXPECT_LT(age(), 1.0);
+
+  const double errors = MetricValue("scout_backend_errors_total", {{"backend", "warehouse"}});
+  down = true;
+  absl::StatusOr<std::unique_ptr<Warehouse>> probe = Warehouse::Connect(dsn_);
+  ASSERT_TRUE(probe.ok());
+  (void)(*probe)->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  // The age is what an alert watches: it grows while nothing confirms the snapshot.
+  EXPECT_TRUE(eventually([&] { return age() > 1.0; })) << age();
+  EXPECT_GT(MetricValue("scout_backend_errors_total", {{"backend", "warehouse"}}), errors);
+
+  down = false;
+  EXPECT_TRUE(eventually([&] { return age() < 0.5; })) << age();
 }
 
 }  // namespace
