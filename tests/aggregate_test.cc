@@ -92,6 +92,26 @@ class AggregateTest : public scout::testing::ServicesTest {
     return RunAggregate(env, options, dates);
   }
 
+  // Connects to this test's warehouse unless TakeWarehouseDown() was
+  // called (and warehouse_down_ not reset): the outage a ProfileStore sees.
+  server::ProfileStore::Connector Connector() {
+    return [this]() -> absl::StatusOr<std::unique_ptr<Warehouse>> {
+      if (warehouse_down_) return absl::UnavailableError("warehouse down (injected)");
+      return Warehouse::Connect(dsn_);
+    };
+  }
+
+  // New connections fail and open ones are cut, as when the server stops.
+  void TakeWarehouseDown() {
+    warehouse_down_ = true;
+    absl::StatusOr<std::unique_ptr<Warehouse>> probe = Warehouse::Connect(dsn_);
+    ASSERT_TRUE(probe.ok()) << probe.status();
+    (void)(*probe)->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  }
+
+  std::atomic<bool> warehouse_down_{false};
+
   std::vector<std::string> Creators() {
     std::vector<std::string> ids;
     for (const auto& entry : fs::directory_iterator(root_ / "lake/instagram_graph/stats")) {
@@ -344,28 +364,18 @@ TEST_F(AggregateTest, ProfilesComeBackWithoutRecentPostsWhenElasticsearchIsDown)
 
 TEST_F(AggregateTest, ProfileSnapshotSurvivesAWarehouseOutage) {
   ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
-  std::atomic<bool> down{false};
-  server::ProfileStore store(
-      [&]() -> absl::StatusOr<std::unique_ptr<Warehouse>> {
-        if (down) return absl::UnavailableError("warehouse down (injected)");
-        return Warehouse::Connect(dsn_);
-      },
-      absl::Hours(1));
+  server::ProfileStore store(Connector(), absl::Hours(1));
   ASSERT_TRUE(store.Refresh().ok());
   const auto first = store.Current();
   ASSERT_EQ(first->profiles.size(), Creators().size());
 
-  down = true;
-  // Force a reconnect: a new load happened while the warehouse "went down".
+  // A new load happens, then the warehouse "goes down".
   ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
-  absl::StatusOr<std::unique_ptr<Warehouse>> probe = Warehouse::Connect(dsn_);
-  ASSERT_TRUE(probe.ok());
-  (void)(*probe)->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  TakeWarehouseDown();
   EXPECT_FALSE(store.Refresh().ok());
   EXPECT_EQ(store.Current(), first);  // Still serving the last good one.
 
-  down = false;  // Back: the next refresh picks up the new version.
+  warehouse_down_ = false;  // Back: the next refresh picks up the new version.
   ASSERT_TRUE(store.Refresh().ok());
   EXPECT_GT(store.Current()->version, first->version);
   EXPECT_EQ(store.Current()->profiles.size(), first->profiles.size());
@@ -373,13 +383,7 @@ TEST_F(AggregateTest, ProfileSnapshotSurvivesAWarehouseOutage) {
 
 TEST_F(AggregateTest, SnapshotMetricsShowAnOutageAndTheRecovery) {
   ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
-  std::atomic<bool> down{false};
-  server::ProfileStore store(
-      [&]() -> absl::StatusOr<std::unique_ptr<Warehouse>> {
-        if (down) return absl::UnavailableError("warehouse down (injected)");
-        return Warehouse::Connect(dsn_);
-      },
-      absl::Milliseconds(100));
+  server::ProfileStore store(Connector(), absl::Milliseconds(100));
   const auto eventually = [](auto condition) {
     for (absl::Time until = absl::Now() + absl::Seconds(10); absl::Now() < until;
          absl::SleepFor(absl::Milliseconds(50))) {
@@ -396,16 +400,12 @@ TEST_F(AggregateTest, SnapshotMetricsShowAnOutageAndTheRecovery) {
   EXPECT_LT(age(), 1.0);
 
   const double errors = MetricValue("scout_backend_errors_total", {{"backend", "warehouse"}});
-  down = true;
-  absl::StatusOr<std::unique_ptr<Warehouse>> probe = Warehouse::Connect(dsn_);
-  ASSERT_TRUE(probe.ok());
-  (void)(*probe)->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  TakeWarehouseDown();
   // The age is what an alert watches: it grows while nothing confirms the snapshot.
   EXPECT_TRUE(eventually([&] { return age() > 1.0; })) << age();
   EXPECT_GT(MetricValue("scout_backend_errors_total", {{"backend", "warehouse"}}), errors);
 
-  down = false;
+  warehouse_down_ = false;
   EXPECT_TRUE(eventually([&] { return age() < 0.5; })) << age();
 }
 
