@@ -5,8 +5,11 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/config.h"
+#include "common/flags.h"
 #include "common/log.h"
 #include "common/proto_json.h"
+#include "common/status.h"
 
 ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
 
@@ -17,20 +20,28 @@ volatile std::sig_atomic_t g_stop_requested = 0;
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<MetricsEndpoint>> StartWorker(absl::string_view program,
-                                                              const scout::v1::Config& config) {
+absl::StatusOr<Worker> StartWorker(absl::string_view program, int argc, char** argv,
+                                   std::initializer_list<RequiredSetting> required) {
   SetLogProgram(program);
+  ParseFlags(argc, argv);
+  Worker worker;
+  SCOUT_ASSIGN_OR_RETURN(worker.config, LoadConfig());
+  for (const auto& [value, how] : required) {
+    if ((worker.config.*value)().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(how, " is required"));
+    }
+  }
+  SCOUT_ASSIGN_OR_RETURN(worker.shard, Shard::Parse(absl::GetFlag(FLAGS_shard)));
   std::signal(SIGTERM, [](int) { g_stop_requested = 1; });
   std::signal(SIGINT, [](int) { g_stop_requested = 1; });
-  if (config.metrics_listen().empty()) return nullptr;
-  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
-      MetricsEndpoint::Start(config.metrics_listen());
-  if (endpoint.ok()) {  // Port 0 picks one: say which.
-    const std::string& listen = config.metrics_listen();
+  if (const std::string& listen = worker.config.metrics_listen(); !listen.empty()) {
+    SCOUT_ASSIGN_OR_RETURN(worker.metrics, MetricsEndpoint::Start(listen));
+    // Port 0 picks one: say which.
     Log(LogLevel::kInfo, "serving metrics",
-        {{"metrics", absl::StrCat(listen.substr(0, listen.rfind(':')), ":", (*endpoint)->port())}});
+        {{"metrics",
+          absl::StrCat(listen.substr(0, listen.rfind(':')), ":", worker.metrics->port())}});
   }
-  return endpoint;
+  return worker;
 }
 
 bool StopRequested() { return g_stop_requested != 0; }
@@ -41,20 +52,10 @@ absl::Status Interrupted() {
       "run again to finish");
 }
 
-absl::StatusOr<Shard> ShardFlag() { return Shard::Parse(absl::GetFlag(FLAGS_shard)); }
-
 int Exit(absl::string_view program, ExitCode code, absl::string_view message) {
   SetLogProgram(program);
   Log(LogLevel::kError, message, {{"exit_code", static_cast<int>(code)}});
   return code;
-}
-
-absl::Status RequireSettings(
-    std::initializer_list<std::pair<absl::string_view, absl::string_view>> settings) {
-  for (const auto& [value, name] : settings) {
-    if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(name, " is required"));
-  }
-  return absl::OkStatus();
 }
 
 int FinishWithReport(absl::string_view program, const google::protobuf::Message& report,

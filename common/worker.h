@@ -5,7 +5,8 @@
 #pragma once
 
 #include <initializer_list>
-#include <utility>
+#include <memory>
+#include <string>
 
 #include <google/protobuf/message.h>
 
@@ -24,11 +25,27 @@ enum ExitCode : int {
   kExitBadUsage = 2,       // Flags or configuration are wrong.
 };
 
-// Names the log lines, turns SIGTERM and SIGINT into StopRequested(), and
-// serves /metrics while the worker runs when config.metrics_listen() says
-// where. Keep the endpoint (null without one) alive for the run.
-absl::StatusOr<std::unique_ptr<MetricsEndpoint>> StartWorker(absl::string_view program,
-                                                              const scout::v1::Config& config);
+// A setting a worker cannot run without, and how to give it:
+// {&v1::Config::lake, "--lake / SCOUT_LAKE"}.
+struct RequiredSetting {
+  const std::string& (scout::v1::Config::*value)() const;
+  absl::string_view how;
+};
+
+struct Worker {
+  scout::v1::Config config;
+  Shard shard;  // From --shard i/N (Airflow fans shards out with it).
+  std::unique_ptr<MetricsEndpoint> metrics;  // Null without --metrics_listen.
+};
+
+// The start of every worker's main: parses the flags (--shard is defined
+// once, in worker.cc), loads the configuration, checks `required`, names the
+// log lines, turns SIGTERM and SIGINT into StopRequested(), and serves
+// /metrics while the worker runs when --metrics_listen says where. Errors
+// are the caller's (INVALID_ARGUMENT naming what is wrong: exit 2). Keep
+// the Worker alive for the run.
+absl::StatusOr<Worker> StartWorker(absl::string_view program, int argc, char** argv,
+                                   std::initializer_list<RequiredSetting> required);
 
 // True once SIGTERM or SIGINT arrived. Workers check it between batches and
 // stop with Interrupted(): what is done is committed and checkpointed, so
@@ -38,14 +55,6 @@ absl::Status Interrupted();
 
 // Logs `message` as an error with the exit code; returns `code`.
 int Exit(absl::string_view program, ExitCode code, absl::string_view message);
-
-// INVALID_ARGUMENT naming the first empty one: {value, "--lake / SCOUT_LAKE"}.
-absl::Status RequireSettings(
-    std::initializer_list<std::pair<absl::string_view, absl::string_view>> settings);
-
-// This run's share of the creators, from the --shard i/N flag (defined once
-// in worker.cc for every worker; Airflow fans shards out with it).
-absl::StatusOr<Shard> ShardFlag();
 
 // Prints `report` as JSON on stdout; kExitOk when `error` is empty, else
 // says it on stderr and returns kExitBackendFailed.

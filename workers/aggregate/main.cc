@@ -9,7 +9,6 @@
 #include "absl/time/civil_time.h"
 #include "common/config.h"
 #include "common/elastic.h"
-#include "common/flags.h"
 #include "common/http.h"
 #include "common/lake.h"
 #include "common/media_store.h"
@@ -60,42 +59,35 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Loads creator stats and rebuilds profile facts.\n"
       "Usage: scout-aggregate --date YYYY-MM-DD | --from D1 --to D2 [--shard i/N]");
-  scout::ParseFlags(argc, argv);
-  absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
-  if (!config.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, config.status().message());
-  absl::StatusOr<std::unique_ptr<scout::MetricsEndpoint>> metrics =
-      scout::StartWorker(kProgram, *config);
-  if (!metrics.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, metrics.status().message());
+  absl::StatusOr<scout::Worker> worker =
+      scout::StartWorker(kProgram, argc, argv,
+                         {{&scout::v1::Config::lake, "--lake / SCOUT_LAKE"},
+                          {&scout::v1::Config::es_url, "--es_url / SCOUT_ES_URL"},
+                          {&scout::v1::Config::pg_dsn, "--pg_dsn / SCOUT_PG_DSN"}});
+  if (!worker.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, worker.status().message());
+  const scout::v1::Config& config = worker->config;
   absl::StatusOr<std::vector<absl::CivilDay>> dates = Dates();
   if (!dates.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, dates.status().message());
-  if (absl::Status missing = scout::RequireSettings({{config->lake(), "--lake / SCOUT_LAKE"},
-                                                     {config->es_url(), "--es_url / SCOUT_ES_URL"},
-                                                     {config->pg_dsn(), "--pg_dsn / SCOUT_PG_DSN"}});
-      !missing.ok()) {
-    return scout::Exit(kProgram, scout::kExitBadUsage, missing.message());
-  }
   scout::aggregate::AggregateOptions options;
-  absl::StatusOr<scout::Shard> shard = scout::ShardFlag();
-  if (!shard.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, shard.status().message());
-  options.shard = *shard;
-  options.index_prefix = config->index_prefix();
+  options.shard = worker->shard;
+  options.index_prefix = config.index_prefix();
   options.fetch_pictures = !absl::GetFlag(FLAGS_no_pictures);
-  if (options.fetch_pictures && config->media().empty()) {
+  if (options.fetch_pictures && config.media().empty()) {
     return scout::Exit(kProgram, scout::kExitBadUsage,
                        "--media / SCOUT_MEDIA is required (or --no_pictures)");
   }
 
   absl::StatusOr<std::unique_ptr<scout::Warehouse>> warehouse =
-      scout::Warehouse::Connect(config->pg_dsn());
+      scout::Warehouse::Connect(config.pg_dsn());
   if (!warehouse.ok()) {
     return scout::Exit(kProgram, scout::kExitBackendFailed, warehouse.status().ToString());
   }
   std::unique_ptr<scout::HttpClient> http = scout::NewCurlHttpClient();
-  std::unique_ptr<scout::Lake> lake = scout::NewLocalLake(config->lake());
+  std::unique_ptr<scout::Lake> lake = scout::NewLocalLake(config.lake());
   std::unique_ptr<scout::MediaStore> media =
-      scout::NewLocalMediaStore(config->media(), config->media_base_url());
-  std::unique_ptr<scout::Clock> clock = scout::MakeClock(*config);
-  scout::Elastic elastic(http.get(), config->es_url());
+      scout::NewLocalMediaStore(config.media(), config.media_base_url());
+  std::unique_ptr<scout::Clock> clock = scout::MakeClock(config);
+  scout::Elastic elastic(http.get(), config.es_url());
 
   scout::aggregate::AggregateEnv env{lake.get(), warehouse->get(), &elastic, media.get(),
                                      http.get(), clock.get()};

@@ -2,7 +2,6 @@
 // Prints an IngestReport as JSON on stdout; exit 0 on success (quarantined
 // files included), 1 when a backend failed, 2 on bad configuration.
 #include "absl/flags/flag.h"
-#include "common/flags.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -29,34 +28,27 @@ int main(int argc, char** argv) {
       "Indexes the data lake's new and changed posts into Elasticsearch.\n"
       "Usage: scout-ingest [--lake DIR] [--es_url URL] [--media DIR] [--state DIR] "
       "[--shard i/N] [--no_media]");
-  scout::ParseFlags(argc, argv);
-  absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
-  if (!config.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, config.status().message());
-  absl::StatusOr<std::unique_ptr<scout::MetricsEndpoint>> metrics =
-      scout::StartWorker(kProgram, *config);
-  if (!metrics.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, metrics.status().message());
-  if (absl::Status missing = scout::RequireSettings({{config->lake(), "--lake / SCOUT_LAKE"},
-                                                     {config->es_url(), "--es_url / SCOUT_ES_URL"},
-                                                     {config->state(), "--state / SCOUT_STATE"}});
-      !missing.ok()) {
-    return scout::Exit(kProgram, scout::kExitBadUsage, missing.message());
-  }
+  absl::StatusOr<scout::Worker> worker =
+      scout::StartWorker(kProgram, argc, argv,
+                         {{&scout::v1::Config::lake, "--lake / SCOUT_LAKE"},
+                          {&scout::v1::Config::es_url, "--es_url / SCOUT_ES_URL"},
+                          {&scout::v1::Config::state, "--state / SCOUT_STATE"}});
+  if (!worker.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, worker.status().message());
+  const scout::v1::Config& config = worker->config;
   scout::ingest::IngestOptions options;
-  absl::StatusOr<scout::Shard> shard = scout::ShardFlag();
-  if (!shard.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, shard.status().message());
-  options.shard = *shard;
-  options.index_prefix = config->index_prefix();
+  options.shard = worker->shard;
+  options.index_prefix = config.index_prefix();
   options.fetch_media = !absl::GetFlag(FLAGS_no_media);
   options.media.concurrency = absl::GetFlag(FLAGS_media_concurrency);
   options.batch_files = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_batch)));
-  if (options.fetch_media && config->media().empty()) {
+  if (options.fetch_media && config.media().empty()) {
     return scout::Exit(kProgram, scout::kExitBadUsage,
                        "--media / SCOUT_MEDIA is required (or --no_media)");
   }
 
   // Each shard keeps its own checkpoint: shards never share files.
   const std::string checkpoint_path = absl::StrCat(
-      config->state(), "/ingest-", config->index_prefix(), "-shard-",
+      config.state(), "/ingest-", config.index_prefix(), "-shard-",
       absl::StrReplaceAll(options.shard.ToString(), {{"/", "-of-"}}), ".ckpt");
   absl::StatusOr<scout::ingest::Checkpoint> checkpoint =
       scout::ingest::Checkpoint::Open(checkpoint_path);
@@ -65,11 +57,11 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<scout::HttpClient> http = scout::NewCurlHttpClient();
-  std::unique_ptr<scout::Lake> lake = scout::NewLocalLake(config->lake());
+  std::unique_ptr<scout::Lake> lake = scout::NewLocalLake(config.lake());
   std::unique_ptr<scout::MediaStore> media =
-      scout::NewLocalMediaStore(config->media(), config->media_base_url());
-  std::unique_ptr<scout::Clock> clock = scout::MakeClock(*config);
-  scout::Elastic elastic(http.get(), config->es_url());
+      scout::NewLocalMediaStore(config.media(), config.media_base_url());
+  std::unique_ptr<scout::Clock> clock = scout::MakeClock(config);
+  scout::Elastic elastic(http.get(), config.es_url());
 
   scout::ingest::IngestEnv env{lake.get(), &elastic, media.get(), http.get(), clock.get(),
                                &*checkpoint};

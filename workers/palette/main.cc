@@ -7,7 +7,6 @@
 #include "absl/flags/usage.h"
 #include "common/config.h"
 #include "common/elastic.h"
-#include "common/flags.h"
 #include "common/http.h"
 #include "common/media_store.h"
 #include "common/warehouse.h"
@@ -27,25 +26,18 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Computes creator colour palettes from their recent pictures.\n"
       "Usage: scout-palette [--shard i/N] [--max_images 50] [--threads 2]");
-  scout::ParseFlags(argc, argv);
-  absl::StatusOr<scout::v1::Config> config = scout::LoadConfig();
-  if (!config.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, config.status().message());
-  absl::StatusOr<std::unique_ptr<scout::MetricsEndpoint>> metrics =
-      scout::StartWorker(kProgram, *config);
-  if (!metrics.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, metrics.status().message());
-  if (absl::Status missing = scout::RequireSettings({{config->es_url(), "--es_url / SCOUT_ES_URL"},
-                                                     {config->pg_dsn(), "--pg_dsn / SCOUT_PG_DSN"},
-                                                     {config->media(), "--media / SCOUT_MEDIA"},
-                                                     {config->state(), "--state / SCOUT_STATE"}});
-      !missing.ok()) {
-    return scout::Exit(kProgram, scout::kExitBadUsage, missing.message());
-  }
+  absl::StatusOr<scout::Worker> worker =
+      scout::StartWorker(kProgram, argc, argv,
+                         {{&scout::v1::Config::es_url, "--es_url / SCOUT_ES_URL"},
+                          {&scout::v1::Config::pg_dsn, "--pg_dsn / SCOUT_PG_DSN"},
+                          {&scout::v1::Config::media, "--media / SCOUT_MEDIA"},
+                          {&scout::v1::Config::state, "--state / SCOUT_STATE"}});
+  if (!worker.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, worker.status().message());
+  const scout::v1::Config& config = worker->config;
   scout::palette::PaletteOptions options;
-  absl::StatusOr<scout::Shard> shard = scout::ShardFlag();
-  if (!shard.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, shard.status().message());
-  options.shard = *shard;
-  options.index_prefix = config->index_prefix();
-  options.state_dir = config->state();
+  options.shard = worker->shard;
+  options.index_prefix = config.index_prefix();
+  options.state_dir = config.state();
   options.max_images = absl::GetFlag(FLAGS_max_images);
   options.threads = absl::GetFlag(FLAGS_threads);
   if (options.max_images < 1) {
@@ -56,15 +48,15 @@ int main(int argc, char** argv) {
   }
 
   absl::StatusOr<std::unique_ptr<scout::Warehouse>> warehouse =
-      scout::Warehouse::Connect(config->pg_dsn());
+      scout::Warehouse::Connect(config.pg_dsn());
   if (!warehouse.ok()) {
     return scout::Exit(kProgram, scout::kExitBackendFailed, warehouse.status().ToString());
   }
   std::unique_ptr<scout::HttpClient> http = scout::NewCurlHttpClient();
   std::unique_ptr<scout::MediaStore> media =
-      scout::NewLocalMediaStore(config->media(), config->media_base_url());
-  std::unique_ptr<scout::Clock> clock = scout::MakeClock(*config);
-  scout::Elastic elastic(http.get(), config->es_url());
+      scout::NewLocalMediaStore(config.media(), config.media_base_url());
+  std::unique_ptr<scout::Clock> clock = scout::MakeClock(config);
+  scout::Elastic elastic(http.get(), config.es_url());
 
   scout::palette::PaletteEnv env{&elastic, warehouse->get(), media.get(), clock.get()};
   const scout::v1::PaletteReport report = scout::palette::RunPalette(env, options);
