@@ -25,7 +25,7 @@
 #include "tests/metric_value.h"
 #include "tests/services_fixture.h"
 #include "workers/aggregate/aggregate.h"
-#include "workers/genlake/genlake.h"
+#include "tools/genlake/genlake.h"
 #include "workers/ingest/ingest.h"
 
 namespace scout::aggregate {

@@ -1,4 +1,4 @@
-#include "workers/genlake/genlake.h"
+#include "tools/genlake/genlake.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -19,7 +19,7 @@
 #include "common/time.h"
 #include "tests/es_fixture.h"
 #include "tests/lake_fixture.h"
-#include "workers/genlake/genlake.h"
+#include "tools/genlake/genlake.h"
 #include "workers/ingest/ingest.h"
 
 namespace scout::ingest {

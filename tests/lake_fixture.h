@@ -11,7 +11,7 @@
 #include "common/elastic.h"
 #include "common/lake.h"
 #include "common/media_store.h"
-#include "workers/genlake/genlake.h"
+#include "tools/genlake/genlake.h"
 #include "workers/ingest/ingest.h"
 
 namespace scout::testing {

@@ -18,7 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/lake.h"
-#include "workers/genlake/genlake.h"
+#include "tools/genlake/genlake.h"
 #include "workers/palette/ciede2000.h"
 #include "workers/palette/palette.h"
 

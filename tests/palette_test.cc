@@ -20,7 +20,7 @@
 #include "tests/lake_fixture.h"
 #include "tests/services_fixture.h"
 #include "workers/aggregate/aggregate.h"
-#include "workers/genlake/genlake.h"
+#include "tools/genlake/genlake.h"
 #include "workers/ingest/ingest.h"
 #include "workers/palette/palette.h"
 

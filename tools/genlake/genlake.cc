@@ -1,4 +1,4 @@
-#include "workers/genlake/genlake.h"
+#include "tools/genlake/genlake.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -11,7 +11,7 @@
 #include "absl/time/civil_time.h"
 #include "common/config.h"
 #include "common/flags.h"
-#include "workers/genlake/genlake.h"
+#include "tools/genlake/genlake.h"
 
 ABSL_FLAG(std::string, cdn, "",
           "Directory for the fake CDN's images (required unless --no-media).");
