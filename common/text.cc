@@ -9,10 +9,7 @@
 #include "absl/strings/strip.h"
 
 namespace scout {
-namespace {
 
-// Decodes one code point at `pos`, advancing it. Returns -1 for a byte that
-// does not start a valid sequence (it is skipped by one byte).
 int32_t NextCodePoint(absl::string_view s, size_t& pos) {
   const auto byte = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
   const uint8_t b0 = byte(pos);
@@ -51,6 +48,8 @@ int32_t NextCodePoint(absl::string_view s, size_t& pos) {
   pos += len;
   return cp;
 }
+
+namespace {
 
 void AppendUtf8(int32_t cp, std::string& out) {
   if (cp < 0x80) {

@@ -7,6 +7,8 @@
 
 #include "absl/strings/string_view.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,9 @@ bool IsValidUtf8(absl::string_view text);
 // `text` with each invalid byte replaced by U+FFFD: for messages that quote
 // untrusted input, so they still serialize.
 std::string ToValidUtf8(absl::string_view text);
+// Decodes the code point at `pos` and advances `pos` past it. Returns -1 for
+// a byte that does not start a valid sequence (it is skipped by one byte).
+int32_t NextCodePoint(absl::string_view text, size_t& pos);
 
 // Lowercases and strips diacritics: "Crème BRÛLÉE" -> "creme brulee",
 // "ß" -> "ss". Latin, Greek and Cyrillic letters are lowercased; other

@@ -39,6 +39,19 @@ TEST(Utf8, InvalidBytesAreFoundAndReplaced) {
   EXPECT_EQ(ToValidUtf8("Crème"), "Crème");
 }
 
+TEST(Utf8, NextCodePointDecodesAndSkipsABadByte) {
+  const std::string text = "\xc3\xa9\xf0\x9f\x8d\x9d\xff" "a";  // é 🍝 bad a
+  size_t pos = 0;
+  EXPECT_EQ(NextCodePoint(text, pos), 0xE9);
+  EXPECT_EQ(pos, 2u);
+  EXPECT_EQ(NextCodePoint(text, pos), 0x1F35D);
+  EXPECT_EQ(pos, 6u);
+  EXPECT_EQ(NextCodePoint(text, pos), -1);
+  EXPECT_EQ(pos, 7u);
+  EXPECT_EQ(NextCodePoint(text, pos), 'a');
+  EXPECT_EQ(pos, 8u);
+}
+
 TEST(TagKey, StripsMarkersAndFolds) {
   EXPECT_EQ(TagKey("#CAFÉ"), "cafe");
   EXPECT_EQ(TagKey("  Café "), "cafe");

@@ -63,18 +63,9 @@ Plateau DrawPlateau(const Creator& c, MediaType type, bool comments_enabled,
 
 }  // namespace
 
-std::string FormatDay(int64_t day) {
-  const absl::CivilDay d = ToCivil(day);
-  return absl::StrCat(absl::Dec(d.year(), absl::kZeroPad4), "-",
-                      absl::Dec(d.month(), absl::kZeroPad2), "-",
-                      absl::Dec(d.day(), absl::kZeroPad2));
-}
-
 std::string FormatTimestamp(int64_t day, int second_of_day) {
-  return absl::StrCat(FormatDay(day), "T",
-                      absl::Dec(second_of_day / 3600, absl::kZeroPad2), ":",
-                      absl::Dec(second_of_day / 60 % 60, absl::kZeroPad2), ":",
-                      absl::Dec(second_of_day % 60, absl::kZeroPad2), "+0000");
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S+0000",
+                          StartOfDay(day) + absl::Seconds(second_of_day), absl::UTCTimeZone());
 }
 
 uint64_t MediaKey(int user, int64_t day, int k, int slot) {

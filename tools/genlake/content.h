@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "tools/genlake/genlake.h"
 #include "tools/genlake/random.h"
 #include "tools/genlake/vocabulary.h"
@@ -25,7 +26,11 @@ inline constexpr int64_t kSecondsPerDay = 86400;
 inline int64_t DayNumber(absl::CivilDay day) { return day - kEpoch; }
 inline absl::CivilDay ToCivil(int64_t day) { return kEpoch + day; }
 
-std::string FormatDay(int64_t day);
+// Midnight UTC: for common/time.h's FormatDay.
+inline absl::Time StartOfDay(absl::CivilDay day) {
+  return absl::FromCivil(day, absl::UTCTimeZone());
+}
+inline absl::Time StartOfDay(int64_t day) { return StartOfDay(ToCivil(day)); }
 // Instagram's form: "2021-02-20T17:05:52+0000".
 std::string FormatTimestamp(int64_t day, int second_of_day);
 

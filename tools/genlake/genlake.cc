@@ -25,6 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "common/lake.h"
 #include "common/status.h"
+#include "common/time.h"
 #include "tools/genlake/content.h"
 #include "tools/genlake/lake_json.h"
 #include "tools/genlake/pictures.h"
@@ -129,7 +130,7 @@ absl::Status WritePosts(const Run& run, const Creator& c,
     const Malform malform = MalformOf(o.seed, o.malformed_rate, post.key);
     s->text.clear();
     AppendPostJson(o, c, post, as_of_day, malform, &s->text);
-    SCOUT_RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(dir, "/", absl::StrCat(post.id, ".json")), s->text));
+    SCOUT_RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(dir, "/", post.id, ".json"), s->text));
     if (malform != Malform::kNone) ++summary->malformed[static_cast<int>(malform)];
 
     const bool is_new = !run.advance || i >= first_in_window;
@@ -154,7 +155,7 @@ absl::Status WriteStats(const Run& run, const Creator& c,
     const int64_t media_count = c.media0 + (published - timeline.begin());
     s->text.clear();
     AppendStatsJson(run.options, c, day, media_count, &s->text);
-    SCOUT_RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(dir, "/", absl::StrCat(FormatDay(day), ".json")), s->text));
+    SCOUT_RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(dir, "/", FormatDay(StartOfDay(day)), ".json"), s->text));
     ++summary->stats;
   }
   return absl::OkStatus();
@@ -325,7 +326,7 @@ std::string SummaryToJson(const Summary& s) {
   const int64_t files = s.posts_new + s.posts_rewritten + s.stats + s.images + s.profile_pictures;
   const nlohmann::ordered_json out = {
       {"mode", s.advanced ? "advance" : "generate"},
-      {"today", FormatDay(DayNumber(s.today))},
+      {"today", FormatDay(StartOfDay(s.today))},
       {"users", s.users},
       {"posts", s.posts_new + s.posts_rewritten},
       {"files",

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/text.h"
+#include "common/time.h"
 #include "tools/genlake/random.h"
 
 namespace scout::genlake {
@@ -15,19 +17,6 @@ void AppendCodeUnit(uint32_t unit, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->append("\\u");
   for (int shift = 12; shift >= 0; shift -= 4) out->push_back(kHex[(unit >> shift) & 15]);
-}
-
-// Decodes one UTF-8 sequence (our text is valid UTF-8 by construction).
-uint32_t DecodeUtf8(absl::string_view s, size_t* i) {
-  const auto byte = [&s](size_t j) {
-    return static_cast<uint32_t>(static_cast<unsigned char>(s[j]));
-  };
-  const uint32_t lead = byte(*i);
-  const int extra = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
-  uint32_t cp = lead & (0x3F >> extra);
-  for (int j = 1; j <= extra; ++j) cp = (cp << 6) | (byte(*i + j) & 0x3F);
-  *i += extra + 1;
-  return cp;
 }
 
 void AppendJsonString(absl::string_view s, bool ascii_only, std::string* out) {
@@ -52,7 +41,10 @@ void AppendJsonString(absl::string_view s, bool ascii_only, std::string* out) {
       AppendCodeUnit(ch, out);
       ++i;
     } else {
-      const uint32_t cp = DecodeUtf8(s, &i);
+      // Our text is valid UTF-8 by construction (paths were checked by
+      // StateJson); a stray byte would still come out as U+FFFD.
+      const int32_t decoded = NextCodePoint(s, i);
+      const uint32_t cp = decoded < 0 ? 0xFFFD : static_cast<uint32_t>(decoded);
       if (cp < 0x10000) {
         AppendCodeUnit(cp, out);
       } else {
@@ -224,7 +216,7 @@ void AppendStatsJson(const Options& options, const Creator& c, int64_t day,
   const double t = static_cast<double>(day - kFollowerOrigin);
   JsonWriter w(out, c.ascii_json);
   w.BeginObject();
-  w.Str("created_at", FormatDay(day));
+  w.Str("created_at", FormatDay(StartOfDay(day)));
   w.Str("biography", c.biography);
   w.Str("id", c.id);
   w.Int("ig_id", c.ig_id);

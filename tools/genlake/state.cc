@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/status.h"
+#include "common/time.h"
 #include "tools/genlake/content.h"
 
 namespace scout::genlake {
@@ -36,8 +37,8 @@ absl::StatusOr<std::string> StateJson(const Options& o, int64_t anchor) {
       {"seed", o.seed},
       {"users", o.users},
       {"days", o.days},
-      {"today", FormatDay(DayNumber(o.today))},
-      {"anchor", FormatDay(anchor)},
+      {"today", FormatDay(StartOfDay(o.today))},
+      {"anchor", FormatDay(StartOfDay(anchor))},
       {"business_rate", o.business_rate},
       {"malformed_rate", o.malformed_rate},
       {"image_size", o.image_size},
