@@ -9,29 +9,16 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "tools/genlake/random.h"
+#include "workers/palette/ciede2000.h"
 
 namespace scout::genlake {
 namespace {
 
-struct Lab {
-  double l, a, b;
-};
+using palette::Lab;
 
-Lab ToLab(const PaletteColor& c) {
-  const auto linear = [](uint8_t v) {
-    const double x = v / 255.0;
-    return x <= 0.04045 ? x / 12.92 : std::pow((x + 0.055) / 1.055, 2.4);
-  };
-  const double r = linear(c.r), g = linear(c.g), b = linear(c.b);
-  const double x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
-  const double y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  const double z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
-  const auto f = [](double v) {
-    return v > 0.008856 ? std::cbrt(v) : 7.787 * v + 16.0 / 116;
-  };
-  return {116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))};
-}
+Lab ToLab(const PaletteColor& c) { return palette::SrgbToLab(c.r, c.g, c.b); }
 
+// CIE76 (plain Euclidean distance in CIELAB) is enough to keep colours apart.
 double Cie76(const Lab& p, const Lab& q) {
   return std::sqrt((p.l - q.l) * (p.l - q.l) + (p.a - q.a) * (p.a - q.a) +
                    (p.b - q.b) * (p.b - q.b));

@@ -1,7 +1,8 @@
 // Colour difference as people see it, to judge palettes: sRGB (D65) ->
 // CIELAB, and the CIEDE2000 difference (Sharma, Wu & Dalal 2005; about 1 is
-// a just-noticeable difference). Used by the quality test and the
-// benchmark's contact sheet. Pure functions, thread-safe.
+// a just-noticeable difference). Used by the quality test, the benchmark's
+// contact sheet and genlake (library scout_colour, which has no
+// dependencies). Pure functions, thread-safe.
 #pragma once
 
 namespace scout::palette {
