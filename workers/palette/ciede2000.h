@@ -1,6 +1,7 @@
 // Colour difference as people see it, to judge palettes: sRGB (D65) ->
 // CIELAB, and the CIEDE2000 difference (Sharma, Wu & Dalal 2005; about 1 is
-// a just-noticeable difference). Used by the quality test and the
+// a just-noticeable difference). Test support (CMake target
+// scout_palette_testing, not in the worker): used by the quality test and the
 // benchmark's contact sheet. Pure functions, thread-safe.
 #pragma once
 
