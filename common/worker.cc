@@ -1,6 +1,5 @@
 #include "common/worker.h"
 
-#include <csignal>
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -16,7 +15,21 @@ ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
 namespace scout {
 namespace {
 
-volatile std::sig_atomic_t g_stop_requested = 0;
+WorkerBackends MakeBackends(const scout::v1::Config& config) {
+  WorkerBackends backends;
+  backends.clock = MakeClock(config);
+  backends.elastic_http = NewMeteredHttpClient(NewCurlHttpClient(), "elasticsearch");
+  backends.media_http = NewMeteredHttpClient(NewCurlHttpClient(), "media");
+  if (!config.es_url().empty()) {
+    backends.elastic = std::make_unique<Elastic>(backends.elastic_http.get(), config.es_url());
+  }
+  if (!config.lake().empty()) backends.lake = NewLocalLake(config.lake());
+  if (!config.media().empty()) {
+    backends.media = NewLocalMediaStore(config.media(), config.media_base_url());
+  }
+  backends.pg_dsn = config.pg_dsn();
+  return backends;
+}
 
 }  // namespace
 
@@ -26,14 +39,14 @@ absl::StatusOr<Worker> StartWorker(absl::string_view program, int argc, char** a
   ParseFlags(argc, argv);
   Worker worker;
   SCOUT_ASSIGN_OR_RETURN(worker.config, LoadConfig());
-  for (const auto& [value, how] : required) {
-    if ((worker.config.*value)().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(how, " is required"));
+  for (const RequiredSetting& setting : required) {
+    if (setting.value(worker.config).empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(setting.how, " is required"));
     }
   }
   SCOUT_ASSIGN_OR_RETURN(worker.shard, Shard::Parse(absl::GetFlag(FLAGS_shard)));
-  std::signal(SIGTERM, [](int) { g_stop_requested = 1; });
-  std::signal(SIGINT, [](int) { g_stop_requested = 1; });
+  InstallStopHandlers();
+  worker.backends = MakeBackends(worker.config);
   if (const std::string& listen = worker.config.metrics_listen(); !listen.empty()) {
     SCOUT_ASSIGN_OR_RETURN(worker.metrics, MetricsEndpoint::Start(listen));
     // Port 0 picks one: say which.
@@ -44,18 +57,10 @@ absl::StatusOr<Worker> StartWorker(absl::string_view program, int argc, char** a
   return worker;
 }
 
-bool StopRequested() { return g_stop_requested != 0; }
-
 absl::Status Interrupted() {
   return absl::CancelledError(
       "interrupted by a signal between batches: the work done so far is committed; "
       "run again to finish");
-}
-
-int Exit(absl::string_view program, ExitCode code, absl::string_view message) {
-  SetLogProgram(program);
-  Log(LogLevel::kError, message, {{"exit_code", static_cast<int>(code)}});
-  return code;
 }
 
 int FinishWithReport(absl::string_view program, const google::protobuf::Message& report,

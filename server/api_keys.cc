@@ -1,5 +1,8 @@
 #include "server/api_keys.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -49,7 +52,9 @@ absl::StatusOr<KeyHashes> ParseKeyFile(absl::string_view text) {
 absl::StatusOr<std::unique_ptr<ApiKeys>> ApiKeys::Load(std::string path, absl::Duration poll) {
   std::unique_ptr<ApiKeys> keys(new ApiKeys(std::move(path)));
   if (absl::Status loaded = keys->ReloadIfChanged(); !loaded.ok()) {
-    return absl::Status(loaded.code(), absl::StrCat("--api_keys: ", loaded.message()));
+    // Whatever the reason (missing, unreadable, malformed), the flag is
+    // wrong: a configuration error, as a missing --tls_cert file is.
+    return absl::InvalidArgumentError(absl::StrCat("--api_keys: ", loaded.message()));
   }
   keys->watcher_ = std::make_unique<Periodic>(poll, [raw = keys.get(), last_error = std::string()]() mutable {
     const absl::Status status = raw->ReloadIfChanged();
@@ -66,7 +71,7 @@ absl::StatusOr<std::unique_ptr<ApiKeys>> ApiKeys::Load(std::string path, absl::D
 absl::Status ApiKeys::ReloadIfChanged() {
   struct stat now {};
   if (::stat(path_.c_str(), &now) != 0) {
-    return absl::NotFoundError(absl::StrCat("cannot stat ", path_));
+    return absl::NotFoundError(absl::StrCat("cannot stat ", path_, ": ", std::strerror(errno)));
   }
   if (keys_.load() != nullptr && SameFile(now, seen_)) return absl::OkStatus();
   SCOUT_ASSIGN_OR_RETURN(const std::string text, ReadFile(path_));

@@ -33,7 +33,8 @@ absl::StatusOr<KeyHashes> ParseKeyFile(absl::string_view text);
 
 class ApiKeys {
  public:
-  // Fails when `path` cannot be read or parsed; then rechecks it every `poll`.
+  // INVALID_ARGUMENT (bad configuration) when `path` cannot be read or
+  // parsed; then rechecks it every `poll`.
   static absl::StatusOr<std::unique_ptr<ApiKeys>> Load(std::string path,
                                                        absl::Duration poll = absl::Seconds(1));
 

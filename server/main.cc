@@ -3,7 +3,6 @@
 // the server's own. On SIGINT or SIGTERM it drains: health turns
 // NOT_SERVING, new calls are refused, calls in flight get --drain_seconds
 // to finish, then it exits 0.
-#include <csignal>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -13,7 +12,7 @@
 #include "common/config.h"
 #include "common/flags.h"
 #include "common/log.h"
-#include "common/worker.h"
+#include "common/process.h"
 #include "server/server.h"
 
 ABSL_FLAG(std::string, api_keys, "",
@@ -29,13 +28,9 @@ ABSL_FLAG(std::string, reflection, "auto",
 ABSL_FLAG(int64_t, max_request_bytes, scout::server::kDefaultMaxRequestBytes,
           "larger requests get INVALID_ARGUMENT");
 ABSL_FLAG(bool, log_requests, true, "log every call (errors are logged regardless)");
+ABSL_FLAG(int64_t, max_queued_calls, 256,
+          "calls that may wait for a backend thread; more get RESOURCE_EXHAUSTED at once");
 ABSL_FLAG(int, drain_seconds, 10, "on SIGTERM, how long calls in flight may take to finish");
-
-namespace {
-
-volatile std::sig_atomic_t g_stop = 0;
-
-}  // namespace
 
 int main(int argc, char** argv) {
   constexpr char kProgram[] = "scout-server";
@@ -55,17 +50,22 @@ int main(int argc, char** argv) {
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.allow_plaintext = absl::GetFlag(FLAGS_allow_plaintext);
-  // Every call but health checks needs a key; reflection cannot check one,
-  // so it only comes with keys when asked for.
-  if (const std::string reflection = absl::GetFlag(FLAGS_reflection); reflection == "auto") {
-    options.reflection = options.api_keys_file.empty();
-  } else if (!absl::SimpleAtob(reflection, &options.reflection)) {
-    return scout::Exit(kProgram, scout::kExitBadUsage,
-                       absl::StrCat("--reflection: true, false or auto, not \"", reflection, "\""));
+  // "auto" is the library's own default (see ServerOptions::reflection).
+  if (const std::string reflection = absl::GetFlag(FLAGS_reflection); reflection != "auto") {
+    bool on = false;
+    if (!absl::SimpleAtob(reflection, &on)) {
+      return scout::Exit(kProgram, scout::kExitBadUsage,
+                         absl::StrCat("--reflection: true, false or auto, not \"", reflection, "\""));
+    }
+    options.reflection = on;
   }
   options.service.rpc.max_request_bytes =
       static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes));
   options.service.rpc.log_requests = absl::GetFlag(FLAGS_log_requests);
+  if (absl::GetFlag(FLAGS_max_queued_calls) < 0) {
+    return scout::Exit(kProgram, scout::kExitBadUsage, "--max_queued_calls must not be negative");
+  }
+  options.service.max_queued_calls = static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_calls));
   absl::StatusOr<std::unique_ptr<scout::server::ScoutServer>> server =
       scout::server::ScoutServer::Start(*config, options);
   if (!server.ok()) {
@@ -86,12 +86,8 @@ int main(int argc, char** argv) {
   scout::Log(scout::LogLevel::kInfo,
              absl::StrCat("listening on ", fields["address"].get<std::string>()), fields);
 
-  std::signal(SIGINT, [](int) { g_stop = 1; });
-  std::signal(SIGTERM, [](int) { g_stop = 1; });
-  while (!g_stop) absl::SleepFor(absl::Milliseconds(100));
-  const int drain = absl::GetFlag(FLAGS_drain_seconds);
-  scout::Log(scout::LogLevel::kInfo, "draining", {{"drain_seconds", drain}});
-  (*server)->Shutdown(absl::Now() + absl::Seconds(drain));
-  scout::Log(scout::LogLevel::kInfo, "stopped");
-  return 0;
+  scout::InstallStopHandlers();
+  scout::WaitThenDrain(absl::Seconds(absl::GetFlag(FLAGS_drain_seconds)),
+                      [&](absl::Time deadline) { (*server)->Shutdown(deadline); });
+  return scout::kExitOk;
 }

@@ -3,6 +3,8 @@
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 
+#include <utility>
+
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -95,12 +97,28 @@ Rpc::Rpc(grpc::CallbackServerContext* context, const char* method,
   }
 }
 
-grpc::ServerUnaryReactor* Rpc::Finish(const absl::Status& status) {
+Rpc::Rpc(Rpc&& other) noexcept
+    : context_(other.context_),
+      reactor_(std::exchange(other.reactor_, nullptr)),
+      method_(other.method_),
+      policy_(other.policy_),
+      start_(other.start_),
+      request_id_(std::move(other.request_id_)),
+      client_(std::move(other.client_)),
+      admission_(std::move(other.admission_)) {}
+
+Rpc::~Rpc() {
+  if (reactor_ != nullptr) {
+    std::move(*this).Finish(absl::InternalError("the server dropped the call without answering"));
+  }
+}
+
+grpc::ServerUnaryReactor* Rpc::Finish(const absl::Status& status) && {
   const absl::Duration took = absl::Now() - start_;
   const bool log = policy_->log_requests || !status.ok();
   // The context may be gone once the reactor is finished: read it first.
   const std::string peer = log ? context_->peer() : std::string();
-  grpc::ServerUnaryReactor* const reactor = reactor_;
+  grpc::ServerUnaryReactor* const reactor = std::exchange(reactor_, nullptr);
   reactor->Finish(ToGrpcStatus(status));
 
   RpcFamilies& families = Families();

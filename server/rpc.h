@@ -3,8 +3,11 @@
 // client, counts the call (scout_rpc_requests_total, scout_rpc_duration_seconds)
 // and logs it as one JSON line carrying the request id, which the client
 // gets back as `x-request-id` metadata (or chose itself by sending one).
-// A value type: handlers copy it into the backend pool's task. Use one copy
-// from one thread at a time, and Finish once.
+// Move-only, and Finish consumes it (std::move(rpc).Finish(status)): a
+// handler moves it into the backend pool's task, so exactly one owner can
+// answer. One that is destroyed unanswered answers INTERNAL (our bug) rather
+// than leaving the client waiting for its deadline. Use from one thread at a
+// time.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +35,11 @@ class Rpc {
  public:
   Rpc(grpc::CallbackServerContext* context, const char* method,
       const google::protobuf::Message& request, const RpcPolicy& policy);
+  Rpc(Rpc&& other) noexcept;
+  Rpc& operator=(Rpc&&) = delete;
+  Rpc(const Rpc&) = delete;
+  Rpc& operator=(const Rpc&) = delete;
+  ~Rpc();
 
   // OK, or why the call may not go on: UNAUTHENTICATED, or
   // INVALID_ARGUMENT naming max_request_bytes.
@@ -39,12 +47,16 @@ class Rpc {
   grpc::ServerUnaryReactor* reactor() const { return reactor_; }
   const std::string& request_id() const { return request_id_; }
 
-  // Answers with `status`, counts and logs; returns reactor() for handlers.
-  grpc::ServerUnaryReactor* Finish(const absl::Status& status);
+  // Whether the client cancelled the call or its deadline passed.
+  bool cancelled() const { return context_->IsCancelled(); }
+
+  // Answers with `status`, counts and logs; returns the call's reactor for
+  // the handler to return.
+  grpc::ServerUnaryReactor* Finish(const absl::Status& status) &&;
 
  private:
   grpc::CallbackServerContext* context_;
-  grpc::ServerUnaryReactor* reactor_;
+  grpc::ServerUnaryReactor* reactor_;  // Null once answered or moved from.
   const char* method_;
   const RpcPolicy* policy_;
   absl::Time start_;

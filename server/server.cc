@@ -1,5 +1,8 @@
 #include "server/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/tls_certificate_provider.h>
@@ -69,8 +72,17 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
 
 bool IsLoopback(absl::string_view listen) {
   const size_t colon = listen.rfind(':');
-  const absl::string_view host = listen.substr(0, colon == absl::string_view::npos ? 0 : colon);
-  return host == "localhost" || host == "[::1]" || absl::StartsWith(host, "127.");
+  if (colon == absl::string_view::npos) return false;
+  const std::string host(listen.substr(0, colon));
+  if (host == "localhost") return true;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    in6_addr v6{};
+    return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1 &&
+           IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  // inet_pton takes dotted quads only: no names, no "127.1" shorthands.
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 absl::StatusOr<std::unique_ptr<ScoutServer>> ScoutServer::Start(const scout::v1::Config& config,
@@ -115,7 +127,9 @@ absl::StatusOr<std::unique_ptr<ScoutServer>> ScoutServer::Start(const scout::v1:
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  if (!options.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
+  if (!options.reflection.value_or(options.api_keys_file.empty())) {
+    builder.SetOption(std::make_unique<WithoutReflection>());
+  }
   builder.AddListeningPort(config.listen(), credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(kMaxTransportMessageBytes);
   builder.RegisterService(server->service_.get());

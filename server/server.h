@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <grpcpp/grpcpp.h>
@@ -34,7 +35,9 @@ struct ServerOptions {
   // connections get it; no restart).
   absl::Duration tls_reload = absl::Seconds(10);
   bool allow_plaintext = false;
-  bool reflection = true;      // For grpcurl; off in production if preferred.
+  // gRPC reflection (for grpcurl). Unset: on only without API keys, since
+  // reflection cannot check a key and would describe the API to anyone.
+  std::optional<bool> reflection;
   ServiceOptions service;
   absl::Duration profile_poll = absl::Seconds(2);
 };
@@ -72,7 +75,9 @@ class ScoutServer {
   int port_ = 0;
 };
 
-// Whether `listen` (host:port) binds to loopback only.
+// Whether `listen` (host:port) binds to loopback only: an IPv4 address in
+// 127.0.0.0/8, [::1], or the name "localhost". Any other name is not, even
+// one that looks like it ("127.evil.example"): names resolve elsewhere.
 bool IsLoopback(absl::string_view listen);
 
 }  // namespace scout::server

@@ -15,7 +15,25 @@ constexpr size_t kMaxUserIdLength = 32;
 
 BrandServiceImpl::BrandServiceImpl(const PostSearch* search, const ProfileStore* profiles,
                                    ServiceOptions options)
-    : search_(search), profiles_(profiles), options_(options), pool_(options.backend_threads) {}
+    : search_(search),
+      profiles_(profiles),
+      options_(options),
+      pool_(options.backend_threads, options.max_queued_calls) {}
+
+grpc::ServerUnaryReactor* BrandServiceImpl::InPool(Rpc rpc,
+                                                   absl::AnyInvocable<absl::Status() &&> work) {
+  grpc::ServerUnaryReactor* const reactor = rpc.reactor();
+  pool_.Submit([rpc = std::move(rpc), work = std::move(work)](absl::Status admitted) mutable {
+    // A call whose client gave up while it waited is not worth a backend
+    // call: skipping it is what lets an overloaded server catch up.
+    if (admitted.ok() && rpc.cancelled()) {
+      admitted = absl::CancelledError(
+          "cancelled by the client (or its deadline passed) while waiting for a thread");
+    }
+    std::move(rpc).Finish(admitted.ok() ? std::move(work)() : admitted);
+  });
+  return reactor;
+}
 
 absl::StatusOr<const ProfileFacts*> BrandServiceImpl::FindProfile(
     const std::string& user_id, std::shared_ptr<const ProfileSnapshot>& snapshot) const {
@@ -46,37 +64,36 @@ grpc::ServerUnaryReactor* BrandServiceImpl::SearchPosts(
     grpc::CallbackServerContext* context, const scout::v1::SearchPostsRequest* request,
     scout::v1::SearchPostsResponse* response) {
   Rpc rpc(context, "SearchPosts", *request, options_.rpc);
-  if (!rpc.admission().ok()) return rpc.Finish(rpc.admission());
+  if (!rpc.admission().ok()) return std::move(rpc).Finish(rpc.admission());
   const absl::Time deadline = BackendDeadline(*context);
-  pool_.Submit([this, rpc, request, response, deadline]() mutable {
+  return InPool(std::move(rpc), [this, request, response, deadline]() -> absl::Status {
     absl::StatusOr<scout::v1::SearchPostsResponse> result = search_->Search(*request, deadline);
     if (result.ok()) *response = *std::move(result);
-    rpc.Finish(result.status());
+    return result.status();
   });
-  return rpc.reactor();
 }
 
 grpc::ServerUnaryReactor* BrandServiceImpl::GetUserProfile(
     grpc::CallbackServerContext* context, const scout::v1::GetUserProfileRequest* request,
     scout::v1::UserProfile* response) {
   Rpc rpc(context, "GetUserProfile", *request, options_.rpc);
-  if (!rpc.admission().ok()) return rpc.Finish(rpc.admission());
+  if (!rpc.admission().ok()) return std::move(rpc).Finish(rpc.admission());
   const int recent = request->has_recent_posts() ? request->recent_posts() : kDefaultRecentPosts;
   if (recent < 0 || recent > kMaxRecentPosts) {
-    return rpc.Finish(absl::InvalidArgumentError(
+    return std::move(rpc).Finish(absl::InvalidArgumentError(
         absl::StrCat("recent_posts: 0 to ", kMaxRecentPosts, " (got ", recent, ")")));
   }
   std::shared_ptr<const ProfileSnapshot> snapshot;
   const absl::StatusOr<const ProfileFacts*> facts = FindProfile(request->user_id(), snapshot);
-  if (!facts.ok()) return rpc.Finish(facts.status());
+  if (!facts.ok()) return std::move(rpc).Finish(facts.status());
   *response = (*facts)->ToProto();
-  if (recent == 0) return rpc.Finish(absl::OkStatus());  // All in memory: no pool hop.
+  if (recent == 0) return std::move(rpc).Finish(absl::OkStatus());  // All in memory: no pool hop.
 
   // The recent posts are an extra: a quarter of the caller's time stays
   // back, so a hung Elasticsearch costs them, not the whole profile.
   const absl::Time now = absl::Now();
   const absl::Time deadline = now + (BackendDeadline(*context) - now) * 3 / 4;
-  pool_.Submit([this, rpc, response, recent, deadline]() mutable {
+  return InPool(std::move(rpc), [this, response, recent, deadline]() -> absl::Status {
     scout::v1::SearchPostsRequest newest;
     newest.add_owner_ids(response->id());
     newest.set_sort(scout::v1::SORT_ORDER_RECENT);
@@ -88,25 +105,24 @@ grpc::ServerUnaryReactor* BrandServiceImpl::GetUserProfile(
       // The profile is still worth showing; say what is missing.
       response->set_recent_posts_error(posts.status().ToString());
     }
-    rpc.Finish(absl::OkStatus());
+    return absl::OkStatus();
   });
-  return rpc.reactor();
 }
 
 grpc::ServerUnaryReactor* BrandServiceImpl::GetPalette(grpc::CallbackServerContext* context,
                                                        const scout::v1::GetPaletteRequest* request,
                                                        scout::v1::Palette* response) {
   Rpc rpc(context, "GetPalette", *request, options_.rpc);
-  if (!rpc.admission().ok()) return rpc.Finish(rpc.admission());
+  if (!rpc.admission().ok()) return std::move(rpc).Finish(rpc.admission());
   std::shared_ptr<const ProfileSnapshot> snapshot;
   const absl::StatusOr<const ProfileFacts*> facts = FindProfile(request->user_id(), snapshot);
-  if (!facts.ok()) return rpc.Finish(facts.status());
+  if (!facts.ok()) return std::move(rpc).Finish(facts.status());
   if ((*facts)->palette == nullptr) {
-    return rpc.Finish(
+    return std::move(rpc).Finish(
         absl::NotFoundError(absl::StrCat("creator ", request->user_id(), " has no palette yet")));
   }
   *response = *(*facts)->palette;
-  return rpc.Finish(absl::OkStatus());
+  return std::move(rpc).Finish(absl::OkStatus());
 }
 
 }  // namespace scout::server

@@ -7,6 +7,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "common/thread_pool.h"
 #include "scout/v1/service.grpc.pb.h"
@@ -21,6 +22,8 @@ struct ServiceOptions {
   // deadline.
   absl::Duration max_backend_time = absl::Seconds(10);
   int backend_threads = 16;
+  // Calls waiting for a backend thread; more get RESOURCE_EXHAUSTED at once.
+  size_t max_queued_calls = 256;
   RpcPolicy rpc;  // API keys and request limits.
 };
 
@@ -42,6 +45,11 @@ class BrandServiceImpl final : public scout::v1::BrandService::CallbackService {
                                        scout::v1::Palette* response) override;
 
  private:
+  // Runs `work` on the backend pool and answers with what it returns; or
+  // RESOURCE_EXHAUSTED when the pool's queue is full, or CANCELLED when the
+  // client gave up while the call waited. Returns the reactor to return.
+  grpc::ServerUnaryReactor* InPool(Rpc rpc, absl::AnyInvocable<absl::Status() &&> work);
+
   absl::Time BackendDeadline(const grpc::CallbackServerContext& context) const;
 
   // The creator's facts, or INVALID_ARGUMENT / NOT_FOUND / FAILED_PRECONDITION.

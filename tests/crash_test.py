@@ -114,6 +114,13 @@ class CrashTest(unittest.TestCase):
                                                          "_source": ["key", "reason"]})
         return docs, [h["_source"] for h in quarantine["hits"]["hits"]]
 
+    def loads(self, env):
+        """Rows in load_versions (one per day loaded); 0 before the first migration."""
+        try:
+            return int(psql(env["SCOUT_PG_DSN"], "SELECT COUNT(*) FROM load_versions"))
+        except subprocess.CalledProcessError:
+            return 0
+
     def tables(self, env):
         dsn = env["SCOUT_PG_DSN"]
         return {
@@ -185,14 +192,27 @@ class CrashTest(unittest.TestCase):
 
         env = self.env("agg-killed")
         self.run_to_end([BIN / "scout-ingest", "--no_media"], env)
-        loads = []
-        for after in KILL_AFTER:
-            self.kill_during([BIN / "scout-aggregate", "--no_pictures", *dates], env, after)
-            try:
-                loads.append(int(psql(env["SCOUT_PG_DSN"], "SELECT COUNT(*) FROM load_versions")))
-            except subprocess.CalledProcessError:  # Killed before the first migration.
-                loads.append(0)
-        self.assertTrue(any(n < len(KILL_AFTER) * 7 for n in loads), loads)
+        # Every run loads the 7 days from the first, so each kill's own
+        # increment shows where it landed: before any load, or after k of them
+        # (never all 7: the run was cut). Kills follow the loads, not a
+        # clock, so they land mid-run however fast the machine is.
+        args = [str(a) for a in [BIN / "scout-aggregate", "--no_pictures", *dates]]
+        added = []
+        for loads in [0, 1, 3, 5]:
+            before = self.loads(env)
+            process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 60
+            while loads and self.loads(env) < before + loads:
+                self.assertIsNone(process.poll(), f"the run ended before {loads} loads")
+                self.assertLess(time.monotonic(), deadline, f"no {loads} loads within 60 s")
+                time.sleep(0.01)
+            self.assertIsNone(process.poll(), "the run ended before the kill")
+            process.kill()
+            process.wait()
+            added.append(self.loads(env) - before)
+        self.assertEqual(added[0], 0, added)                      # Killed before any load ...
+        self.assertTrue(all(0 < n < 7 for n in added[1:]), added)  # ... or mid-run, after some.
         report = self.run_to_end([BIN / "scout-aggregate", "--no_pictures", *dates], env)
         self.assertEqual(report["error"], "")
         self.assertEqual(self.tables(env), want)

@@ -261,7 +261,10 @@ class EndToEnd(unittest.TestCase):
             self.assertEqual(scoutctl.returncode, 0, scoutctl.stderr)
             listing = subprocess.run([GRPCURL, "-plaintext", address, "list"],
                                      capture_output=True, text=True)
-            self.assertNotEqual(listing.returncode, 0)  # With keys, reflection is off by default.
+            # With keys, reflection is off by default: grpcurl says so, rather
+            # than failing for any other reason (say, a refused key).
+            self.assertNotEqual(listing.returncode, 0)
+            self.assertIn("server does not support the reflection API", listing.stderr)
 
             started = next(json.loads(l) for l in log if "listening on" in l)
             metrics_address = started["metrics"]
@@ -278,6 +281,15 @@ class EndToEnd(unittest.TestCase):
         calls = [l for l in lines if l["msg"] == "rpc"]
         self.assertEqual([c["code"] for c in calls], ["UNAUTHENTICATED", "OK", "OK"])
         self.assertEqual(len({c["request_id"] for c in calls}), 3)
+
+        # A key file or a certificate that is not there: bad configuration
+        # (exit 2, "fix it first"), not a backend failure (exit 1, "retry").
+        missing = self.root / "no-such-file"
+        for flags in (["--api_keys", missing], ["--tls_cert", missing, "--tls_key", missing]):
+            done = subprocess.run([BIN / "scout-server", "--listen", "127.0.0.1:0", *flags],
+                                  env=self.env, capture_output=True, text=True, timeout=60)
+            self.assertEqual(done.returncode, 2, done.stderr[-2000:])
+            self.assertIn(str(missing), done.stderr)
         self.assertEqual(calls[1]["client"], "e2e")
         self.assertEqual([l["msg"] for l in lines[-2:]], ["draining", "stopped"])
         self.assertTrue(started["api_keys"])

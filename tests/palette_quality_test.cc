@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/lake.h"
 #include "tools/genlake/genlake.h"
-#include "workers/palette/ciede2000.h"
+#include "tools/colour/ciede2000.h"
 #include "workers/palette/palette.h"
 
 namespace scout::palette {

@@ -4,9 +4,11 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <random>
 
 #include <opencv2/imgcodecs.hpp>
@@ -151,6 +153,54 @@ TEST(SamplerTest, DecodesAtReducedScaleAndSamplesAGrid) {
   ASSERT_EQ(palette.size(), 2u);
   EXPECT_NEAR(palette[0].percentage, 0.5, 0.05);
   EXPECT_EQ(*SampleImage(jpeg), *sample);  // Deterministic.
+}
+
+std::string Encode(const std::string& ext, const cv::Mat& image) {
+  std::vector<uchar> bytes;
+  if (!cv::imencode(ext, image, bytes)) return "";
+  return std::string(bytes.begin(), bytes.end());
+}
+
+TEST(SamplerTest, HeaderSizesAreReadWithoutDecoding) {
+  const cv::Mat image(37, 53, CV_8UC3, cv::Scalar(10, 200, 30));  // 53 wide, 37 high.
+  for (const char* ext : {".png", ".bmp", ".webp"}) {
+    const std::string bytes = Encode(ext, image);
+    ASSERT_FALSE(bytes.empty()) << ext;
+    const std::optional<ImageSize> size = HeaderSize(bytes);
+    ASSERT_TRUE(size.has_value()) << ext;
+    EXPECT_EQ(size->width, 53) << ext;
+    EXPECT_EQ(size->height, 37) << ext;
+    EXPECT_TRUE(SampleImage(bytes).ok()) << ext;
+  }
+  std::vector<int> lossless = {cv::IMWRITE_WEBP_QUALITY, 101};  // VP8L.
+  std::vector<uchar> webp;
+  ASSERT_TRUE(cv::imencode(".webp", image, webp, lossless));
+  const std::optional<ImageSize> size = HeaderSize(std::string(webp.begin(), webp.end()));
+  ASSERT_TRUE(size.has_value());
+  EXPECT_EQ(size->width, 53);
+  EXPECT_EQ(size->height, 37);
+  EXPECT_EQ(HeaderSize(Jpeg(64, 64, cv::Scalar(1, 2, 3))), std::nullopt);  // JpegSize's job.
+  EXPECT_EQ(HeaderSize("GIF89a"), std::nullopt);                           // Truncated.
+}
+
+TEST(SamplerTest, HugePicturesAreSkippedBeforeDecoding) {
+  // A real PNG one pixel row over the limit: cheap to encode (grey, flat),
+  // 75 MB once decoded to colour. Without the check it decodes fine.
+  const int side = static_cast<int>(std::sqrt(static_cast<double>(kMaxPixels))) + 1;
+  const std::string png = Encode(".png", cv::Mat(side, side, CV_8UC1, cv::Scalar(128)));
+  ASSERT_FALSE(png.empty());
+  const absl::StatusOr<PixelSample> sample = SampleImage(png);
+  EXPECT_EQ(sample.status().code(), absl::StatusCode::kResourceExhausted) << sample.status();
+  EXPECT_NE(sample.status().message().find("pixel limit"), absl::string_view::npos);
+
+  // A few hundred bytes claiming 65535 x 65535 pixels (the PNG's CRC no
+  // longer matches: the size is refused before anything reads it).
+  std::string bomb = Encode(".png", cv::Mat(8, 8, CV_8UC1, cv::Scalar(0)));
+  for (int i : {16, 20}) bomb.replace(i, 4, std::string("\x00\x00\xff\xff", 4));
+  EXPECT_EQ(SampleImage(bomb).status().code(), absl::StatusCode::kResourceExhausted);
+
+  // The same flat picture under the limit is sampled.
+  EXPECT_TRUE(SampleImage(Encode(".png", cv::Mat(2000, 2000, CV_8UC1, cv::Scalar(128)))).ok());
 }
 
 TEST(SamplerTest, CorruptAndTruncatedPicturesAreErrors) {

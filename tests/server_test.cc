@@ -7,11 +7,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -26,6 +28,7 @@
 #include "scout/v1/service.grpc.pb.h"
 #include "server/server.h"
 #include "tests/es_fixture.h"
+#include "tests/metric_value.h"
 
 namespace scout::server {
 namespace {
@@ -70,12 +73,29 @@ class HangingEndpoint {
       url_ = absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port));
     }
   }
-  ~HangingEndpoint() { close(sock_); }
+  ~HangingEndpoint() {
+    for (int fd : accepted_) close(fd);
+    close(sock_);
+  }
   const std::string& url() const { return url_; }
+
+  // Accepts (and then ignores) connections until `n` came or `timeout`
+  // passed; returns how many came so far.
+  int AcceptUntil(int n, absl::Duration timeout) {
+    for (const absl::Time until = absl::Now() + timeout;
+         static_cast<int>(accepted_.size()) < n && absl::Now() < until;) {
+      pollfd ready{sock_, POLLIN, 0};
+      if (poll(&ready, 1, 50) == 1) {
+        if (const int fd = accept(sock_, nullptr, nullptr); fd >= 0) accepted_.push_back(fd);
+      }
+    }
+    return static_cast<int>(accepted_.size());
+  }
 
  private:
   int sock_;
   std::string url_;
+  std::vector<int> accepted_;
 };
 
 class ServerTest : public scout::testing::ElasticTest {
@@ -368,6 +388,72 @@ TEST_F(ServerTest, AHangingElasticsearchIsBoundedByTheDeadline) {
   EXPECT_LT(took, absl::Milliseconds(1500));
 }
 
+// One backend thread, room for one waiting call, Elasticsearch hanging: the
+// call after that is refused at once, and the waiting call whose client gave
+// up is answered CANCELLED without running (a server that ran it anyway
+// would answer DEADLINE_EXCEEDED from the search, which checks its time).
+TEST_F(ServerTest, AnOverloadedServerRefusesAtOnceAndSkipsAbandonedCalls) {
+  using scout::testing::MetricValue;
+  HangingEndpoint hanging;
+  ASSERT_FALSE(hanging.url().empty());
+  ServerOptions options;
+  options.service.backend_threads = 1;
+  options.service.max_queued_calls = 1;
+  options.service.max_backend_time = absl::Seconds(2);
+  StartServer(hanging.url(), options);
+  const std::map<std::string, std::string> cancelled = {{"method", "SearchPosts"},
+                                                        {"code", "CANCELLED"}};
+  const double cancelled_before = MetricValue("scout_rpc_requests_total", cancelled);
+  const double exhausted_before = MetricValue(
+      "scout_rpc_requests_total", {{"method", "SearchPosts"}, {"code", "RESOURCE_EXHAUSTED"}});
+
+  grpc::Status busy;
+  std::thread first([&] {
+    SearchPostsResponse response;
+    busy = Search(SearchPostsRequest(), response, absl::Seconds(10));
+  });
+  // The only thread now waits on Elasticsearch.
+  ASSERT_EQ(hanging.AcceptUntil(1, absl::Seconds(10)), 1);
+
+  // Two more at once: one takes the queue's only place (and its client gives
+  // up after 1 s), the other is refused without waiting.
+  grpc::Status statuses[2];
+  absl::Duration took[2];
+  std::thread others[2];
+  for (int i = 0; i < 2; ++i) {
+    others[i] = std::thread([&, i] {
+      SearchPostsResponse response;
+      const absl::Time start = absl::Now();
+      statuses[i] = Search(SearchPostsRequest(), response, absl::Seconds(1));
+      took[i] = absl::Now() - start;
+    });
+  }
+  for (std::thread& other : others) other.join();
+  const int refused =
+      statuses[0].error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? 0 : 1;
+  EXPECT_EQ(statuses[refused].error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << statuses[refused].error_message();
+  EXPECT_THAT(statuses[refused].error_message(), HasSubstr("overloaded"));
+  EXPECT_LT(took[refused], absl::Milliseconds(900));
+  EXPECT_EQ(statuses[1 - refused].error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << statuses[1 - refused].error_message();
+  EXPECT_EQ(MetricValue("scout_rpc_requests_total",
+                        {{"method", "SearchPosts"}, {"code", "RESOURCE_EXHAUSTED"}}),
+            exhausted_before + 1);
+
+  first.join();  // Elasticsearch's 2 s are up: the thread is free again.
+  EXPECT_NE(busy.error_code(), grpc::StatusCode::OK);
+  double now_cancelled = cancelled_before;
+  for (const absl::Time until = absl::Now() + absl::Seconds(5);
+       now_cancelled == cancelled_before && absl::Now() < until;
+       absl::SleepFor(absl::Milliseconds(50))) {
+    now_cancelled = MetricValue("scout_rpc_requests_total", cancelled);
+  }
+  EXPECT_EQ(now_cancelled, cancelled_before + 1);
+  // Nothing else reached Elasticsearch.
+  EXPECT_EQ(hanging.AcceptUntil(2, absl::Milliseconds(300)), 1);
+}
+
 TEST_F(ServerTest, HealthIsServing) {
   StartServer(es_url_);
   auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
@@ -591,6 +677,44 @@ TEST_F(ServerTest, PlaintextAndKeylessServingStayOnLoopback) {
   EXPECT_FALSE(IsLoopback("0.0.0.0:50051"));
   EXPECT_FALSE(IsLoopback("[::]:50051"));
   EXPECT_FALSE(IsLoopback("10.0.0.5:50051"));
+}
+
+TEST(IsLoopbackTest, ParsesTheAddressInsteadOfMatchingAPrefix) {
+  EXPECT_TRUE(IsLoopback("127.0.0.1:1"));
+  EXPECT_TRUE(IsLoopback("127.255.3.4:1"));
+  EXPECT_TRUE(IsLoopback("[::1]:1"));
+  EXPECT_TRUE(IsLoopback("[0:0:0:0:0:0:0:1]:1"));
+  EXPECT_TRUE(IsLoopback("localhost:1"));
+  // Names resolve wherever their owner likes.
+  EXPECT_FALSE(IsLoopback("127.evil.example:1"));
+  EXPECT_FALSE(IsLoopback("127.0.0.1.nip.io:1"));
+  EXPECT_FALSE(IsLoopback("localhost.evil.example:1"));
+  EXPECT_FALSE(IsLoopback("127.1:1"));  // Shorthands are names to a resolver.
+  EXPECT_FALSE(IsLoopback("128.0.0.1:1"));
+  EXPECT_FALSE(IsLoopback("[::2]:1"));
+  EXPECT_FALSE(IsLoopback("[::1"));
+  EXPECT_FALSE(IsLoopback("127.0.0.1"));  // No port.
+  EXPECT_FALSE(IsLoopback(":1"));
+}
+
+// A key file or certificate that is not there is the same mistake: bad
+// configuration (main exits 2), naming the flag.
+TEST_F(ServerTest, MissingKeyAndCertificateFilesAreConfigurationErrors) {
+  ScratchDir dir;
+  ServerOptions keys;
+  keys.api_keys_file = dir / "no-such-keys";
+  absl::StatusOr<std::unique_ptr<ScoutServer>> server =
+      ScoutServer::Start(ServerConfig(es_url_), keys);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << server.status();
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("--api_keys"));
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("no-such-keys"));
+
+  ServerOptions tls;
+  tls.tls_cert_file = dir / "no-such-cert.pem";
+  tls.tls_key_file = dir / "no-such-key.pem";
+  server = ScoutServer::Start(ServerConfig(es_url_), tls);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << server.status();
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("--tls_cert"));
 }
 
 // The value of one sample in Prometheus text format, 0 if absent.

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "tools/genlake/random.h"
-#include "workers/palette/ciede2000.h"
+#include "tools/colour/ciede2000.h"
 
 namespace scout::genlake {
 namespace {

@@ -61,8 +61,7 @@ class AggregateRun {
       : env_(env), options_(options), copier_(env.http, env.media, options.media) {}
 
   AggregateReport Run(const std::vector<absl::CivilDay>& dates) {
-    const absl::Time started = absl::Now();
-    *report_.mutable_started_at() = ToTimestamp(started);
+    StampStarted(report_);
     report_.set_shard(options_.shard.ToString());
     absl::Status status = Prepare();
     for (size_t i = 0; status.ok() && i < dates.size(); ++i) {
@@ -77,8 +76,7 @@ class AggregateRun {
     report_.set_pictures_fetched(picture_stats_.fetched);
     report_.set_pictures_already_stored(picture_stats_.already_stored);
     report_.set_pictures_failed(picture_stats_.failed);
-    *report_.mutable_finished_at() = ToTimestamp(absl::Now());
-    report_.set_seconds(absl::ToDoubleSeconds(absl::Now() - started));
+    StampFinished(report_);
     return std::move(report_);
   }
 

@@ -7,12 +7,6 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "common/config.h"
-#include "common/elastic.h"
-#include "common/http.h"
-#include "common/lake.h"
-#include "common/media_store.h"
-#include "common/warehouse.h"
 #include "common/worker.h"
 #include "workers/aggregate/aggregate.h"
 
@@ -61,9 +55,11 @@ int main(int argc, char** argv) {
       "Usage: scout-aggregate --date YYYY-MM-DD | --from D1 --to D2 [--shard i/N]");
   absl::StatusOr<scout::Worker> worker =
       scout::StartWorker(kProgram, argc, argv,
-                         {{&scout::v1::Config::lake, "--lake / SCOUT_LAKE"},
-                          {&scout::v1::Config::es_url, "--es_url / SCOUT_ES_URL"},
-                          {&scout::v1::Config::pg_dsn, "--pg_dsn / SCOUT_PG_DSN"}});
+                         {{[](const scout::v1::Config& c) { return c.lake(); }, "--lake / SCOUT_LAKE"},
+                          {[](const scout::v1::Config& c) { return c.es_url(); },
+                           "--es_url / SCOUT_ES_URL"},
+                          {[](const scout::v1::Config& c) { return c.pg_dsn(); },
+                           "--pg_dsn / SCOUT_PG_DSN"}});
   if (!worker.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, worker.status().message());
   const scout::v1::Config& config = worker->config;
   absl::StatusOr<std::vector<absl::CivilDay>> dates = Dates();
@@ -77,20 +73,14 @@ int main(int argc, char** argv) {
                        "--media / SCOUT_MEDIA is required (or --no_pictures)");
   }
 
-  absl::StatusOr<std::unique_ptr<scout::Warehouse>> warehouse =
-      scout::Warehouse::Connect(config.pg_dsn());
+  const scout::WorkerBackends& backends = worker->backends;
+  absl::StatusOr<std::unique_ptr<scout::Warehouse>> warehouse = backends.ConnectWarehouse();
   if (!warehouse.ok()) {
     return scout::Exit(kProgram, scout::kExitBackendFailed, warehouse.status().ToString());
   }
-  std::unique_ptr<scout::HttpClient> http = scout::NewCurlHttpClient();
-  std::unique_ptr<scout::Lake> lake = scout::NewLocalLake(config.lake());
-  std::unique_ptr<scout::MediaStore> media =
-      scout::NewLocalMediaStore(config.media(), config.media_base_url());
-  std::unique_ptr<scout::Clock> clock = scout::MakeClock(config);
-  scout::Elastic elastic(http.get(), config.es_url());
-
-  scout::aggregate::AggregateEnv env{lake.get(), warehouse->get(), &elastic, media.get(),
-                                     http.get(), clock.get()};
+  scout::aggregate::AggregateEnv env{backends.lake.get(),       warehouse->get(),
+                                     backends.elastic.get(),    backends.media.get(),
+                                     backends.media_http.get(), backends.clock.get()};
   const scout::v1::AggregateReport report = scout::aggregate::RunAggregate(env, options, *dates);
   return scout::FinishWithReport(kProgram, report, report.error());
 }

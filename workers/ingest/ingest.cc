@@ -73,7 +73,7 @@ class IngestRun {
       : env_(env), options_(options), now_(env.clock->Now()) {}
 
   IngestReport Run() {
-    *report_.mutable_started_at() = ToTimestamp(absl::Now());
+    StampStarted(report_);
     report_.set_shard(options_.shard.ToString());
     absl::Status status = RunSteps();
     if (!status.ok()) report_.set_error(status.ToString());
@@ -85,9 +85,7 @@ class IngestRun {
     report_.set_media_fetched(media_stats_.fetched);
     report_.set_media_already_stored(media_stats_.already_stored);
     report_.set_media_failed(media_stats_.failed);
-    *report_.mutable_finished_at() = ToTimestamp(absl::Now());
-    report_.set_seconds(absl::ToDoubleSeconds(FromTimestamp(report_.finished_at()) -
-                                               FromTimestamp(report_.started_at())));
+    StampFinished(report_);
     return std::move(report_);
   }
 

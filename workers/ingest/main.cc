@@ -5,11 +5,6 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "common/config.h"
-#include "common/elastic.h"
-#include "common/http.h"
-#include "common/lake.h"
-#include "common/media_store.h"
 #include "common/worker.h"
 #include "workers/ingest/ingest.h"
 
@@ -30,9 +25,11 @@ int main(int argc, char** argv) {
       "[--shard i/N] [--no_media]");
   absl::StatusOr<scout::Worker> worker =
       scout::StartWorker(kProgram, argc, argv,
-                         {{&scout::v1::Config::lake, "--lake / SCOUT_LAKE"},
-                          {&scout::v1::Config::es_url, "--es_url / SCOUT_ES_URL"},
-                          {&scout::v1::Config::state, "--state / SCOUT_STATE"}});
+                         {{[](const scout::v1::Config& c) { return c.lake(); }, "--lake / SCOUT_LAKE"},
+                          {[](const scout::v1::Config& c) { return c.es_url(); },
+                           "--es_url / SCOUT_ES_URL"},
+                          {[](const scout::v1::Config& c) { return c.state(); },
+                           "--state / SCOUT_STATE"}});
   if (!worker.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, worker.status().message());
   const scout::v1::Config& config = worker->config;
   scout::ingest::IngestOptions options;
@@ -56,15 +53,10 @@ int main(int argc, char** argv) {
     return scout::Exit(kProgram, scout::kExitBackendFailed, checkpoint.status().ToString());
   }
 
-  std::unique_ptr<scout::HttpClient> http = scout::NewCurlHttpClient();
-  std::unique_ptr<scout::Lake> lake = scout::NewLocalLake(config.lake());
-  std::unique_ptr<scout::MediaStore> media =
-      scout::NewLocalMediaStore(config.media(), config.media_base_url());
-  std::unique_ptr<scout::Clock> clock = scout::MakeClock(config);
-  scout::Elastic elastic(http.get(), config.es_url());
-
-  scout::ingest::IngestEnv env{lake.get(), &elastic, media.get(), http.get(), clock.get(),
-                               &*checkpoint};
+  const scout::WorkerBackends& backends = worker->backends;
+  scout::ingest::IngestEnv env{backends.lake.get(),       backends.elastic.get(),
+                               backends.media.get(),      backends.media_http.get(),
+                               backends.clock.get(),      &*checkpoint};
   const scout::v1::IngestReport report = scout::ingest::RunIngest(env, options);
 
   return scout::FinishWithReport(kProgram, report, report.error());

@@ -5,11 +5,6 @@
 // stay cached), 2 on bad configuration.
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
-#include "common/config.h"
-#include "common/elastic.h"
-#include "common/http.h"
-#include "common/media_store.h"
-#include "common/warehouse.h"
 #include "common/worker.h"
 #include "workers/palette/palette.h"
 
@@ -28,10 +23,14 @@ int main(int argc, char** argv) {
       "Usage: scout-palette [--shard i/N] [--max_images 50] [--threads 2]");
   absl::StatusOr<scout::Worker> worker =
       scout::StartWorker(kProgram, argc, argv,
-                         {{&scout::v1::Config::es_url, "--es_url / SCOUT_ES_URL"},
-                          {&scout::v1::Config::pg_dsn, "--pg_dsn / SCOUT_PG_DSN"},
-                          {&scout::v1::Config::media, "--media / SCOUT_MEDIA"},
-                          {&scout::v1::Config::state, "--state / SCOUT_STATE"}});
+                         {{[](const scout::v1::Config& c) { return c.es_url(); },
+                           "--es_url / SCOUT_ES_URL"},
+                          {[](const scout::v1::Config& c) { return c.pg_dsn(); },
+                           "--pg_dsn / SCOUT_PG_DSN"},
+                          {[](const scout::v1::Config& c) { return c.media(); },
+                           "--media / SCOUT_MEDIA"},
+                          {[](const scout::v1::Config& c) { return c.state(); },
+                           "--state / SCOUT_STATE"}});
   if (!worker.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, worker.status().message());
   const scout::v1::Config& config = worker->config;
   scout::palette::PaletteOptions options;
@@ -47,18 +46,13 @@ int main(int argc, char** argv) {
     return scout::Exit(kProgram, scout::kExitBadUsage, "--threads must be at least 1");
   }
 
-  absl::StatusOr<std::unique_ptr<scout::Warehouse>> warehouse =
-      scout::Warehouse::Connect(config.pg_dsn());
+  const scout::WorkerBackends& backends = worker->backends;
+  absl::StatusOr<std::unique_ptr<scout::Warehouse>> warehouse = backends.ConnectWarehouse();
   if (!warehouse.ok()) {
     return scout::Exit(kProgram, scout::kExitBackendFailed, warehouse.status().ToString());
   }
-  std::unique_ptr<scout::HttpClient> http = scout::NewCurlHttpClient();
-  std::unique_ptr<scout::MediaStore> media =
-      scout::NewLocalMediaStore(config.media(), config.media_base_url());
-  std::unique_ptr<scout::Clock> clock = scout::MakeClock(config);
-  scout::Elastic elastic(http.get(), config.es_url());
-
-  scout::palette::PaletteEnv env{&elastic, warehouse->get(), media.get(), clock.get()};
+  scout::palette::PaletteEnv env{backends.elastic.get(), warehouse->get(), backends.media.get(),
+                                 backends.clock.get()};
   const scout::v1::PaletteReport report = scout::palette::RunPalette(env, options);
   return scout::FinishWithReport(kProgram, report, report.error());
 }

@@ -70,9 +70,8 @@ class PaletteRun {
       : env_(env), options_(options) {}
 
   PaletteReport Run() {
-    const absl::Time started = absl::Now();
     const double cpu_start = CpuSeconds();
-    *report_.mutable_started_at() = ToTimestamp(started);
+    StampStarted(report_);
     report_.set_shard(options_.shard.ToString());
     computed_at_ = env_.clock->Now();
     absl::Status status = Prepare();
@@ -83,8 +82,7 @@ class PaletteRun {
     report_.set_images_from_cache(counts_.from_cache);
     report_.set_images_corrupt(counts_.corrupt);
     report_.set_images_missing(counts_.missing);
-    *report_.mutable_finished_at() = ToTimestamp(absl::Now());
-    report_.set_seconds(absl::ToDoubleSeconds(absl::Now() - started));
+    StampFinished(report_);
     report_.set_cpu_seconds(CpuSeconds() - cpu_start);
     return std::move(report_);
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -31,7 +32,51 @@ bool HasJpegEnd(absl::string_view bytes) {
   return false;
 }
 
+uint32_t Le16(const unsigned char* p) { return p[0] | (uint32_t{p[1]} << 8); }
+uint32_t Le24(const unsigned char* p) { return Le16(p) | (uint32_t{p[2]} << 16); }
+uint32_t Le32(const unsigned char* p) { return Le24(p) | (uint32_t{p[3]} << 24); }
+uint32_t Be32(const unsigned char* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+std::optional<ImageSize> Size(int64_t width, int64_t height) {
+  if (width <= 0 || height <= 0 || width > INT32_MAX || height > INT32_MAX) return std::nullopt;
+  return ImageSize{static_cast<int>(width), static_cast<int>(height)};
+}
+
 }  // namespace
+
+std::optional<ImageSize> HeaderSize(absl::string_view bytes) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = bytes.size();
+  // PNG: signature, then IHDR (width, height: 32-bit big-endian).
+  if (n >= 24 && bytes.substr(0, 8) == "\x89PNG\r\n\x1a\n" && bytes.substr(12, 4) == "IHDR") {
+    return Size(Be32(p + 16), Be32(p + 20));
+  }
+  // GIF: the logical screen (16-bit little-endian).
+  if (n >= 10 && (bytes.substr(0, 6) == "GIF87a" || bytes.substr(0, 6) == "GIF89a")) {
+    return Size(Le16(p + 6), Le16(p + 8));
+  }
+  // BMP: the DIB header; OS/2 v1 headers (12 bytes) have 16-bit sides,
+  // the others signed 32-bit ones (a negative height is top-down).
+  if (n >= 26 && bytes.substr(0, 2) == "BM") {
+    if (Le32(p + 14) == 12) return Size(Le16(p + 18), Le16(p + 20));
+    const int32_t height = static_cast<int32_t>(Le32(p + 22));
+    return Size(static_cast<int32_t>(Le32(p + 18)), height < 0 ? -int64_t{height} : height);
+  }
+  // WebP: RIFF container, then a lossy (VP8), lossless (VP8L) or extended
+  // (VP8X, canvas size) first chunk.
+  if (n >= 30 && bytes.substr(0, 4) == "RIFF" && bytes.substr(8, 4) == "WEBP") {
+    const absl::string_view chunk = bytes.substr(12, 4);
+    if (chunk == "VP8 ") return Size(Le16(p + 26) & 0x3FFF, Le16(p + 28) & 0x3FFF);
+    if (chunk == "VP8L" && p[20] == 0x2F) {
+      const uint32_t bits = Le32(p + 21);
+      return Size((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1);
+    }
+    if (chunk == "VP8X") return Size(Le24(p + 24) + 1, Le24(p + 27) + 1);
+  }
+  return std::nullopt;
+}
 
 std::optional<ImageSize> JpegSize(absl::string_view bytes) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
@@ -72,6 +117,15 @@ int ReductionFor(ImageSize size) {
 absl::StatusOr<PixelSample> SampleImage(absl::string_view bytes, int pixels) {
   const std::optional<ImageSize> jpeg = JpegSize(bytes);
   if (jpeg && !HasJpegEnd(bytes)) return absl::DataLossError("truncated JPEG (no EOI marker)");
+  const std::optional<ImageSize> size = jpeg ? jpeg : HeaderSize(bytes);
+  if (!size) {
+    return absl::DataLossError("not a picture: no JPEG, PNG, WebP, GIF or BMP header with a size");
+  }
+  if (int64_t{size->width} * size->height > kMaxPixels) {
+    return absl::ResourceExhaustedError(absl::StrCat("picture of ", size->width, "x", size->height,
+                                                     " pixels: over the ", kMaxPixels,
+                                                     " pixel limit, not decoded"));
+  }
   const int flag = jpeg ? ReducedFlag(ReductionFor(*jpeg)) : cv::IMREAD_COLOR;
   cv::Mat image;
   try {

@@ -12,6 +12,12 @@
 // decoding, which no scaling avoids. For other formats OpenCV decodes in full
 // and resizes, so they get IMREAD_COLOR and the same grid.
 //
+// Lake pictures are hostile input: a few bytes of PNG may claim 65535 x
+// 65535 pixels (12 GB decoded). So the size is read from the header first
+// (JPEG, PNG, WebP, GIF, BMP; anything else is refused, since OpenCV 4.6 has
+// no header-only API) and a picture over kMaxPixels is skipped with that
+// reason (RESOURCE_EXHAUSTED) before any decoding.
+//
 // The sample is a fixed grid of about `pixels` points spread evenly over the
 // decoded image (cell centres), so it depends only on the bytes.
 //
@@ -32,6 +38,9 @@ namespace scout::palette {
 
 inline constexpr int kSamplePixels = 512;
 inline constexpr int kMinSide = 64;
+// Instagram serves at most 1080 x 1350; progressive JPEGs keep all their
+// coefficients (6 bytes a pixel) whatever the scale.
+inline constexpr int64_t kMaxPixels = 25'000'000;
 
 struct PixelSample {
   int width = 0, height = 0;  // Of the picture as stored (not as decoded).
@@ -46,6 +55,10 @@ struct ImageSize {
 
 // Reads the frame header (SOFn) of a JPEG; nullopt for anything else.
 std::optional<ImageSize> JpegSize(absl::string_view bytes);
+
+// The size a PNG, WebP, GIF or BMP header claims; nullopt for anything else
+// (JPEGs: JpegSize).
+std::optional<ImageSize> HeaderSize(absl::string_view bytes);
 
 // 1, 2, 4 or 8: the largest libjpeg scale-down leaving min side >= kMinSide.
 int ReductionFor(ImageSize size);

@@ -1,4 +1,4 @@
-#include "workers/palette/ciede2000.h"
+#include "tools/colour/ciede2000.h"
 
 #include <cmath>
 #include <numbers>

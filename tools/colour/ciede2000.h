@@ -1,8 +1,9 @@
 // Colour difference as people see it, to judge palettes: sRGB (D65) ->
 // CIELAB, and the CIEDE2000 difference (Sharma, Wu & Dalal 2005; about 1 is
-// a just-noticeable difference). Used by the quality test, the benchmark's
-// contact sheet and genlake (library scout_colour, which has no
-// dependencies). Pure functions, thread-safe.
+// a just-noticeable difference). Judges palettes in the quality test and keeps
+// genlake's palette colours apart; the palette worker never needs it, so it
+// is a tool library (scout_colour), not part of scout_palette. Pure functions,
+// thread-safe.
 #pragma once
 
 namespace scout::palette {
