@@ -124,6 +124,19 @@ class IngestTest : public scout::testing::ElasticTest {
     return (*answer)["hits"]["hits"][0]["_source"];
   }
 
+  // The API client rewrites a quarantined file with good content: a post
+  // `post_id` captioned "repaired".
+  void FixQuarantined(const std::string& key, const std::string& post_id) {
+    const std::string owner = fs::path(key).parent_path().filename().string();
+    const json fixed = {
+        {"id", post_id},
+        {"media_type", "STORY_IMAGE"},
+        {"timestamp", absl::StrCat(absl::FormatCivilTime(kToday), "T10:00:00+0000")},
+        {"caption", "repaired"},
+        {"owner", {{"id", owner}}}};
+    ASSERT_TRUE(WriteFileAtomically((root_ / "lake" / key).string(), fixed.dump()).ok());
+  }
+
   int64_t Malformed() const {
     int64_t n = 0;
     for (int64_t count : generated_.malformed) n += count;
@@ -241,20 +254,27 @@ TEST_F(IngestTest, OverloadedElasticsearchIsRetriedWithBackoff) {
 TEST_F(IngestTest, AFixedFileLeavesTheQuarantine) {
   const v1::IngestReport first = Ingest(kToday, http_.get());
   ASSERT_GT(first.quarantined_size(), 0);
-  const std::string key = first.quarantined(0).key();
-  // The API client rewrites the file with good content.
-  const std::string owner = fs::path(key).parent_path().filename().string();
-  const json fixed = {{"id", "fixed-1"},
-                      {"media_type", "STORY_IMAGE"},
-                      {"timestamp", absl::StrCat(absl::FormatCivilTime(kToday), "T10:00:00+0000")},
-                      {"caption", "repaired"},
-                      {"owner", {{"id", owner}}}};
-  ASSERT_TRUE(WriteFileAtomically((root_ / "lake" / key).string(), fixed.dump()).ok());
+  ASSERT_NO_FATAL_FAILURE(FixQuarantined(first.quarantined(0).key(), "fixed-1"));
   const v1::IngestReport second = Ingest(kToday, http_.get());
   ASSERT_EQ(second.error(), "");
   EXPECT_EQ(second.posts_indexed(), 1);
   EXPECT_EQ(Count(QuarantineIndex(prefix_)), first.files_quarantined() - 1);
   EXPECT_EQ(Stored("fixed-1").value("caption", ""), "repaired");
+}
+
+TEST_F(IngestTest, EveryPostCarriesItsOwnersShardBucket) {
+  ASSERT_EQ(Ingest(kToday, http_.get()).error(), "");
+  absl::StatusOr<json> answer = elastic_->Call(
+      "POST", absl::StrCat(prefix_, "/_search"),
+      json{{"size", 1000}, {"_source", {post_field::kOwnerId, post_field::kShardBucket}}});
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  const json& hits = (*answer)["hits"]["hits"];
+  ASSERT_GT(hits.size(), 10u);
+  for (const json& hit : hits) {
+    const json& source = hit["_source"];
+    EXPECT_EQ(source[post_field::kShardBucket].get<int>(),
+              ShardBucket(source[post_field::kOwnerId].get<std::string>()));
+  }
 }
 
 TEST_F(IngestTest, MonthsPastTheWindowAreDroppedAndPastMonthsMerged) {

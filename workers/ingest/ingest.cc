@@ -93,7 +93,7 @@ class IngestRun {
 
  private:
   absl::Status RunSteps() {
-    SCOUT_RETURN_IF_ERROR(PrepareIndices());
+    SCOUT_RETURN_IF_ERROR(EnsureIndices(*env_.elastic, options_.index_prefix));
     SCOUT_ASSIGN_OR_RETURN(const std::vector<Candidate> candidates, ListCandidates());
     Progress progress("ingest", static_cast<int64_t>(candidates.size()));
     for (size_t start = 0; start < candidates.size(); start += options_.batch_files) {
@@ -107,36 +107,6 @@ class IngestRun {
     SCOUT_RETURN_IF_ERROR(
         env_.elastic->Call("POST", absl::StrCat(options_.index_prefix, "*/_refresh")).status());
     return MergePastMonths();
-  }
-
-  absl::Status PrepareIndices() {
-    const json index_template = PostIndexTemplate(options_.index_prefix);
-    SCOUT_RETURN_IF_ERROR(env_.elastic
-                              ->Call("PUT", absl::StrCat("_index_template/", options_.index_prefix),
-                                     index_template)
-                              .status());
-    // Existing months learn fields added since they were created (documents
-    // written from now on get them indexed).
-    absl::Status mapped =
-        env_.elastic
-            ->Call("PUT", absl::StrCat(options_.index_prefix, "-*/_mapping"),
-                   {{"properties", index_template["template"]["mappings"]["properties"]}})
-            .status();
-    if (!mapped.ok() && !absl::IsNotFound(mapped)) return mapped;
-    const json quarantine_mappings = {
-        {"mappings",
-         {{"properties",
-           {{"key", {{"type", "keyword"}}},
-            {"reason", {{"type", "text"}}},
-            {"quarantined_at", {{"type", "date"}}}}}}},
-        {"settings", {{"number_of_shards", 1}, {"number_of_replicas", 0}}}};
-    absl::StatusOr<json> created = env_.elastic->Call(
-        "PUT", QuarantineIndex(options_.index_prefix), quarantine_mappings);
-    if (!created.ok() && !absl::StrContains(created.status().message(),
-                                            "resource_already_exists_exception")) {
-      return created.status();
-    }
-    return absl::OkStatus();
   }
 
   // Lists the shard's creators, then their files; only new or touched files
@@ -256,14 +226,11 @@ class IngestRun {
   }
 
   Action QuarantineAction(Work& work) const {
-    const json doc = {{"key", work.file->key},
-                      {"reason", work.reason},
-                      {"size", work.file->size},
-                      {"content_hash", absl::StrCat(absl::Hex(work.hash))},
-                      {"quarantined_at", FormatRfc3339(now_)}};
     return {&work, false,
             BulkHeader("index", QuarantineIndex(options_.index_prefix), work.file->key) +
-                doc.dump() + "\n"};
+                QuarantineDocument(work.file->key, work.reason, work.file->size, work.hash,
+                                   now_) +
+                "\n"};
   }
 
   std::vector<Action> BuildActions(std::vector<Work>& works) const {
@@ -427,10 +394,6 @@ class IngestRun {
 };
 
 }  // namespace
-
-std::string QuarantineIndex(absl::string_view prefix) {
-  return absl::StrCat(prefix, ".quarantine");
-}
 
 IngestReport RunIngest(const IngestEnv& env, const IngestOptions& options) {
   return IngestRun(env, options).Run();
