@@ -56,10 +56,14 @@ struct Work {
   }
 };
 
-// One line pair (or line) of a _bulk body, and the work it belongs to.
+// One line pair (or line) of a _bulk body, what it does and the work it
+// belongs to. What a rejection means depends on the action, not on the work:
+// a rejected post makes its file a quarantine case, a rejected quarantine
+// record or quarantine delete is our bug.
 struct Action {
+  enum Kind { kIndexPost, kIndexQuarantine, kDeleteQuarantine };
   Work* work;
-  bool is_delete;
+  Kind kind;
   std::string ndjson;
 };
 
@@ -226,7 +230,7 @@ class IngestRun {
   }
 
   Action QuarantineAction(Work& work) const {
-    return {&work, false,
+    return {&work, Action::kIndexQuarantine,
             BulkHeader("index", QuarantineIndex(options_.index_prefix), work.file->key) +
                 QuarantineDocument(work.file->key, work.reason, work.file->size, work.hash,
                                    now_) +
@@ -240,7 +244,7 @@ class IngestRun {
           work.file->prior != nullptr && work.file->prior->outcome == Outcome::kQuarantined;
       if (work.kind == Work::kIndex) {
         actions.push_back(
-            {&work, false,
+            {&work, Action::kIndexPost,
              BulkHeader("index",
                         MonthlyIndex(options_.index_prefix, FromTimestamp(work.post.timestamp())),
                         work.post.id()) +
@@ -250,7 +254,7 @@ class IngestRun {
       }
       // A fixed file leaves the quarantine.
       if (was_quarantined && work.kind != Work::kQuarantine && work.kind != Work::kUnchanged) {
-        actions.push_back({&work, true,
+        actions.push_back({&work, Action::kDeleteQuarantine,
                            BulkHeader("delete", QuarantineIndex(options_.index_prefix),
                                       work.file->key)});
       }
@@ -298,12 +302,13 @@ class IngestRun {
         const json& result = items[i].begin().value();
         const int status = result.value("status", 0);
         Action& action = pending[i];
-        if ((status >= 200 && status < 300) || (action.is_delete && status == 404)) {
+        if ((status >= 200 && status < 300) ||
+            (action.kind == Action::kDeleteQuarantine && status == 404)) {
           --action.work->pending_actions;
         } else if (status == 429 || status >= 500) {
           last_error = absl::UnavailableError(result.value("error", json()).dump());
           retry.push_back(std::move(action));
-        } else if (action.work->kind == Work::kIndex) {
+        } else if (action.kind == Action::kIndexPost) {
           Work& work = *action.work;
           work.kind = Work::kQuarantine;
           const json& error = result.value("error", json::object());
@@ -311,8 +316,10 @@ class IngestRun {
                                      error.value("type", ""), ": ", error.value("reason", ""));
           retry.push_back(QuarantineAction(work));
         } else {
-          return absl::InternalError(
-              absl::StrCat("elasticsearch rejected a quarantine record: ", result.dump()));
+          return absl::InternalError(absl::StrCat(
+              "elasticsearch rejected a quarantine ",
+              action.kind == Action::kDeleteQuarantine ? "delete" : "record", ": ",
+              result.dump()));
         }
       }
       pending = std::move(retry);
