@@ -1,16 +1,32 @@
 #include "common/elastic.h"
 
+#include "absl/strings/cord.h"
+#include "absl/types/optional.h"
 #include "absl/strings/str_cat.h"
 
 namespace scout {
 namespace {
+
+constexpr absl::string_view kErrorTypeUrl = "type.scout/elasticsearch.error_type";
+
+std::string ErrorType(const nlohmann::json& answer) {
+  if (!answer.is_object()) return "";
+  const auto error = answer.find("error");
+  if (error == answer.end() || !error->is_object()) return "";
+  const auto type = error->find("type");
+  return type != error->end() && type->is_string() ? type->get<std::string>() : "";
+}
 
 // Elasticsearch's own words for a failed request, for the error message.
 std::string Reason(const nlohmann::json& answer, absl::string_view raw) {
   if (answer.is_object() && answer.contains("error")) {
     const nlohmann::json& error = answer["error"];
     if (error.is_object()) {
-      return absl::StrCat(error.value("type", ""), ": ", error.value("reason", ""));
+      const auto reason = error.find("reason");
+      return absl::StrCat(ErrorType(answer), ": ",
+                          reason != error.end() && reason->is_string()
+                              ? reason->get<std::string>()
+                              : std::string());
     }
     return error.dump();
   }
@@ -18,6 +34,11 @@ std::string Reason(const nlohmann::json& answer, absl::string_view raw) {
 }
 
 }  // namespace
+
+std::string ElasticErrorType(const absl::Status& status) {
+  const absl::optional<absl::Cord> type = status.GetPayload(kErrorTypeUrl);
+  return type ? std::string(*type) : std::string();
+}
 
 absl::StatusOr<nlohmann::json> Elastic::Call(absl::string_view method, absl::string_view path,
                                              const nlohmann::json& body,
@@ -52,10 +73,20 @@ absl::StatusOr<nlohmann::json> Elastic::CallRaw(absl::string_view method, absl::
   }
   const std::string what = absl::StrCat("elasticsearch ", method, " /", path, " (HTTP ",
                                         status, "): ", Reason(answer, response->body));
-  if (status == 429 || status >= 500) return absl::UnavailableError(what);
-  if (status == 404) return absl::NotFoundError(what);
-  if (status == 400) return absl::InvalidArgumentError(what);
-  return absl::InternalError(what);
+  absl::Status error;
+  if (status == 429 || status >= 500) {
+    error = absl::UnavailableError(what);
+  } else if (status == 404) {
+    error = absl::NotFoundError(what);
+  } else if (status == 400) {
+    error = absl::InvalidArgumentError(what);
+  } else {
+    error = absl::InternalError(what);
+  }
+  if (std::string type = ErrorType(answer); !type.empty()) {
+    error.SetPayload(kErrorTypeUrl, absl::Cord(std::move(type)));
+  }
+  return error;
 }
 
 }  // namespace scout

@@ -15,6 +15,11 @@
 
 namespace scout {
 
+// Elasticsearch's `error.type` of a failed call ("resource_already_exists_exception",
+// "index_not_found_exception"...), or "" when the status did not come from
+// an Elasticsearch error answer. Match on this, never on message text.
+std::string ElasticErrorType(const absl::Status& status);
+
 class Elastic {
  public:
   Elastic(HttpClient* http, std::string base_url)
@@ -22,7 +27,9 @@ class Elastic {
 
   // Sends `body` (omitted when null) and parses the JSON answer.
   // Transport failures, 429 and 5xx are UNAVAILABLE (retryable); 400 is
-  // INVALID_ARGUMENT and 404 NOT_FOUND, each with Elasticsearch's reason.
+  // INVALID_ARGUMENT and 404 NOT_FOUND, each with Elasticsearch's reason
+  // (and its error type, see ElasticErrorType). Whether a 400 is the
+  // caller's fault or ours is for the caller to say.
   absl::StatusOr<nlohmann::json> Call(absl::string_view method, absl::string_view path,
                                       const nlohmann::json& body = nullptr,
                                       absl::Duration timeout = absl::Seconds(30));

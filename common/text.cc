@@ -232,6 +232,25 @@ std::vector<std::string> Words(absl::string_view folded) {
   return words;
 }
 
+namespace {
+
+// HTML-escapes `text` onto `out`: the caption is hostile input and the
+// highlight is rendered as markup.
+void AppendEscaped(absl::string_view text, std::string& out) {
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+}
+
+}  // namespace
+
 std::string Highlight(absl::string_view text,
                       const std::vector<std::string>& folded_terms) {
   std::string out;
@@ -241,18 +260,17 @@ std::string Highlight(absl::string_view text,
     if (len == 0) {
       const size_t start = pos;
       NextCodePoint(text, pos);
-      out.append(text.data() + start, pos - start);
+      AppendEscaped(text.substr(start, pos - start), out);
       continue;
     }
     const absl::string_view word = text.substr(pos, len);
     const std::string folded = FoldForSearch(word);
-    if (std::find(folded_terms.begin(), folded_terms.end(), folded) !=
-        folded_terms.end()) {
-      absl::StrAppend(&out, "<em>", word, "</em>");
-      matched = true;
-    } else {
-      out.append(word.data(), word.size());
-    }
+    const bool match =
+        std::find(folded_terms.begin(), folded_terms.end(), folded) != folded_terms.end();
+    if (match) out += "<em>";
+    AppendEscaped(word, out);
+    if (match) out += "</em>";
+    matched = matched || match;
     pos += len;
   }
   return matched ? out : std::string();

@@ -44,8 +44,9 @@ std::vector<std::string> SplitList(absl::string_view list);
 // Words of already-folded text (runs of word characters).
 std::vector<std::string> Words(absl::string_view folded);
 
-// `text` with every word whose folded form is in `folded_terms` wrapped in
-// <em></em>. Returns "" when nothing matched.
+// HTML: `text` escaped (& < > " ' as entities), with every word whose folded
+// form is in `folded_terms` wrapped in <em></em>, the only markup it can
+// hold. Returns "" when nothing matched.
 std::string Highlight(absl::string_view text,
                       const std::vector<std::string>& folded_terms);
 

@@ -1,6 +1,8 @@
 #include "server/search.h"
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/post_index.h"
@@ -14,8 +16,11 @@ namespace {
 
 using nlohmann::json;
 using scout::v1::SearchPostsRequest;
+namespace f = post_field;
 
-int64_t Millis(absl::Time t) { return absl::ToUnixMillis(t); }
+// Below this, no Elasticsearch answer can arrive in time (and the HTTP
+// client's timeout has millisecond resolution).
+constexpr absl::Duration kMinBudget = absl::Milliseconds(1);
 
 absl::Status CheckCount(int count, absl::string_view field) {
   if (count > kMaxFilterValues) {
@@ -54,20 +59,51 @@ absl::Status AddTagFilters(const google::protobuf::RepeatedPtrField<std::string>
   return absl::OkStatus();
 }
 
-json SortFor(const SearchPostsRequest& request) {
-  const json by_id = {{"id", "asc"}};  // Unique tiebreaker for search_after.
-  const json recent = {{"timestamp", "desc"}};
+// The sort keys of a request, in order. All but `id` (a keyword) and
+// `_score` (a float) sort by a long (timestamps as epoch millis).
+std::vector<const char*> SortKeys(const SearchPostsRequest& request) {
   switch (request.sort()) {
     case v1::SORT_ORDER_RECENT:
-      return {recent, by_id};
+      return {f::kTimestamp, f::kId};
     case v1::SORT_ORDER_ENGAGEMENT:
-      return {{{"engagement", "desc"}}, recent, by_id};
+      return {f::kEngagement, f::kTimestamp, f::kId};
     case v1::SORT_ORDER_RELEVANCE:
     case v1::SORT_ORDER_UNSPECIFIED:
     default:
-      if (request.query().empty()) return {recent, by_id};
-      return {{{"_score", "desc"}}, recent, by_id};
+      // The id is a unique tiebreaker for search_after.
+      if (request.query().empty()) return {f::kTimestamp, f::kId};
+      return {"_score", f::kTimestamp, f::kId};
   }
+}
+
+json SortFor(const std::vector<const char*>& keys) {
+  json sort = json::array();
+  for (const char* key : keys) {
+    sort.push_back({{key, absl::string_view(key) == f::kId ? "asc" : "desc"}});
+  }
+  return sort;
+}
+
+// A page token's search_after must fit the sort it is sent with; otherwise
+// Elasticsearch would refuse the query with a 400 that, once we sent it, is
+// our bug. So a forged token is the caller's INVALID_ARGUMENT here.
+bool SearchAfterFits(const json& search_after, const std::vector<const char*>& keys) {
+  if (!search_after.is_array() || search_after.size() != keys.size()) return false;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const json& value = search_after[i];
+    const absl::string_view key = keys[i];
+    if (key == f::kId) {
+      if (!value.is_string()) return false;
+    } else if (key == "_score") {
+      if (!value.is_number()) return false;
+    } else if (!value.is_number_integer() ||
+               (value.is_number_unsigned() &&
+                value.get<uint64_t>() >
+                    static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // The words to mark in captions: query words and filtered tags, folded.
@@ -102,23 +138,22 @@ absl::StatusOr<PostSearch::Query> PostSearch::BuildQuery(const SearchPostsReques
   const absl::Time window_start = clock_->Now() - kSearchWindow;
   absl::Time since = window_start;
   if (request.has_since()) since = std::max(since, FromTimestamp(request.since()));
-  json range = {{"gte", Millis(since)}, {"format", "epoch_millis"}};
+  std::optional<absl::Time> until;
   if (request.has_until()) {
-    const absl::Time until = FromTimestamp(request.until());
-    if (request.has_since() && until < FromTimestamp(request.since())) {
+    until = FromTimestamp(request.until());
+    if (request.has_since() && *until < FromTimestamp(request.since())) {
       return absl::InvalidArgumentError("until: must not be before since");
     }
-    range["lte"] = Millis(until);
   }
-  filters.push_back({{"range", {{"timestamp", range}}}});
+  filters.push_back(TimestampRange(since, until));
 
-  SCOUT_RETURN_IF_ERROR(AddTagFilters(request.hashtags(), "hashtags", "hashtag_keys", filters));
-  SCOUT_RETURN_IF_ERROR(AddTagFilters(request.mentions(), "mentions", "mention_keys", filters));
+  SCOUT_RETURN_IF_ERROR(AddTagFilters(request.hashtags(), "hashtags", f::kHashtagKeys, filters));
+  SCOUT_RETURN_IF_ERROR(AddTagFilters(request.mentions(), "mentions", f::kMentionKeys, filters));
   SCOUT_RETURN_IF_ERROR(CheckCount(request.owner_ids_size(), "owner_ids"));
   if (request.owner_ids_size() > 0) {
     json ids = json::array();
     for (const std::string& id : request.owner_ids()) ids.push_back(id);
-    filters.push_back({{"terms", {{"owner_id", ids}}}});
+    filters.push_back({{"terms", {{f::kOwnerId, ids}}}});
   }
   SCOUT_RETURN_IF_ERROR(CheckCount(request.media_types_size(), "media_types"));
   if (request.media_types_size() > 0) {
@@ -129,15 +164,15 @@ absl::StatusOr<PostSearch::Query> PostSearch::BuildQuery(const SearchPostsReques
         return absl::InvalidArgumentError(
             absl::StrCat("media_types[", i, "]: not a media type (", type, ")"));
       }
-      types.push_back(v1::MediaType_Name(static_cast<v1::MediaType>(type)));
+      types.push_back(std::string(MediaTypeKeyword(static_cast<v1::MediaType>(type))));
     }
-    filters.push_back({{"terms", {{"media_type", types}}}});
+    filters.push_back({{"terms", {{f::kMediaType, types}}}});
   }
 
   json must = json::array();
   const std::string folded = FoldForSearch(request.query());
   if (!Words(folded).empty()) {
-    must.push_back({{"match", {{"text_folded", {{"query", folded}, {"operator", "and"}}}}}});
+    must.push_back({{"match", {{f::kTextFolded, {{"query", folded}, {"operator", "and"}}}}}});
   }
   const int page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   json body = {{"size", page_size},
@@ -146,11 +181,15 @@ absl::StatusOr<PostSearch::Query> PostSearch::BuildQuery(const SearchPostsReques
                // "10,000 or more" instead.
                {"track_total_hits", kMaxCountedHits},
                {"query", {{"bool", {{"must", must}, {"filter", filters}}}}},
-               {"sort", SortFor(request)}};
+               {"sort", SortFor(SortKeys(request))}};
   Query query{std::move(body)};
   if (!request.page_token().empty()) {
     SCOUT_ASSIGN_OR_RETURN(const PageCursor cursor,
                            DecodePageToken(request.page_token(), QueryHash(request)));
+    if (!SearchAfterFits(cursor.search_after, SortKeys(request))) {
+      return absl::InvalidArgumentError(
+          "page_token: its position does not fit this query's sort (not a token we issued)");
+    }
     query.body["search_after"] = cursor.search_after;
     query.returned_before = cursor.returned;
   }
@@ -161,8 +200,9 @@ absl::StatusOr<v1::SearchPostsResponse> PostSearch::Search(const SearchPostsRequ
                                                            absl::Time deadline) const {
   SCOUT_ASSIGN_OR_RETURN(const Query query, BuildQuery(request));
   const absl::Duration budget = deadline - absl::Now();
-  if (budget <= absl::ZeroDuration()) {
-    return absl::DeadlineExceededError("deadline passed before searching");
+  if (budget < kMinBudget) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "deadline passed before searching (", absl::FormatDuration(budget), " left)"));
   }
   absl::StatusOr<json> answer =
       elastic_->Call("POST", absl::StrCat(alias_, "/_search"), query.body, budget);
@@ -170,27 +210,53 @@ absl::StatusOr<v1::SearchPostsResponse> PostSearch::Search(const SearchPostsRequ
     return v1::SearchPostsResponse();  // Nothing indexed yet: no alias.
   }
   if (absl::IsInvalidArgument(answer.status())) {
-    // Our DSL is structured, so a 400 means a request value ES cannot use
-    // (a forged search_after, say): the caller's problem, said plainly.
-    return absl::InvalidArgumentError(answer.status().message());
+    // BuildQuery checked every request value (page tokens included), so a
+    // query Elasticsearch refuses is one we built wrong: our bug.
+    return absl::InternalError(absl::StrCat("search query refused: ", answer.status().message()));
   }
   if (!answer.ok()) return answer.status();
+  return ReadAnswer(request, query, *answer);
+}
 
+absl::StatusOr<v1::SearchPostsResponse> PostSearch::ReadAnswer(const SearchPostsRequest& request,
+                                                               const Query& query,
+                                                               const json& answer) const {
+  const auto malformed = [](absl::string_view what) {
+    return absl::InternalError(absl::StrCat("elasticsearch search answer: ", what));
+  };
+  const auto hits = answer.is_object() ? answer.find("hits") : answer.end();
+  if (!answer.is_object() || hits == answer.end() || !hits->is_object()) {
+    return malformed("no \"hits\" object");
+  }
+  const auto total = hits->find("total");
+  const auto list = hits->find("hits");
+  if (total == hits->end() || !total->is_object() || list == hits->end() || !list->is_array()) {
+    return malformed("no hits.total object or hits.hits array");
+  }
+  const auto value = total->find("value");
+  const auto relation = total->find("relation");
+  if (value == total->end() || !value->is_number_integer() || relation == total->end() ||
+      !relation->is_string()) {
+    return malformed("hits.total lacks an integer value or a relation");
+  }
   v1::SearchPostsResponse response;
-  const json& hits = (*answer)["hits"];
-  response.set_total_size(hits["total"].value("value", int64_t{0}));
-  response.set_total_size_is_lower_bound(hits["total"].value("relation", "eq") == "gte");
+  response.set_total_size(value->get<int64_t>());
+  response.set_total_size_is_lower_bound(relation->get_ref<const std::string&>() == "gte");
   const std::vector<std::string> terms = HighlightTerms(request);
-  for (const json& hit : hits["hits"]) {
-    SCOUT_ASSIGN_OR_RETURN(v1::Post post, PostFromDocument(hit["_source"]));
+  for (const json& hit : *list) {
+    const auto source = hit.is_object() ? hit.find("_source") : hit.end();
+    if (!hit.is_object() || source == hit.end()) return malformed("a hit without _source");
+    SCOUT_ASSIGN_OR_RETURN(v1::Post post, PostFromDocument(*source));
     post.set_highlight(Highlight(post.caption(), terms));
     *response.add_posts() = std::move(post);
   }
   const int64_t returned = query.returned_before + response.posts_size();
   if (response.posts_size() == query.body["size"].get<int>() &&
       (returned < response.total_size() || response.total_size_is_lower_bound())) {
-    response.set_next_page_token(
-        EncodePageToken({QueryHash(request), returned, hits["hits"].back()["sort"]}));
+    const json& last = list->back();
+    const auto sort = last.find("sort");
+    if (sort == last.end() || !sort->is_array()) return malformed("the last hit has no sort values");
+    response.set_next_page_token(EncodePageToken({QueryHash(request), returned, *sort}));
   }
   return response;
 }

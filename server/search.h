@@ -27,8 +27,11 @@ class PostSearch {
   PostSearch(Elastic* elastic, const Clock* clock, std::string read_alias)
       : elastic_(elastic), clock_(clock), alias_(std::move(read_alias)) {}
 
-  // `deadline` bounds the Elasticsearch call. Errors: INVALID_ARGUMENT for
-  // the request, UNAVAILABLE / DEADLINE_EXCEEDED for the backend.
+  // `deadline` bounds the Elasticsearch call; under a millisecond left is
+  // DEADLINE_EXCEEDED without calling it. Errors: INVALID_ARGUMENT for the
+  // request, UNAVAILABLE / DEADLINE_EXCEEDED for the backend, INTERNAL for a
+  // query Elasticsearch refuses (our bug) or an answer that is not a search
+  // answer.
   absl::StatusOr<scout::v1::SearchPostsResponse> Search(
       const scout::v1::SearchPostsRequest& request, absl::Time deadline) const;
 
@@ -40,6 +43,10 @@ class PostSearch {
   absl::StatusOr<Query> BuildQuery(const scout::v1::SearchPostsRequest& request) const;
 
  private:
+  absl::StatusOr<scout::v1::SearchPostsResponse> ReadAnswer(
+      const scout::v1::SearchPostsRequest& request, const Query& query,
+      const nlohmann::json& answer) const;
+
   Elastic* const elastic_;
   const Clock* const clock_;
   const std::string alias_;

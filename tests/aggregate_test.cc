@@ -26,6 +26,7 @@
 #include "tests/services_fixture.h"
 #include "workers/aggregate/aggregate.h"
 #include "tools/genlake/genlake.h"
+#include "workers/aggregate/post_aggregates.h"
 #include "workers/ingest/ingest.h"
 
 namespace scout::aggregate {
@@ -68,14 +69,7 @@ class AggregateTest : public scout::testing::ServicesTest {
     lake_ = NewLocalLake(options.lake);
     media_ = NewLocalMediaStore((root_ / "media").string(), "");
     clock_ = NewFixedClock(absl::FromCivil(kToday + 1, absl::UTCTimeZone()) + absl::Hours(2));
-
-    ingest::IngestOptions ingest_options;
-    ingest_options.index_prefix = prefix_;
-    ingest_options.fetch_media = false;
-    ASSERT_EQ(scout::testing::IngestLake(root_, *lake_, *elastic_, *media_, *http_, *clock_,
-                                         ingest_options)
-                  .error(),
-              "");
+    ASSERT_NO_FATAL_FAILURE(Reingest());
   }
   void TearDown() override {
     fs::remove_all(root_);
@@ -111,6 +105,18 @@ class AggregateTest : public scout::testing::ServicesTest {
   }
 
   std::atomic<bool> warehouse_down_{false};
+
+  // Ingests the lake; again after a test changed it (the checkpoint picks
+  // up only what changed).
+  void Reingest() {
+    ingest::IngestOptions ingest_options;
+    ingest_options.index_prefix = prefix_;
+    ingest_options.fetch_media = false;
+    ASSERT_EQ(scout::testing::IngestLake(root_, *lake_, *elastic_, *media_, *http_, *clock_,
+                                         ingest_options)
+                  .error(),
+              "");
+  }
 
   std::vector<std::string> Creators() {
     std::vector<std::string> ids;
@@ -228,6 +234,127 @@ TEST_F(AggregateTest, FactsMatchTheLake) {
   EXPECT_GT(business, 0);
   EXPECT_GT(basic, 0);
   EXPECT_FALSE(facts.at(gap_creator)[3]->find(absl::FormatCivilTime(gap)) != std::string::npos);
+}
+
+TEST_F(AggregateTest, HiddenLikesPostsAddNeitherLikesNorComments) {
+  // A creator with posts whose likes are hidden (no like_count) but with
+  // many comments: eng_avg is likes + comments per post with likes, over
+  // those same posts.
+  const std::string id = Creators()[3];
+  const fs::path dir = root_ / "lake/instagram_graph/posts" / id;
+  json model;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    model = ReadJson(entry.path());
+    if (model.is_object() && model.contains("like_count")) break;
+  }
+  ASSERT_TRUE(model.contains("like_count"));
+  for (int i = 0; i < 2; ++i) {
+    json hidden = model;
+    hidden["id"] = absl::StrCat("hidden", i);
+    hidden.erase("like_count");
+    hidden["comments_count"] = 100000;
+    hidden["timestamp"] = absl::StrCat(absl::FormatCivilTime(kToday - i), "T12:00:00+0000");
+    std::ofstream(dir / absl::StrCat("hidden", i, ".json")) << hidden.dump();
+  }
+  ASSERT_NO_FATAL_FAILURE(Reingest());
+  const Expected want = ExpectedFor(id, kToday);
+  ASSERT_GT(want.feed_posts, 0);
+  ASSERT_GE(want.posts, want.feed_posts + 2);
+
+  ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  const std::vector<SqlValue> fact = Facts().at(id);
+  EXPECT_EQ(*fact[4], std::to_string(want.posts));  // Hidden-likes posts are posts...
+  const double eng_avg = static_cast<double>(want.likes_and_comments) / want.feed_posts;
+  EXPECT_NEAR(Double(fact[6]), eng_avg, 1e-9);      // ...but not in eng_avg.
+  EXPECT_LT(Double(fact[6]), 200000.0 / want.feed_posts);
+  EXPECT_NEAR(Double(fact[7]), eng_avg / want.followers.rbegin()->second, 1e-12);
+
+  // The same from AggregatePosts directly: the sums cover the feed posts.
+  const absl::Time end = absl::FromCivil(kToday + 1, absl::UTCTimeZone());
+  absl::StatusOr<absl::flat_hash_map<std::string, PostAggregate>> posts =
+      AggregatePosts(*elastic_, prefix_, end - absl::Hours(24 * 30), end, Shard());
+  ASSERT_TRUE(posts.ok()) << posts.status();
+  const PostAggregate& mine = posts->at(id);
+  EXPECT_EQ(mine.posts, want.posts);
+  EXPECT_EQ(mine.feed_posts, want.feed_posts);
+  EXPECT_EQ(mine.likes + mine.comments, want.likes_and_comments);
+}
+
+TEST_F(AggregateTest, AMissingPostsAliasIsAnErrorNotZeroPosts) {
+  AggregateOptions options;
+  options.index_prefix = prefix_ + "-typo";  // No such alias.
+  AggregateEnv env{lake_.get(), warehouse_.get(), elastic_.get(), media_.get(), http_.get(),
+                   clock_.get()};
+  const v1::AggregateReport report = RunAggregate(env, options, {kToday});
+  EXPECT_THAT(report.error(), ::testing::HasSubstr("FAILED_PRECONDITION"));
+  EXPECT_THAT(report.error(), ::testing::HasSubstr(absl::StrCat("\"", prefix_, "-typo\"")));
+  EXPECT_EQ(report.facts_written(), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM profile_facts WHERE doc_count = 0"), "0");
+
+  const absl::Time end = absl::FromCivil(kToday + 1, absl::UTCTimeZone());
+  EXPECT_EQ(AggregatePosts(*elastic_, prefix_ + "-typo", end - absl::Hours(24), end, Shard())
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// Passes every request to the real Elasticsearch and counts the creator
+// buckets its aggregation answers carry: what a shard made it read.
+class BucketCountingHttp final : public HttpClient {
+ public:
+  explicit BucketCountingHttp(HttpClient* real) : real_(real) {}
+  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
+    absl::StatusOr<HttpResponse> response = real_->Send(request);
+    if (response.ok() && absl::StrContains(request.url, "/_search")) {
+      const json answer = json::parse(response->body, nullptr, false);
+      if (answer.contains("aggregations")) {
+        for (const json& bucket : answer["aggregations"]["owners"]["buckets"]) {
+          ++buckets;
+          docs += bucket["doc_count"].get<int64_t>();
+        }
+      }
+    }
+    return response;
+  }
+  int64_t buckets = 0, docs = 0;
+
+ private:
+  HttpClient* const real_;
+};
+
+TEST_F(AggregateTest, EachShardReadsOnlyItsOwnCreatorsPosts) {
+  const absl::Time end = absl::FromCivil(kToday + 1, absl::UTCTimeZone());
+  const absl::Time start = end - absl::Hours(24 * 30);
+  absl::StatusOr<absl::flat_hash_map<std::string, PostAggregate>> all =
+      AggregatePosts(*elastic_, prefix_, start, end, Shard());
+  ASSERT_TRUE(all.ok()) << all.status();
+  int64_t all_posts = 0;
+  for (const auto& [id, aggregate] : *all) all_posts += aggregate.posts;
+  ASSERT_GT(all->size(), 3u);
+
+  int64_t buckets = 0, docs = 0;
+  size_t creators = 0;
+  for (int i = 0; i < 3; ++i) {
+    const Shard shard = *Shard::Parse(absl::StrCat(i, "/3"));
+    BucketCountingHttp counting(http_.get());
+    Elastic elastic(&counting, es_url_);
+    absl::StatusOr<absl::flat_hash_map<std::string, PostAggregate>> mine =
+        AggregatePosts(elastic, prefix_, start, end, shard);
+    ASSERT_TRUE(mine.ok()) << mine.status();
+    // Elasticsearch answered with this shard's creators only.
+    EXPECT_EQ(counting.buckets, static_cast<int64_t>(mine->size())) << shard.ToString();
+    for (const auto& [id, aggregate] : *mine) {
+      EXPECT_TRUE(shard.Owns(id)) << id;
+      EXPECT_EQ(aggregate.posts, all->at(id).posts) << id;
+    }
+    buckets += counting.buckets;
+    docs += counting.docs;
+    creators += mine->size();
+  }
+  // Together the three shards read every post once, not three times.
+  EXPECT_EQ(creators, all->size());
+  EXPECT_EQ(buckets, static_cast<int64_t>(all->size()));
+  EXPECT_EQ(docs, all_posts);
 }
 
 TEST_F(AggregateTest, RerunGivesTheSameTablesAndBadFilesAreQuarantined) {

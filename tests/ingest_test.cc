@@ -68,9 +68,32 @@ class FaultyHttp final : public HttpClient {
       if (bulk_successes_ >= 0 && bulk_calls_++ >= bulk_successes_) {
         return absl::UnavailableError("connection refused (injected)");
       }
+      if (reject_quarantine_deletes_) return RejectQuarantineDeletes(request);
     }
     return real_->Send(request);
   }
+  // Elasticsearch does the bulk, but its answer says each delete from the
+  // quarantine index was refused (as a version conflict or a block would).
+  absl::StatusOr<HttpResponse> RejectQuarantineDeletes(const HttpRequest& request) {
+    absl::StatusOr<HttpResponse> response = real_->Send(request);
+    if (!response.ok()) return response;
+    json answer = json::parse(response->body);
+    for (json& item : answer["items"]) {
+      if (!item.contains("delete") ||
+          !absl::EndsWith(item["delete"]["_index"].get<std::string>(), ".quarantine")) {
+        continue;
+      }
+      item["delete"]["status"] = 409;
+      item["delete"]["error"] = {{"type", "version_conflict_engine_exception"},
+                                 {"reason", "injected"}};
+      answer["errors"] = true;
+      ++deletes_rejected_;
+    }
+    response->body = answer.dump();
+    return response;
+  }
+  std::atomic<bool> reject_quarantine_deletes_{false};
+  std::atomic<int> deletes_rejected_{0};
   std::atomic<int> bulk_successes_{-1};  // Then dead for good; -1: never.
   std::atomic<int> bulk_calls_{0};
   std::atomic<int> throttles_left_{0};
@@ -122,6 +145,19 @@ class IngestTest : public scout::testing::ElasticTest {
         json{{"query", {{"term", {{"id", post_id}}}}}});
     if (!answer.ok() || (*answer)["hits"]["hits"].empty()) return nullptr;
     return (*answer)["hits"]["hits"][0]["_source"];
+  }
+
+  // The API client rewrites a quarantined file with good content: a post
+  // `post_id` captioned "repaired".
+  void FixQuarantined(const std::string& key, const std::string& post_id) {
+    const std::string owner = fs::path(key).parent_path().filename().string();
+    const json fixed = {
+        {"id", post_id},
+        {"media_type", "STORY_IMAGE"},
+        {"timestamp", absl::StrCat(absl::FormatCivilTime(kToday), "T10:00:00+0000")},
+        {"caption", "repaired"},
+        {"owner", {{"id", owner}}}};
+    ASSERT_TRUE(WriteFileAtomically((root_ / "lake" / key).string(), fixed.dump()).ok());
   }
 
   int64_t Malformed() const {
@@ -241,20 +277,62 @@ TEST_F(IngestTest, OverloadedElasticsearchIsRetriedWithBackoff) {
 TEST_F(IngestTest, AFixedFileLeavesTheQuarantine) {
   const v1::IngestReport first = Ingest(kToday, http_.get());
   ASSERT_GT(first.quarantined_size(), 0);
-  const std::string key = first.quarantined(0).key();
-  // The API client rewrites the file with good content.
-  const std::string owner = fs::path(key).parent_path().filename().string();
-  const json fixed = {{"id", "fixed-1"},
-                      {"media_type", "STORY_IMAGE"},
-                      {"timestamp", absl::StrCat(absl::FormatCivilTime(kToday), "T10:00:00+0000")},
-                      {"caption", "repaired"},
-                      {"owner", {{"id", owner}}}};
-  ASSERT_TRUE(WriteFileAtomically((root_ / "lake" / key).string(), fixed.dump()).ok());
+  ASSERT_NO_FATAL_FAILURE(FixQuarantined(first.quarantined(0).key(), "fixed-1"));
   const v1::IngestReport second = Ingest(kToday, http_.get());
   ASSERT_EQ(second.error(), "");
   EXPECT_EQ(second.posts_indexed(), 1);
   EXPECT_EQ(Count(QuarantineIndex(prefix_)), first.files_quarantined() - 1);
   EXPECT_EQ(Stored("fixed-1").value("caption", ""), "repaired");
+}
+
+TEST_F(IngestTest, ARefusedQuarantineDeleteNeverRelabelsAGoodPost) {
+  const v1::IngestReport first = Ingest(kToday, http_.get());
+  ASSERT_GT(first.quarantined_size(), 0);
+  const std::string key = first.quarantined(0).key();
+  ASSERT_NO_FATAL_FAILURE(FixQuarantined(key, "fixed-2"));
+
+  FaultyHttp faulty(http_.get());
+  faulty.reject_quarantine_deletes_ = true;
+  const v1::IngestReport refused = Ingest(kToday, &faulty);
+  EXPECT_EQ(faulty.deletes_rejected_, 1);
+  // The run says what failed; the good post is not counted as quarantined,
+  // and no quarantine record claims Elasticsearch rejected it.
+  EXPECT_THAT(refused.error(), ::testing::HasSubstr("rejected a quarantine delete"));
+  EXPECT_EQ(refused.files_quarantined(), 0);
+  // The failed run never got to its refresh.
+  ASSERT_TRUE(elastic_->Call("POST", absl::StrCat(prefix_, "*/_refresh")).ok());
+  ASSERT_TRUE(Stored("fixed-2").is_object());
+  EXPECT_EQ(Stored("fixed-2").value("caption", ""), "repaired");
+  absl::StatusOr<json> record =
+      elastic_->Call("POST", absl::StrCat(QuarantineIndex(prefix_), "/_search"),
+                     json{{"query", {{"term", {{"key", key}}}}}});
+  ASSERT_TRUE(record.ok()) << record.status();
+  for (const json& hit : (*record)["hits"]["hits"]) {
+    EXPECT_THAT(hit["_source"]["reason"].get<std::string>(),
+                ::testing::Not(::testing::HasSubstr("rejected the document")));
+  }
+
+  // Not committed, so the next (healthy) run finishes the job.
+  const v1::IngestReport second = Ingest(kToday, http_.get());
+  ASSERT_EQ(second.error(), "");
+  EXPECT_EQ(second.posts_indexed(), 1);
+  EXPECT_EQ(second.files_quarantined(), 0);
+  EXPECT_EQ(Count(QuarantineIndex(prefix_)), first.files_quarantined() - 1);
+}
+
+TEST_F(IngestTest, EveryPostCarriesItsOwnersShardBucket) {
+  ASSERT_EQ(Ingest(kToday, http_.get()).error(), "");
+  absl::StatusOr<json> answer = elastic_->Call(
+      "POST", absl::StrCat(prefix_, "/_search"),
+      json{{"size", 1000}, {"_source", {post_field::kOwnerId, post_field::kShardBucket}}});
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  const json& hits = (*answer)["hits"]["hits"];
+  ASSERT_GT(hits.size(), 10u);
+  for (const json& hit : hits) {
+    const json& source = hit["_source"];
+    EXPECT_EQ(source[post_field::kShardBucket].get<int>(),
+              ShardBucket(source[post_field::kOwnerId].get<std::string>()));
+  }
 }
 
 TEST_F(IngestTest, MonthsPastTheWindowAreDroppedAndPastMonthsMerged) {

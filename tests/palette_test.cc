@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/lake.h"
 #include "common/media_store.h"
+#include "common/post_index.h"
 #include "common/time.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/server.h"
@@ -201,7 +202,16 @@ TEST_F(PaletteTest, ShardsSplitTheCreators) {
   ASSERT_EQ(a.error(), "");
   ASSERT_EQ(b.error(), "");
   EXPECT_EQ(a.creators() + b.creators(), 6);
-  EXPECT_EQ(a.posts_read(), b.posts_read());  // One scan each, all owners.
+  // Elasticsearch hands each shard its own creators' posts: together they
+  // read each recent post once.
+  const absl::Time now = absl::FromCivil(kToday + 1, absl::UTCTimeZone()) + absl::Hours(2);
+  absl::StatusOr<json> recent = elastic_->Call(
+      "POST", absl::StrCat(prefix_, "/_count"),
+      {{"query", TimestampRange(now - absl::Hours(24 * PaletteOptions().recent_days), now)}});
+  ASSERT_TRUE(recent.ok()) << recent.status();
+  EXPECT_GT(a.posts_read(), 0);
+  EXPECT_GT(b.posts_read(), 0);
+  EXPECT_EQ(a.posts_read() + b.posts_read(), (*recent)["count"].get<int64_t>());
   EXPECT_EQ(Colors().size(), 5u);
   EXPECT_TRUE(fs::exists(root_ / "state/palette-cache/samples-0-of-2.bin"));
   EXPECT_TRUE(fs::exists(root_ / "state/palette-cache/samples-1-of-2.bin"));

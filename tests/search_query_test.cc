@@ -6,7 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/http.h"
 #include "common/post_index.h"
+#include "common/shard.h"
 #include "common/text.h"
 #include "common/time.h"
 #include "server/page_token.h"
@@ -223,6 +225,203 @@ TEST(PostIndex, DocumentRoundTripsAndCarriesFoldedSearchFields) {
   EXPECT_TRUE(back->has_like_count());
   EXPECT_FALSE(back->has_reach());
   EXPECT_EQ(FromTimestamp(back->timestamp()), kNow);
+}
+
+// --- The post document contract (common/post_index) -----------------------
+
+TEST(PostIndex, MediaTypesHaveOneExplicitSpellingBothWays) {
+  const auto* values = v1::MediaType_descriptor();
+  for (int i = 0; i < values->value_count(); ++i) {
+    const auto type = static_cast<v1::MediaType>(values->value(i)->number());
+    const absl::string_view keyword = MediaTypeKeyword(type);
+    if (type == v1::MEDIA_TYPE_UNSPECIFIED) {
+      EXPECT_EQ(keyword, "");
+      continue;
+    }
+    ASSERT_FALSE(keyword.empty()) << values->value(i)->name();
+    EXPECT_EQ(MediaTypeFromKeyword(keyword), type) << keyword;
+  }
+  // The stored spellings are fixed, whatever the proto enum is called.
+  EXPECT_EQ(MediaTypeKeyword(v1::MEDIA_TYPE_CAROUSEL_ALBUM), "MEDIA_TYPE_CAROUSEL_ALBUM");
+  EXPECT_EQ(MediaTypeFromKeyword("MEDIA_TYPE_STORY_VIDEO"), v1::MEDIA_TYPE_STORY_VIDEO);
+  EXPECT_EQ(MediaTypeFromKeyword("VIDEO"), std::nullopt);
+  EXPECT_EQ(MediaTypeFromKeyword(""), std::nullopt);
+}
+
+TEST(PostIndex, DocumentFieldsAreTheNamedOnesAndEveryIndexedFieldIsMapped) {
+  v1::Post post;
+  post.set_id("9");
+  post.set_owner_id("17841400000000001");
+  post.set_username("ana");
+  post.set_caption("x #y @z");
+  post.add_hashtags("y");
+  post.add_mentions("z");
+  post.set_media_type(v1::MEDIA_TYPE_VIDEO);
+  post.set_engagement(3);
+  post.set_like_count(1);
+  post.set_comments_count(2);
+  post.set_followers_at_post(50);
+  post.add_media()->set_url("u");
+  *post.mutable_timestamp() = ToTimestamp(kNow);
+  const json doc = json::parse(PostToDocument(post, "lake/key.json"));
+  namespace f = post_field;
+  for (const char* field : {f::kId, f::kOwnerId, f::kUsername, f::kTimestamp, f::kEngagement,
+                            f::kLikeCount, f::kCommentsCount, f::kFollowersAtPost, f::kMedia,
+                            f::kMediaType, f::kTextFolded, f::kHashtagKeys, f::kMentionKeys,
+                            f::kLakeKey, f::kShardBucket}) {
+    EXPECT_TRUE(doc.contains(field)) << field << " in " << doc.dump();
+  }
+  EXPECT_EQ(doc[f::kMediaType], "MEDIA_TYPE_VIDEO");
+  EXPECT_EQ(doc[f::kShardBucket], ShardBucket("17841400000000001"));
+  EXPECT_EQ(doc[f::kLakeKey], "lake/key.json");
+  // Every indexed field of the document is in the mapping (dynamic: false
+  // would otherwise leave it unsearchable).
+  const json properties = PostIndexTemplate("p")["template"]["mappings"]["properties"];
+  for (const auto& [field, value] : doc.items()) {
+    if (field == f::kMedia || field == "caption") continue;  // _source only.
+    if (!properties.contains(field)) {
+      // Only fields nobody filters or sorts on may be unmapped.
+      EXPECT_THAT(field, ::testing::AnyOf("shortcode", "permalink", "media_url", "hashtags",
+                                          "mentions"))
+          << field;
+    }
+  }
+  absl::StatusOr<v1::Post> back = PostFromDocument(doc);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->media_type(), v1::MEDIA_TYPE_VIDEO);
+  EXPECT_EQ(back->owner_id(), post.owner_id());
+}
+
+TEST(PostIndex, DocumentsThatAreNotPostsAreInternal) {
+  for (const char* bad : {R"([1])", R"("x")", R"({"media_type":"VIDEO"})",
+                          R"({"media_type":3})", R"({"like_count":"many"})"}) {
+    EXPECT_EQ(PostFromDocument(json::parse(bad)).status().code(), absl::StatusCode::kInternal)
+        << bad;
+  }
+}
+
+TEST(Shard, BucketsPartitionAndAgreeWithOwns) {
+  for (const char* spec : {"0/1", "1/2", "2/3", "5/8"}) {
+    const Shard shard = *Shard::Parse(spec);
+    for (const int bucket : shard.Buckets()) EXPECT_TRUE(shard.OwnsBucket(bucket)) << spec;
+  }
+  std::vector<int> owners(kShardBuckets, 0);
+  for (int i = 0; i < 3; ++i) {
+    for (const int bucket : Shard::Parse(absl::StrCat(i, "/3"))->Buckets()) ++owners[bucket];
+  }
+  EXPECT_EQ(std::count(owners.begin(), owners.end(), 1), kShardBuckets);  // Each exactly once.
+  for (const std::string id : {"1", "17841400000000001", "ana", ""}) {
+    int claimed = 0;
+    for (int i = 0; i < 3; ++i) {
+      const Shard shard = *Shard::Parse(absl::StrCat(i, "/3"));
+      EXPECT_EQ(shard.Owns(id), shard.OwnsBucket(ShardBucket(id))) << id;
+      claimed += shard.Owns(id) ? 1 : 0;
+    }
+    EXPECT_EQ(claimed, 1) << id;
+  }
+  EXPECT_FALSE(Shard::Parse(absl::StrCat("0/", kShardBuckets + 1)).ok());
+  EXPECT_EQ(ShardFilter(Shard()), std::nullopt);
+  const json filter = *ShardFilter(*Shard::Parse("1/2"));
+  EXPECT_EQ(filter["bool"]["should"][0]["terms"][post_field::kShardBucket].size(),
+            static_cast<size_t>(kShardBuckets / 2));
+}
+
+// --- Search over a scripted Elasticsearch: what it does with bad answers ---
+
+// Answers every request with one canned HTTP response and counts the calls:
+// the fault-injection seam for answers a real Elasticsearch does not give.
+class CannedHttp final : public HttpClient {
+ public:
+  CannedHttp(long status, std::string body) : response_{status, std::move(body)} {}
+  absl::StatusOr<HttpResponse> Send(const HttpRequest&) override {
+    ++calls;
+    return response_;
+  }
+  int calls = 0;
+
+ private:
+  HttpResponse response_;
+};
+
+absl::StatusOr<v1::SearchPostsResponse> SearchWith(CannedHttp& http,
+                                                   const SearchPostsRequest& request,
+                                                   absl::Duration budget = absl::Seconds(5)) {
+  static const std::unique_ptr<Clock> clock = NewFixedClock(kNow);
+  Elastic elastic(&http, "http://es.invalid");
+  PostSearch search(&elastic, clock.get(), "posts");
+  return search.Search(request, absl::Now() + budget);
+}
+
+TEST(PostSearchAnswers, AQueryElasticsearchRefusesIsInternalNotTheCallers) {
+  CannedHttp http(400, R"({"error":{"type":"search_phase_execution_exception","reason":"x"}})");
+  const absl::Status status = SearchWith(http, SearchPostsRequest()).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("search_phase_execution_exception"));
+}
+
+TEST(PostSearchAnswers, MalformedAnswersAreInternalWithAClearMessage) {
+  const std::string post = PostToDocument(v1::Post(), "k");
+  for (const std::string& body : std::vector<std::string>{
+           "[]", "{}", "5", R"({"hits":5})", R"({"hits":{}})",
+           R"({"hits":{"total":3,"hits":[]}})",
+           R"({"hits":{"total":{"value":"3","relation":"eq"},"hits":[]}})",
+           R"({"hits":{"total":{"value":3},"hits":[]}})",
+           R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":{}}})",
+           R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[7]}})",
+           R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_id":"1"}]}})",
+           R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_source":[]}]}})",
+           R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_source":{"media_type":"?"}}]}})",
+           // A full page whose last hit has no sort values to page on.
+           absl::StrCat(R"({"hits":{"total":{"value":5,"relation":"eq"},"hits":[{"_source":)",
+                        post, "}]}}"),
+       }) {
+    CannedHttp http(200, body);
+    SearchPostsRequest request;
+    request.set_page_size(1);
+    const absl::Status status = SearchWith(http, request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInternal) << body << " -> " << status;
+    EXPECT_THAT(std::string(status.message()), ::testing::AnyOf(HasSubstr("answer"),
+                                                                HasSubstr("document")))
+        << body;
+  }
+  // The well-formed answer passes.
+  CannedHttp good(200, absl::StrCat(R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_source":)",
+                                    post, R"(,"sort":[1,"a"]}]}})"));
+  EXPECT_TRUE(SearchWith(good, SearchPostsRequest()).ok());
+}
+
+TEST(PostSearchAnswers, UnderAMillisecondLeftNeverCallsElasticsearch) {
+  CannedHttp http(200, R"({"hits":{"total":{"value":0,"relation":"eq"},"hits":[]}})");
+  for (const absl::Duration budget :
+       {absl::Microseconds(900), absl::Microseconds(1), absl::ZeroDuration(), -absl::Seconds(1)}) {
+    EXPECT_EQ(SearchWith(http, SearchPostsRequest(), budget).status().code(),
+              absl::StatusCode::kDeadlineExceeded)
+        << budget;
+  }
+  EXPECT_EQ(http.calls, 0);
+  EXPECT_TRUE(SearchWith(http, SearchPostsRequest(), absl::Seconds(1)).ok());
+  EXPECT_EQ(http.calls, 1);
+}
+
+TEST_F(SearchQueryTest, APageTokenThatDoesNotFitTheSortIsInvalidArgument) {
+  SearchPostsRequest request;
+  const uint64_t hash = QueryHash(request);
+  for (const json& after : {json::array({"not-a-time", "a"}), json::array({1, 2}),
+                            json::array({1}), json::array({1.5, "a"}),
+                            json::array({1, "a", 3}),
+                            json::array({uint64_t{18446744073709551615u}, "a"})}) {
+    request.set_page_token(EncodePageToken({hash, 20, after}));
+    const absl::Status status = Build(request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << after;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("page_token")) << after;
+  }
+  request.set_page_token(EncodePageToken({hash, 20, json::array({1700000000000, "a"})}));
+  EXPECT_TRUE(Build(request).ok());
+  // Relevance sorts by a float score first.
+  request.set_query("pasta");
+  request.set_page_token(
+      EncodePageToken({QueryHash(request), 20, json::array({1.25, 1700000000000, "a"})}));
+  EXPECT_TRUE(Build(request).ok());
 }
 
 }  // namespace

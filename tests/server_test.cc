@@ -103,10 +103,8 @@ class ServerTest : public scout::testing::ElasticTest {
   void SetUp() override {
     ElasticTest::SetUp();
     if (HasFatalFailure()) return;
-    ASSERT_TRUE(elastic_
-                    ->Call("PUT", absl::StrCat("_index_template/", prefix_),
-                           PostIndexTemplate(prefix_))
-                    .ok());
+    const absl::Status ensured = EnsureIndices(*elastic_, prefix_);
+    ASSERT_TRUE(ensured.ok()) << ensured;
   }
 
   void Index(std::vector<Post> posts) {
@@ -206,6 +204,49 @@ TEST_F(ServerTest, FindsTextAndTagsRegardlessOfCaseAndAccents) {
   request.add_hashtags("cafe");
   request.add_hashtags("travelgram");
   EXPECT_THAT(Ids(request), ElementsAre("2"));
+}
+
+TEST_F(ServerTest, HighlightIsEscapedHtmlAndTheCaptionRawText) {
+  const std::string caption = R"(<img src=x onerror=alert(1)> pasta & "wine")";
+  Index({MakePost("xss", "a", absl::Hours(1), caption, 1)});
+  StartServer(es_url_);
+  SearchPostsRequest request;
+  request.set_query("pasta");
+  SearchPostsResponse response;
+  const grpc::Status status = Search(request, response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.posts_size(), 1);
+  EXPECT_EQ(response.posts(0).highlight(),
+            "&lt;img src=x onerror=alert(1)&gt; <em>pasta</em> &amp; &quot;wine&quot;");
+  EXPECT_EQ(response.posts(0).caption(), caption);
+}
+
+TEST_F(ServerTest, AQueryElasticsearchRefusesIsInternal) {
+  // A month created by hand with `id` as text: sorting on it (our query
+  // always does) is refused with a 400. That is our query not fitting our
+  // index, not a bad request.
+  const std::string month = MonthlyIndex(prefix_, kNow - absl::Hours(1));
+  ASSERT_TRUE(elastic_
+                  ->Call("PUT", month,
+                         {{"mappings", {{"properties", {{"id", {{"type", "text"}}}}}}}})
+                  .ok());
+  Index({MakePost("1", "a", absl::Hours(1), "pasta", 1)});
+  StartServer(es_url_);
+  SearchPostsResponse response;
+  const grpc::Status status = Search(SearchPostsRequest(), response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("search query refused"));
+}
+
+TEST_F(ServerTest, ElasticsearchErrorTypesAreExposed) {
+  // EnsureIndices ran in SetUp; again is fine (the quarantine index exists).
+  EXPECT_TRUE(EnsureIndices(*elastic_, prefix_).ok());
+  const absl::Status again = elastic_->Call("PUT", QuarantineIndex(prefix_)).status();
+  EXPECT_EQ(again.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ElasticErrorType(again), "resource_already_exists_exception");
+  const absl::Status missing = elastic_->Call("GET", absl::StrCat(prefix_, "-none/_doc/1")).status();
+  EXPECT_EQ(ElasticErrorType(missing), "index_not_found_exception");
+  EXPECT_EQ(ElasticErrorType(absl::InternalError("x")), "");
 }
 
 TEST_F(ServerTest, HostileTextIsOnlyEverText) {

@@ -81,5 +81,17 @@ TEST(Highlight, WrapsWordsWhoseFoldedFormMatches) {
   EXPECT_EQ(Highlight("nothing here", {"cafe"}), "");
 }
 
+TEST(Highlight, IsEscapedHtmlWhoseOnlyTagsAreOurs) {
+  // The website renders highlight as HTML: a caption is hostile input.
+  EXPECT_EQ(Highlight("<img src=x onerror=alert(1)> pasta", {"pasta"}),
+            "&lt;img src=x onerror=alert(1)&gt; <em>pasta</em>");
+  EXPECT_EQ(Highlight(R"(Tom & "Jerry's" <b>pasta</b>)", {"pasta"}),
+            "Tom &amp; &quot;Jerry&#39;s&quot; &lt;b&gt;<em>pasta</em>&lt;/b&gt;");
+  // Words inside markup still match; the markup around them stays text.
+  EXPECT_EQ(Highlight("<script>alert(1)</script>", {"script"}),
+            "&lt;<em>script</em>&gt;alert(1)&lt;/<em>script</em>&gt;");
+  EXPECT_EQ(Highlight("&amp; pasta", {"amp"}), "&amp;<em>amp</em>; pasta");
+}
+
 }  // namespace
 }  // namespace scout

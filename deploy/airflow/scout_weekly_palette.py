@@ -4,8 +4,8 @@ side by side (dynamic task mapping), then a summary of the shard reports.
 shards     reads N at run time: Variable scout_palette_shards, else
            $SCOUT_PALETTE_SHARDS, else 4
 palette    one mapped task instance per shard; returns the PaletteReport
-summarize  sums the shards' counters; posts_read (every shard reads all
-           posts) and load_version are the largest, not the sum
+summarize  sums the shards' counters (posts_read too: each shard reads its
+           own creators' posts); load_version is the largest, not the sum
 
 Retries, exit codes and settings as in scout_daily (see scout_workers.py).
 Each shard keeps its own sample cache under SCOUT_STATE, so a retried shard
@@ -42,7 +42,7 @@ def scout_weekly_palette():
                     value = int(value)  # Proto JSON prints int64 as a string.
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     continue
-                if key in ("posts_read", "load_version"):
+                if key == "load_version":
                     summary[key] = max(summary.get(key, 0), value)
                 else:
                     summary[key] = summary.get(key, 0) + value

@@ -56,10 +56,14 @@ struct Work {
   }
 };
 
-// One line pair (or line) of a _bulk body, and the work it belongs to.
+// One line pair (or line) of a _bulk body, what it does and the work it
+// belongs to. What a rejection means depends on the action, not on the work:
+// a rejected post makes its file a quarantine case, a rejected quarantine
+// record or quarantine delete is our bug.
 struct Action {
+  enum Kind { kIndexPost, kIndexQuarantine, kDeleteQuarantine };
   Work* work;
-  bool is_delete;
+  Kind kind;
   std::string ndjson;
 };
 
@@ -91,7 +95,7 @@ class IngestRun {
 
  private:
   absl::Status RunSteps() {
-    SCOUT_RETURN_IF_ERROR(PrepareIndices());
+    SCOUT_RETURN_IF_ERROR(EnsureIndices(*env_.elastic, options_.index_prefix));
     SCOUT_ASSIGN_OR_RETURN(const std::vector<Candidate> candidates, ListCandidates());
     Progress progress("ingest", static_cast<int64_t>(candidates.size()));
     for (size_t start = 0; start < candidates.size(); start += options_.batch_files) {
@@ -105,36 +109,6 @@ class IngestRun {
     SCOUT_RETURN_IF_ERROR(
         env_.elastic->Call("POST", absl::StrCat(options_.index_prefix, "*/_refresh")).status());
     return MergePastMonths();
-  }
-
-  absl::Status PrepareIndices() {
-    const json index_template = PostIndexTemplate(options_.index_prefix);
-    SCOUT_RETURN_IF_ERROR(env_.elastic
-                              ->Call("PUT", absl::StrCat("_index_template/", options_.index_prefix),
-                                     index_template)
-                              .status());
-    // Existing months learn fields added since they were created (documents
-    // written from now on get them indexed).
-    absl::Status mapped =
-        env_.elastic
-            ->Call("PUT", absl::StrCat(options_.index_prefix, "-*/_mapping"),
-                   {{"properties", index_template["template"]["mappings"]["properties"]}})
-            .status();
-    if (!mapped.ok() && !absl::IsNotFound(mapped)) return mapped;
-    const json quarantine_mappings = {
-        {"mappings",
-         {{"properties",
-           {{"key", {{"type", "keyword"}}},
-            {"reason", {{"type", "text"}}},
-            {"quarantined_at", {{"type", "date"}}}}}}},
-        {"settings", {{"number_of_shards", 1}, {"number_of_replicas", 0}}}};
-    absl::StatusOr<json> created = env_.elastic->Call(
-        "PUT", QuarantineIndex(options_.index_prefix), quarantine_mappings);
-    if (!created.ok() && !absl::StrContains(created.status().message(),
-                                            "resource_already_exists_exception")) {
-      return created.status();
-    }
-    return absl::OkStatus();
   }
 
   // Lists the shard's creators, then their files; only new or touched files
@@ -254,14 +228,11 @@ class IngestRun {
   }
 
   Action QuarantineAction(Work& work) const {
-    const json doc = {{"key", work.file->key},
-                      {"reason", work.reason},
-                      {"size", work.file->size},
-                      {"content_hash", absl::StrCat(absl::Hex(work.hash))},
-                      {"quarantined_at", FormatRfc3339(now_)}};
-    return {&work, false,
+    return {&work, Action::kIndexQuarantine,
             BulkHeader("index", QuarantineIndex(options_.index_prefix), work.file->key) +
-                doc.dump() + "\n"};
+                QuarantineDocument(work.file->key, work.reason, work.file->size, work.hash,
+                                   now_) +
+                "\n"};
   }
 
   std::vector<Action> BuildActions(std::vector<Work>& works) const {
@@ -271,7 +242,7 @@ class IngestRun {
           work.file->prior != nullptr && work.file->prior->outcome == Outcome::kQuarantined;
       if (work.kind == Work::kIndex) {
         actions.push_back(
-            {&work, false,
+            {&work, Action::kIndexPost,
              BulkHeader("index",
                         MonthlyIndex(options_.index_prefix, FromTimestamp(work.post.timestamp())),
                         work.post.id()) +
@@ -281,7 +252,7 @@ class IngestRun {
       }
       // A fixed file leaves the quarantine.
       if (was_quarantined && work.kind != Work::kQuarantine && work.kind != Work::kUnchanged) {
-        actions.push_back({&work, true,
+        actions.push_back({&work, Action::kDeleteQuarantine,
                            BulkHeader("delete", QuarantineIndex(options_.index_prefix),
                                       work.file->key)});
       }
@@ -329,12 +300,13 @@ class IngestRun {
         const json& result = items[i].begin().value();
         const int status = result.value("status", 0);
         Action& action = pending[i];
-        if ((status >= 200 && status < 300) || (action.is_delete && status == 404)) {
+        if ((status >= 200 && status < 300) ||
+            (action.kind == Action::kDeleteQuarantine && status == 404)) {
           --action.work->pending_actions;
         } else if (status == 429 || status >= 500) {
           last_error = absl::UnavailableError(result.value("error", json()).dump());
           retry.push_back(std::move(action));
-        } else if (action.work->kind == Work::kIndex) {
+        } else if (action.kind == Action::kIndexPost) {
           Work& work = *action.work;
           work.kind = Work::kQuarantine;
           const json& error = result.value("error", json::object());
@@ -342,8 +314,10 @@ class IngestRun {
                                      error.value("type", ""), ": ", error.value("reason", ""));
           retry.push_back(QuarantineAction(work));
         } else {
-          return absl::InternalError(
-              absl::StrCat("elasticsearch rejected a quarantine record: ", result.dump()));
+          return absl::InternalError(absl::StrCat(
+              "elasticsearch rejected a quarantine ",
+              action.kind == Action::kDeleteQuarantine ? "delete" : "record", ": ",
+              result.dump()));
         }
       }
       pending = std::move(retry);
@@ -425,10 +399,6 @@ class IngestRun {
 };
 
 }  // namespace
-
-std::string QuarantineIndex(absl::string_view prefix) {
-  return absl::StrCat(prefix, ".quarantine");
-}
 
 IngestReport RunIngest(const IngestEnv& env, const IngestOptions& options) {
   return IngestRun(env, options).Run();

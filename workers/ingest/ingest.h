@@ -38,9 +38,6 @@ struct IngestEnv {
   Checkpoint* checkpoint = nullptr;
 };
 
-// The quarantine index of `prefix`: one document per unparsable file.
-std::string QuarantineIndex(absl::string_view prefix);
-
 // Runs one ingest. The report's `error` is set when a backend failed; what
 // was acknowledged before the failure stays committed.
 scout::v1::IngestReport RunIngest(const IngestEnv& env, const IngestOptions& options);

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/parallel.h"
+#include "common/post_index.h"
 #include "common/progress.h"
 #include "common/status.h"
 #include "common/time.h"
@@ -99,23 +100,23 @@ class PaletteRun {
     return absl::OkStatus();
   }
 
-  // Streams every recent post, sorted by owner, newest first; a creator is
-  // complete when the owner changes.
+  // Streams the shard's recent posts (Elasticsearch filters by shard),
+  // sorted by owner, newest first; a creator is complete when the owner
+  // changes.
   absl::Status ScanAndProcess() {
+    namespace f = post_field;
     const absl::Time now = env_.clock->Now();
+    json filters = json::array(
+        {TimestampRange(now - absl::Hours(24 * options_.recent_days), now)});
+    if (std::optional<json> mine = ShardFilter(options_.shard)) {
+      filters.push_back(*std::move(mine));
+    }
     json request = {
         {"size", options_.page_size},
         {"track_total_hits", false},
-        {"_source", {"owner_id", "id", "timestamp", "media"}},
-        {"query",
-         {{"bool",
-           {{"filter",
-             {{{"range",
-                {{"timestamp",
-                  {{"gte", absl::ToUnixMillis(now - absl::Hours(24 * options_.recent_days))},
-                   {"lte", absl::ToUnixMillis(now)},
-                   {"format", "epoch_millis"}}}}}}}}}}}},
-        {"sort", {{{"owner_id", "asc"}}, {{"timestamp", "desc"}}, {{"id", "asc"}}}}};
+        {"_source", {f::kOwnerId, f::kId, f::kTimestamp, f::kMedia}},
+        {"query", {{"bool", {{"filter", std::move(filters)}}}}},
+        {"sort", {{{f::kOwnerId, "asc"}}, {{f::kTimestamp, "desc"}}, {{f::kId, "asc"}}}}};
     Progress progress("palette", 0);
     std::optional<Creator> current;
     std::vector<Creator> batch;
@@ -125,12 +126,27 @@ class PaletteRun {
                              absl::Seconds(120));
       if (absl::IsNotFound(answer.status())) break;  // Nothing indexed yet.
       if (!answer.ok()) return answer.status();
-      const json& hits = (*answer)["hits"]["hits"];
-      if (hits.empty()) break;
-      for (const json& hit : hits) {
+      const json* hits = nullptr;
+      if (const auto outer = answer->find("hits");
+          answer->is_object() && outer != answer->end() && outer->is_object()) {
+        if (const auto inner = outer->find("hits"); inner != outer->end() && inner->is_array()) {
+          hits = &*inner;
+        }
+      }
+      if (hits == nullptr) {
+        return absl::InternalError("elasticsearch search answer without hits.hits");
+      }
+      if (hits->empty()) break;
+      for (const json& hit : *hits) {
         report_.set_posts_read(report_.posts_read() + 1);
+        if (!hit.is_object() || !hit.contains("_source") || !hit["_source"].is_object()) {
+          return absl::InternalError("elasticsearch search answer: a hit without _source");
+        }
         const json& source = hit["_source"];
-        const std::string owner = source.value("owner_id", "");
+        const auto owner_field = source.find(f::kOwnerId);
+        const std::string owner = owner_field != source.end() && owner_field->is_string()
+                                      ? owner_field->get<std::string>()
+                                      : std::string();
         if (!current || current->id != owner) {
           if (current && owned_) batch.push_back(*std::move(current));
           if (batch.size() >= options_.batch_creators) {
@@ -139,12 +155,17 @@ class PaletteRun {
             batch.clear();
           }
           current = Creator{owner, {}};
+          // Posts indexed before shard_bucket existed reach every shard.
           owned_ = options_.shard.Owns(owner);
         }
         if (!owned_) continue;
         AddPictures(source, *current);
       }
-      request["search_after"] = hits.back()["sort"];
+      const json& last = hits->back();
+      if (!last.contains("sort")) {
+        return absl::InternalError("elasticsearch search answer: a hit without sort values");
+      }
+      request["search_after"] = last["sort"];
     }
     if (current && owned_) batch.push_back(*std::move(current));
     return ProcessBatch(batch, progress);
