@@ -5,6 +5,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "common/media_fetch.h"
 #include "common/status.h"
 #include "common/time.h"
 
@@ -21,6 +23,12 @@ ABSL_FLAG(std::string, index_prefix, "",
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9464 "
           "(env SCOUT_METRICS_LISTEN; default none)");
+ABSL_FLAG(std::string, media_source_allow, "",
+          "where pictures may be fetched from, comma-separated: .domain.suffix (public "
+          "addresses only), host[:port], http(s)://host/prefix/, file:///dir/ "
+          "(env SCOUT_MEDIA_SOURCE_ALLOW; default .cdninstagram.com,.fbcdn.net)");
+ABSL_FLAG(std::string, media_max_bytes, "",
+          "largest picture fetched, in bytes (env SCOUT_MEDIA_MAX_BYTES; default 31457280)");
 ABSL_FLAG(std::string, now, "",
           "pin the current time, e.g. 2026-11-22T00:00:00Z (env SCOUT_NOW), for reproducible runs");
 
@@ -50,6 +58,20 @@ absl::StatusOr<scout::v1::Config> LoadConfig() {
   config.set_state(Setting(FLAGS_state, "SCOUT_STATE"));
   config.set_index_prefix(Setting(FLAGS_index_prefix, "SCOUT_INDEX_PREFIX", "scout-posts"));
   config.set_metrics_listen(Setting(FLAGS_metrics_listen, "SCOUT_METRICS_LISTEN"));
+  config.set_media_source_allow(Setting(FLAGS_media_source_allow, "SCOUT_MEDIA_SOURCE_ALLOW",
+                                        std::string(MediaFetchPolicy::kDefaultAllow)));
+  const std::string max_bytes = Setting(FLAGS_media_max_bytes, "SCOUT_MEDIA_MAX_BYTES",
+                                        absl::StrCat(MediaFetchPolicy::kDefaultMaxBytes));
+  int64_t media_max_bytes = 0;
+  if (!absl::SimpleAtoi(max_bytes, &media_max_bytes) || media_max_bytes <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--media_max_bytes: not a positive number of bytes: \"", max_bytes, "\""));
+  }
+  config.set_media_max_bytes(media_max_bytes);
+  // Checked here so every binary rejects a bad list at startup.
+  if (absl::StatusOr<MediaFetchPolicy> policy = MediaFetchPolicy::FromConfig(config); !policy.ok()) {
+    return policy.status();
+  }
   while (!config.es_url().empty() && config.es_url().back() == '/') {
     config.mutable_es_url()->pop_back();
   }

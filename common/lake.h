@@ -12,6 +12,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "common/files.h"  // ReadFile, for the lake's users that read local files too.
 
 namespace scout {
 
@@ -33,10 +34,5 @@ class Lake {
 };
 
 std::unique_ptr<Lake> NewLocalLake(std::string root);
-
-// Whole-file helpers shared by the local lake, media store and checkpoints.
-absl::StatusOr<std::string> ReadFile(const std::string& path);
-// Writes via a temporary file and rename: readers see the old or new file.
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view data);
 
 }  // namespace scout

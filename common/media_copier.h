@@ -1,6 +1,8 @@
 // MediaCopier: copies pictures from their source URLs (Instagram's CDN) into
 // our media store, once (a stored key is never fetched again), with bounded
-// concurrency and retries with exponential backoff. Thread-safe; CopyBatch
+// concurrency and retries with exponential backoff. Source URLs are hostile
+// input: they are fetched only as MediaFetchPolicy allows, and only bodies
+// that are pictures (by their magic bytes) are stored. Thread-safe; CopyBatch
 // blocks until the batch is done.
 #pragma once
 
@@ -11,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/http.h"
+#include "common/media_fetch.h"
 #include "common/media_store.h"
 
 namespace scout {
@@ -19,6 +22,8 @@ struct MediaCopyOptions {
   int concurrency = 8;
   int attempts = 3;
   absl::Duration first_backoff = absl::Milliseconds(200);
+  absl::Duration timeout = absl::Seconds(20);  // Per attempt, redirects included.
+  MediaFetchPolicy policy;
 };
 
 struct MediaCopyJob {
@@ -29,7 +34,8 @@ struct MediaCopyJob {
 struct MediaCopyStats {
   int64_t fetched = 0;
   int64_t already_stored = 0;
-  int64_t failed = 0;
+  int64_t failed = 0;   // Refused ones included.
+  int64_t refused = 0;  // URLs the policy refused (PERMISSION_DENIED).
 };
 
 class MediaCopier {
@@ -37,12 +43,15 @@ class MediaCopier {
   MediaCopier(HttpClient* http, MediaStore* store, MediaCopyOptions options)
       : http_(http), store_(store), options_(options) {}
 
-  // One status per job, in order: OK when the picture is (now) stored.
+  // One status per job, in order: OK when the picture is (now) stored;
+  // PERMISSION_DENIED when the policy refused the URL (or a redirect);
+  // FAILED_PRECONDITION when the body is too large or not a picture.
   std::vector<absl::Status> CopyBatch(const std::vector<MediaCopyJob>& jobs,
                                       MediaCopyStats& stats);
 
  private:
   absl::Status Fetch(const std::string& url, std::string& bytes);
+  absl::Status FetchOnce(const std::string& url, std::string& bytes);
 
   HttpClient* const http_;
   MediaStore* const store_;

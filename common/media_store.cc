@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/lake.h"
+#include "common/files.h"
 
 namespace scout {
 namespace {
@@ -13,6 +13,9 @@ class LocalMediaStore final : public MediaStore {
   LocalMediaStore(std::string root, std::string base_url)
       : root_(std::move(root)), base_url_(std::move(base_url)) {}
 
+  // Put writes a uniquely named temporary file and renames it into place,
+  // so a file under its key is always a whole picture (a crash or a
+  // concurrent Put of the same key leaves a dotfile, never a torn key).
   bool Exists(absl::string_view key) override {
     struct stat st;
     return stat(Path(key).c_str(), &st) == 0 && st.st_size > 0;

@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/lake.h"
+#include "common/media_fetch.h"
 #include "common/media_store.h"
 #include "common/time.h"
 #include "scout/v1/service.grpc.pb.h"
@@ -81,6 +82,8 @@ class AggregateTest : public scout::testing::ServicesTest {
     for (absl::CivilDay d = from; d <= to; ++d) dates.push_back(d);
     AggregateOptions options;
     options.index_prefix = prefix_;
+    options.media.policy = *MediaFetchPolicy::Parse(  // genlake's pictures are local files.
+        absl::StrCat("file://", fs::absolute(root_ / "cdn").lexically_normal().string(), "/"), 1 << 20);
     AggregateEnv env{lake_.get(), warehouse_.get(), elastic_.get(), media_.get(), http_.get(),
                      clock_.get()};
     return RunAggregate(env, options, dates);

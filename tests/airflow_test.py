@@ -60,6 +60,7 @@ class AirflowTest(unittest.TestCase):
         cls.scout_env = {
             "SCOUT_LAKE": str(cls.lake), "SCOUT_MEDIA": str(cls.root / "media"),
             "SCOUT_STATE": str(cls.root / "state"), "SCOUT_INDEX_PREFIX": cls.tag,
+            "SCOUT_MEDIA_SOURCE_ALLOW": f"file://{os.path.abspath(cls.root / 'cdn')}/",
             "SCOUT_PG_DSN": f"{PG_DSN} dbname={cls.database}", "SCOUT_NOW": f"{TODAY}T18:00:00Z",
         }
         cls.env = {k: v for k, v in os.environ.items()

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "common/lake.h"
+#include "tests/faulty_files.h"
 
 namespace scout::ingest {
 namespace {
@@ -51,12 +53,14 @@ TEST_F(CheckpointTest, CommittedEntriesSurviveAReopenWithoutCompaction) {
 }
 
 TEST_F(CheckpointTest, LaterCommitsWinAndCompactionKeepsThem) {
-  absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_);
-  ASSERT_TRUE(checkpoint.ok());
-  ASSERT_TRUE(checkpoint->Commit({{"k", {1, 1, 1, Outcome::kMediaPending}}}).ok());
-  ASSERT_TRUE(checkpoint->Commit({{"k", {2, 2, 2, Outcome::kIndexed}}}).ok());
-  ASSERT_TRUE(checkpoint->Compact().ok());
-  EXPECT_EQ(std::filesystem::file_size(path_ + ".journal"), 0u);
+  {
+    absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_);
+    ASSERT_TRUE(checkpoint.ok());
+    ASSERT_TRUE(checkpoint->Commit({{"k", {1, 1, 1, Outcome::kMediaPending}}}).ok());
+    ASSERT_TRUE(checkpoint->Commit({{"k", {2, 2, 2, Outcome::kIndexed}}}).ok());
+    ASSERT_TRUE(checkpoint->Compact().ok());
+    EXPECT_EQ(std::filesystem::file_size(path_ + ".journal"), 0u);
+  }  // Released: a checkpoint has one owner at a time.
   absl::StatusOr<Checkpoint> reopened = Checkpoint::Open(path_);
   ASSERT_TRUE(reopened.ok());
   EXPECT_EQ(reopened->size(), 1u);
@@ -76,15 +80,105 @@ TEST_F(CheckpointTest, TornJournalTailIsIgnored) {
   ASSERT_EQ(write(fd, torn.data(), torn.size()), static_cast<ssize_t>(torn.size()));
   close(fd);
 
-  absl::StatusOr<Checkpoint> reopened = Checkpoint::Open(path_);
-  ASSERT_TRUE(reopened.ok());
-  EXPECT_EQ(reopened->Find("torn"), nullptr);
-  EXPECT_EQ(*reopened->Find("whole"), (FileState{5, 5, 5, Outcome::kTooOld}));
-  // And the next commit is not glued onto the torn bytes.
-  ASSERT_TRUE(reopened->Commit({{"next", {6, 6, 6, Outcome::kIndexed}}}).ok());
+  {
+    absl::StatusOr<Checkpoint> reopened = Checkpoint::Open(path_);
+    ASSERT_TRUE(reopened.ok());
+    EXPECT_EQ(reopened->Find("torn"), nullptr);
+    EXPECT_EQ(*reopened->Find("whole"), (FileState{5, 5, 5, Outcome::kTooOld}));
+    // And the next commit is not glued onto the torn bytes.
+    ASSERT_TRUE(reopened->Commit({{"next", {6, 6, 6, Outcome::kIndexed}}}).ok());
+  }
   absl::StatusOr<Checkpoint> again = Checkpoint::Open(path_);
   ASSERT_TRUE(again.ok());
   EXPECT_NE(again->Find("next"), nullptr);
+}
+
+TEST_F(CheckpointTest, ASecondOwnerIsRefusedUntilTheFirstIsGone) {
+  absl::StatusOr<Checkpoint> first = Checkpoint::Open(path_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const absl::StatusOr<Checkpoint> second = Checkpoint::Open(path_);
+  // Retry later: another run of the same shard is under way.
+  EXPECT_TRUE(absl::IsUnavailable(second.status())) << second.status();
+  EXPECT_TRUE(absl::StrContains(second.status().message(), ".lock")) << second.status();
+  first = absl::UnavailableError("closed");  // Destroys the first owner.
+  EXPECT_TRUE(Checkpoint::Open(path_).ok());
+}
+
+TEST_F(CheckpointTest, CompactionMakesTheSnapshotDurableBeforeEmptyingTheJournal) {
+  testing::RecordingFileSystem recording;
+  absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_, &recording);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  ASSERT_TRUE(checkpoint->Commit({{"k", {1, 1, 1, Outcome::kIndexed}}}).ok());
+  const size_t before = recording.calls().size();
+  ASSERT_TRUE(checkpoint->Compact().ok());
+  std::vector<std::string> calls = recording.calls();
+  calls.erase(calls.begin(), calls.begin() + static_cast<std::ptrdiff_t>(before));
+  auto at = [&](const std::string& prefix) {
+    for (size_t i = 0; i < calls.size(); ++i) {
+      if (absl::StartsWith(calls[i], prefix)) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  const int synced = at("sync " + (dir_ / ".ingest.ckpt.tmp.").string());
+  const int renamed = at("rename ");
+  const int dir_synced = at("syncdir " + dir_.string());
+  const int emptied = at("open " + path_ + ".journal");
+  ASSERT_GE(synced, 0) << ::testing::PrintToString(calls);
+  EXPECT_LT(synced, renamed);
+  EXPECT_LT(renamed, dir_synced);
+  EXPECT_LT(dir_synced, emptied) << ::testing::PrintToString(calls);
+}
+
+TEST_F(CheckpointTest, AFailedSnapshotKeepsTheJournalAndSurfaces) {
+  const FileState a{1, 1, 1, Outcome::kIndexed};
+  for (const char* fault : {"sync", "rename", "syncdir", "short write"}) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    testing::RecordingFileSystem faulty;
+    {
+      absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_, &faulty);
+      ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+      ASSERT_TRUE(checkpoint->Commit({{"a", a}}).ok());
+      faulty.fail_sync = std::string(fault) == "sync";
+      faulty.fail_rename = std::string(fault) == "rename";
+      faulty.fail_sync_dir = std::string(fault) == "syncdir";
+      faulty.short_write_after = std::string(fault) == "short write" ? 3 : -1;
+      const absl::Status compacted = checkpoint->Compact();
+      EXPECT_FALSE(compacted.ok()) << fault;
+      EXPECT_TRUE(absl::StrContains(compacted.message(), "injected")) << fault << compacted;
+      if (std::string(fault) != "syncdir") {
+        // The journal still holds what the snapshot failed to take.
+        EXPECT_GT(std::filesystem::file_size(path_ + ".journal"), 0u) << fault;
+      }
+    }
+    absl::StatusOr<Checkpoint> reopened = Checkpoint::Open(path_);
+    ASSERT_TRUE(reopened.ok()) << fault << reopened.status();
+    ASSERT_NE(reopened->Find("a"), nullptr) << fault;
+    EXPECT_EQ(*reopened->Find("a"), a) << fault;
+  }
+}
+
+TEST_F(CheckpointTest, AShortJournalWriteStopsLaterCommitsUntilCompacted) {
+  testing::RecordingFileSystem faulty;
+  const FileState a{1, 1, 1, Outcome::kIndexed}, b{2, 2, 2, Outcome::kIndexed};
+  {
+    absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_, &faulty);
+    ASSERT_TRUE(checkpoint.ok());
+    faulty.short_write_after = 1;  // Leaves "x" in the journal: a torn line.
+    const absl::Status failed = checkpoint->Commit({{"xa", a}});
+    EXPECT_TRUE(absl::IsUnavailable(failed)) << failed;
+    EXPECT_EQ(checkpoint->Find("xa"), nullptr);
+    faulty.short_write_after = -1;
+    // Appending now would glue "x" onto this line: "xb" would load as "xxb"...
+    // or, worse, as a valid entry of another key. Refused instead.
+    EXPECT_FALSE(checkpoint->Commit({{"b", b}}).ok());
+    ASSERT_TRUE(checkpoint->Compact().ok());
+    ASSERT_TRUE(checkpoint->Commit({{"b", b}}).ok());
+  }
+  absl::StatusOr<Checkpoint> reopened = Checkpoint::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(reopened->size(), 1u);
+  EXPECT_EQ(*reopened->Find("b"), b);
 }
 
 // The lake the checkpoint tracks: a missing folder is nothing new, a

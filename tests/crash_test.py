@@ -64,6 +64,7 @@ class CrashTest(unittest.TestCase):
         return dict(os.environ, SCOUT_LAKE=str(self.root / "lake"),
                     SCOUT_MEDIA=str(self.root / name / "media"),
                     SCOUT_STATE=str(self.root / name / "state"),
+                    SCOUT_MEDIA_SOURCE_ALLOW=f"file://{os.path.abspath(self.root / 'cdn')}/",
                     SCOUT_INDEX_PREFIX=f"{self.tag}-{name}",
                     SCOUT_PG_DSN=f"{PG_DSN} dbname={database}", SCOUT_NOW=NOW)
 

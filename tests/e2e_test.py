@@ -78,6 +78,8 @@ class EndToEnd(unittest.TestCase):
         run("psql", PG_DSN, "-qc", f"CREATE DATABASE {cls.database}")
         cls.env = dict(os.environ, SCOUT_LAKE=str(cls.lake), SCOUT_MEDIA=str(cls.root / "media"),
                        SCOUT_STATE=str(cls.root / "state"), SCOUT_INDEX_PREFIX=cls.prefix,
+                       # genlake's pictures are local files: allowed explicitly.
+                       SCOUT_MEDIA_SOURCE_ALLOW=f"file://{os.path.abspath(cls.root / 'cdn')}/",
                        SCOUT_PG_DSN=f"{PG_DSN} dbname={cls.database}")
         cls.generated = json.loads(run(
             BIN / "scout-genlake", "--lake", cls.lake, "--cdn", cls.root / "cdn",

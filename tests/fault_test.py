@@ -205,6 +205,7 @@ class FaultTest(unittest.TestCase):
         return dict(os.environ, SCOUT_ES_URL=cls.services.es_url, SCOUT_PG_DSN=cls.services.pg_dsn,
                     SCOUT_LAKE=str(cls.lake), SCOUT_MEDIA=str(cls.root / name / "media"),
                     SCOUT_STATE=str(cls.root / name / "state"),
+                    SCOUT_MEDIA_SOURCE_ALLOW=f"file://{os.path.abspath(cls.root / 'cdn')}/",
                     SCOUT_INDEX_PREFIX=f"fault-{name}", SCOUT_NOW=NOW)
 
     @staticmethod

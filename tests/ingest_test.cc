@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/lake.h"
+#include "common/media_fetch.h"
 #include "common/media_store.h"
 #include "common/post_index.h"
 #include "common/shard.h"
@@ -63,7 +64,10 @@ class FaultyHttp final : public HttpClient {
     if (absl::StrContains(request.url, "/_bulk")) {
       if (throttles_left_ > 0) {
         --throttles_left_;
-        return HttpResponse{429, R"({"error":{"type":"es_rejected_execution_exception"}})"};
+        HttpResponse throttled;
+        throttled.status = 429;
+        throttled.body = R"({"error":{"type":"es_rejected_execution_exception"}})";
+        return throttled;
       }
       if (bulk_successes_ >= 0 && bulk_calls_++ >= bulk_successes_) {
         return absl::UnavailableError("connection refused (injected)");
@@ -135,6 +139,12 @@ class IngestTest : public scout::testing::ElasticTest {
     options.batch_files = batch_files;
     options.bulk_backoff = absl::Milliseconds(10);
     options.media.first_backoff = absl::Milliseconds(1);
+    // genlake's pictures are files under cdn/: allowed explicitly, as the
+    // demo does (the default allows only Instagram's CDN).
+    absl::StatusOr<MediaFetchPolicy> policy = MediaFetchPolicy::Parse(
+        absl::StrCat("file://", fs::absolute(root_ / "cdn").lexically_normal().string(), "/"), 1 << 20);
+    EXPECT_TRUE(policy.ok()) << policy.status();
+    if (policy.ok()) options.media.policy = *policy;
     options.shard = shard;
     return scout::testing::IngestLake(root_, *lake_, elastic, *media_, *http, *clock, options);
   }
@@ -399,6 +409,50 @@ TEST_F(IngestTest, AMissingPictureIsReportedThenFetchedOnTheNextRun) {
   EXPECT_EQ(second.media_failed(), 0);
   EXPECT_EQ(second.posts_indexed(), 1);
   EXPECT_EQ(second.files_untouched(), second.files_listed() - 1);
+}
+
+TEST_F(IngestTest, HostilePictureUrlsAreRefusedAndTheirPostsStillIndexed) {
+  const v1::IngestReport first = Ingest(kToday, http_.get());
+  ASSERT_EQ(first.error(), "");
+  EXPECT_EQ(first.media_refused(), 0);
+  // Posts whose pictures point at local secrets, at Elasticsearch itself
+  // (SSRF) and at a scheme we never fetch.
+  fs::path owner_dir;
+  for (const auto& entry : fs::directory_iterator(root_ / "lake/instagram_graph/posts")) {
+    owner_dir = entry.path();
+    break;
+  }
+  ASSERT_FALSE(owner_dir.empty());
+  const std::vector<std::pair<std::string, std::string>> hostile = {
+      {"evil-1", "file:///etc/passwd"},
+      {"evil-2", absl::StrCat(es_url_, "/_cat/indices")},
+      {"evil-3", "gopher://127.0.0.1:9200/x"},
+      {"evil-4", absl::StrCat("file://", fs::absolute(root_ / "cdn").lexically_normal().string(), "/../lake/x.jpg")}};
+  for (const auto& [id, url] : hostile) {
+    const json post = {{"id", id},
+                       {"media_type", "STORY_IMAGE"},
+                       {"media_url", url},
+                       {"timestamp", absl::StrCat(absl::FormatCivilTime(kToday), "T10:00:00+0000")},
+                       {"caption", "hostile"}};
+    ASSERT_TRUE(WriteFileAtomically((owner_dir / (id + ".json")).string(), post.dump()).ok());
+  }
+  const v1::IngestReport second = Ingest(kToday, http_.get());
+  ASSERT_EQ(second.error(), "");
+  EXPECT_EQ(second.posts_indexed(), 4);
+  EXPECT_EQ(second.media_refused(), 4);
+  EXPECT_EQ(second.media_failed(), 4);
+  EXPECT_EQ(second.media_fetched(), 0);
+  ASSERT_EQ(second.failed_media_size(), 4);
+  for (const v1::FailedMedia& failed : second.failed_media()) {
+    EXPECT_NE(failed.reason(), "") << failed.url();
+  }
+  for (const auto& [id, url] : hostile) {
+    const json stored = Stored(id);
+    ASSERT_NE(stored, nullptr) << id;  // Indexed all the same...
+    EXPECT_EQ(stored.value("caption", ""), "hostile");
+    // ...and nothing of theirs reached the (public) media store.
+    EXPECT_FALSE(fs::exists(root_ / "media" / owner_dir.filename() / id)) << id;
+  }
 }
 
 }  // namespace

@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
   options.shard = worker->shard;
   options.index_prefix = config.index_prefix();
   options.fetch_pictures = !absl::GetFlag(FLAGS_no_pictures);
+  absl::StatusOr<scout::MediaFetchPolicy> policy = scout::MediaFetchPolicy::FromConfig(config);
+  if (!policy.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, policy.status().message());
+  options.media.policy = *std::move(policy);
   if (options.fetch_pictures && config.media().empty()) {
     return scout::Exit(kProgram, scout::kExitBadUsage,
                        "--media / SCOUT_MEDIA is required (or --no_pictures)");

@@ -1,15 +1,11 @@
 #include "workers/ingest/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <filesystem>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/lake.h"
+#include "common/files.h"
 #include "common/status.h"
 
 namespace scout::ingest {
@@ -34,27 +30,23 @@ bool ParseLine(absl::string_view line, std::string& key, FileState& state) {
 
 }  // namespace
 
-absl::StatusOr<Checkpoint> Checkpoint::Open(std::string path) {
-  Checkpoint checkpoint(std::move(path));
+absl::StatusOr<Checkpoint> Checkpoint::Open(std::string path, FileSystem* fs) {
+  Checkpoint checkpoint(std::move(path), fs);
+  const std::string dir = std::filesystem::path(checkpoint.path_).parent_path().string();
+  if (!dir.empty()) SCOUT_RETURN_IF_ERROR(fs->CreateDirs(dir));
+  SCOUT_ASSIGN_OR_RETURN(checkpoint.lock_, fs->Lock(checkpoint.path_ + ".lock"));
   SCOUT_RETURN_IF_ERROR(checkpoint.Load(checkpoint.path_));
   SCOUT_RETURN_IF_ERROR(checkpoint.Load(checkpoint.path_ + ".journal"));
-  const std::string journal = checkpoint.path_ + ".journal";
   // The journal only ever grows between compactions; make sure a torn tail
   // from a crash does not glue onto the next line we append.
   SCOUT_RETURN_IF_ERROR(checkpoint.Compact());
-  checkpoint.journal_fd_ = open(journal.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (checkpoint.journal_fd_ < 0) {
-    return absl::InternalError(absl::StrCat("cannot open ", journal, ": ", std::strerror(errno)));
-  }
+  SCOUT_ASSIGN_OR_RETURN(checkpoint.journal_,
+                         fs->OpenForWrite(checkpoint.path_ + ".journal", /*append=*/true));
   return checkpoint;
 }
 
-Checkpoint::~Checkpoint() {
-  if (journal_fd_ >= 0) close(journal_fd_);
-}
-
 absl::Status Checkpoint::Load(const std::string& file) {
-  absl::StatusOr<std::string> data = ReadFile(file);
+  absl::StatusOr<std::string> data = fs_->ReadFile(file, -1);
   if (absl::IsNotFound(data.status())) return absl::OkStatus();
   if (!data.ok()) return data.status();
   std::string key;
@@ -76,16 +68,16 @@ const FileState* Checkpoint::Find(absl::string_view key) const {
 
 absl::Status Checkpoint::Commit(const std::vector<std::pair<std::string, FileState>>& entries) {
   if (entries.empty()) return absl::OkStatus();
+  if (!broken_.ok()) return broken_;
   std::string lines;
   for (const auto& [key, state] : entries) AppendLine(lines, key, state);
-  for (size_t written = 0; written < lines.size();) {
-    const ssize_t n = write(journal_fd_, lines.data() + written, lines.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::InternalError(absl::StrCat("checkpoint journal: ", std::strerror(errno)));
-    written += static_cast<size_t>(n);
-  }
-  if (fdatasync(journal_fd_) != 0) {
-    return absl::InternalError(absl::StrCat("checkpoint journal sync: ", std::strerror(errno)));
+  absl::Status status = journal_->Append(lines);
+  if (status.ok()) status = journal_->Sync();
+  if (!status.ok()) {
+    // A short write leaves a line without its newline; appending after it
+    // would glue two lines into one that may parse as a wrong entry.
+    broken_ = absl::Status(status.code(), absl::StrCat("checkpoint journal: ", status.message()));
+    return broken_;
   }
   for (const auto& [key, state] : entries) entries_.insert_or_assign(key, state);
   return absl::OkStatus();
@@ -95,11 +87,15 @@ absl::Status Checkpoint::Compact() {
   std::string snapshot;
   snapshot.reserve(entries_.size() * 96);
   for (const auto& [key, state] : entries_) AppendLine(snapshot, key, state);
-  SCOUT_RETURN_IF_ERROR(WriteFileAtomically(path_, snapshot));
+  // The snapshot is on disk (file and rename) before the journal it
+  // replaces is emptied: a power loss in between keeps both, never neither.
+  SCOUT_RETURN_IF_ERROR(WriteFileAtomically(*fs_, path_, snapshot));
   const std::string journal = path_ + ".journal";
-  if (truncate(journal.c_str(), 0) != 0 && errno != ENOENT) {
-    return absl::InternalError(absl::StrCat("cannot truncate ", journal, ": ", std::strerror(errno)));
-  }
+  SCOUT_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> emptied,
+                         fs_->OpenForWrite(journal, /*append=*/false));
+  SCOUT_RETURN_IF_ERROR(emptied->Sync());
+  SCOUT_RETURN_IF_ERROR(emptied->Close());
+  broken_ = absl::OkStatus();
   return absl::OkStatus();
 }
 

@@ -3,11 +3,15 @@
 // only changed ones. A snapshot plus an append-only journal: Commit appends
 // and syncs entries that Elasticsearch acknowledged, so a crash at any point
 // loses nothing (uncommitted files are simply redone; writes are
-// idempotent). A torn last journal line is ignored on load.
+// idempotent). A torn last journal line is ignored on load. Compact writes
+// the snapshot durably (fsync, rename, directory fsync) before it empties
+// the journal. Open takes an exclusive lock (`<path>.lock`) held for the
+// checkpoint's life, so two runs of one shard never interleave.
 // Not thread-safe: one owner (the ingest run) uses it.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "common/files.h"
 
 namespace scout::ingest {
 
@@ -38,30 +43,34 @@ struct FileState {
 class Checkpoint {
  public:
   // Loads `<path>` and `<path>.journal`; missing files mean a first run.
-  static absl::StatusOr<Checkpoint> Open(std::string path);
+  // UNAVAILABLE when another process holds the checkpoint (retry later).
+  static absl::StatusOr<Checkpoint> Open(std::string path,
+                                         FileSystem* fs = FileSystem::Default());
 
-  Checkpoint(Checkpoint&& other) noexcept
-      : path_(std::move(other.path_)),
-        entries_(std::move(other.entries_)),
-        journal_fd_(std::exchange(other.journal_fd_, -1)) {}
+  Checkpoint(Checkpoint&& other) noexcept = default;
   Checkpoint& operator=(Checkpoint&&) = delete;
-  ~Checkpoint();
+  ~Checkpoint() = default;
 
   const FileState* Find(absl::string_view key) const;
   size_t size() const { return entries_.size(); }
 
   // Durably records these entries (appended to the journal, then fsync).
+  // After a failed commit the journal may end in a torn line: later commits
+  // fail too until a Compact succeeds (which rewrites both files).
   absl::Status Commit(const std::vector<std::pair<std::string, FileState>>& entries);
   // Folds the journal into a new snapshot (atomic rename), then empties it.
   absl::Status Compact();
 
  private:
-  explicit Checkpoint(std::string path) : path_(std::move(path)) {}
+  Checkpoint(std::string path, FileSystem* fs) : path_(std::move(path)), fs_(fs) {}
   absl::Status Load(const std::string& file);
 
   std::string path_;
+  FileSystem* fs_;
+  std::unique_ptr<FileLock> lock_;
   absl::flat_hash_map<std::string, FileState> entries_;
-  int journal_fd_ = -1;
+  std::unique_ptr<WritableFile> journal_;
+  absl::Status broken_;  // Why the journal cannot be appended to (until Compact).
 };
 
 }  // namespace scout::ingest

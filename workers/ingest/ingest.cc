@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/hash.h"
+#include "common/log.h"
 #include "common/parallel.h"
 #include "common/post_index.h"
 #include "common/progress.h"
@@ -89,6 +90,7 @@ class IngestRun {
     report_.set_media_fetched(media_stats_.fetched);
     report_.set_media_already_stored(media_stats_.already_stored);
     report_.set_media_failed(media_stats_.failed);
+    report_.set_media_refused(media_stats_.refused);
     StampFinished(report_);
     return std::move(report_);
   }
@@ -213,6 +215,14 @@ class IngestRun {
         continue;
       }
       work->media_complete = false;
+      if (absl::IsPermissionDenied(results[i])) {
+        // Hostile or misconfigured input: say which post, and why.
+        Log(LogLevel::kWarning, "picture URL refused",
+            {{"post_id", work->post.id()},
+             {"lake_key", work->file->key},
+             {"url", jobs[i].source_url.substr(0, 300)},
+             {"reason", std::string(results[i].message())}});
+      }
       if (report_.failed_media_size() < static_cast<int>(kMaxListed)) {
         scout::v1::FailedMedia* failure = report_.add_failed_media();
         failure->set_post_key(work->file->key);

@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/files.h"
 #include "common/hash.h"
 #include "common/sha256.h"
 #include "common/status.h"
@@ -39,10 +39,6 @@ uint32_t Get32(const char* p) { return Get16(p) | (Get16(p + 2) << 16); }
 
 uint32_t Checksum(absl::string_view payload) {
   return static_cast<uint32_t>(StableHash(payload));
-}
-
-absl::Status Errno(absl::string_view what, absl::string_view path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
 // pread until `n` bytes or end of file; returns the bytes read.
@@ -76,7 +72,7 @@ absl::StatusOr<std::unique_ptr<SampleCache>> SampleCache::Open(const std::string
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create the directory of ", path));
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot open", path);
+  if (fd < 0) return ErrnoStatus("cannot open", path);
   // Appends go to our own idea of the end: two runs of one shard must not
   // interleave (Airflow never does that; a person might).
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -93,7 +89,7 @@ SampleCache::~SampleCache() { close(fd_); }
 
 absl::Status SampleCache::Load() {
   struct stat st;
-  if (fstat(fd_, &st) != 0) return Errno("cannot stat", path_);
+  if (fstat(fd_, &st) != 0) return ErrnoStatus("cannot stat", path_);
   const int64_t size = st.st_size;
   char header[sizeof kHeader];
   int64_t at = 0;
@@ -139,9 +135,9 @@ absl::Status SampleCache::Load() {
     }
   }
   if (at == 0) {  // New, empty or not ours: start over with a header.
-    if (ftruncate(fd_, 0) != 0) return Errno("cannot truncate", path_);
+    if (ftruncate(fd_, 0) != 0) return ErrnoStatus("cannot truncate", path_);
     if (pwrite(fd_, kHeader, sizeof kHeader, 0) != static_cast<ssize_t>(sizeof kHeader)) {
-      return Errno("cannot write", path_);
+      return ErrnoStatus("cannot write", path_);
     }
     dropped_bytes_ = size;
     end_ = sizeof kHeader;
@@ -149,7 +145,7 @@ absl::Status SampleCache::Load() {
   }
   // Cut the damaged tail so the next record does not glue onto it.
   if (at < size && ftruncate(fd_, static_cast<off_t>(at)) != 0) {
-    return Errno("cannot truncate", path_);
+    return ErrnoStatus("cannot truncate", path_);
   }
   dropped_bytes_ = size - at;
   end_ = at;
@@ -195,7 +191,7 @@ absl::Status SampleCache::Add(const ImageKey& key, const PixelSample& sample) {
     const ssize_t n = pwrite(fd_, record.data() + written, record.size() - written,
                              static_cast<off_t>(end_ + static_cast<int64_t>(written)));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Errno("cannot append to", path_);
+    if (n <= 0) return ErrnoStatus("cannot append to", path_);
     written += static_cast<size_t>(n);
   }
   entries_.emplace(key, Entry{end_ + static_cast<int64_t>(kRecordHead + kPayloadHead),
