@@ -23,6 +23,7 @@ enum ExitCode : int {
   kExitOk = 0,             // Done (quarantined input included).
   kExitBackendFailed = 1,  // A backend failed or a check did not pass: rerun it.
   kExitBadUsage = 2,       // Flags or configuration are wrong.
+  kExitCheckFailed = 3,    // A data-quality check failed: do not retry.
 };
 
 // A setting a worker cannot run without, and how to give it:
