@@ -72,8 +72,11 @@ std::string FormatProfile(const scout::v1::UserProfile& p) {
                                  p.is_business() ? " · business" : " · basic", "\n");
   if (!p.biography().empty()) absl::StrAppend(&out, "  ", Shorten(p.biography()), "\n");
   if (!p.website().empty()) absl::StrAppend(&out, "  ", p.website(), "\n");
-  absl::StrAppend(&out, "  ", p.followers_count(), " followers · ", p.follows_count(),
-                  " following · ", p.media_count(), " posts · facts as of ", p.as_of(), "\n");
+  // Unknown counts are left out rather than shown as 0.
+  absl::StrAppend(&out, "  ", p.followers_count(), " followers");
+  if (p.has_follows_count()) absl::StrAppend(&out, " · ", p.follows_count(), " following");
+  if (p.has_media_count()) absl::StrAppend(&out, " · ", p.media_count(), " posts");
+  absl::StrAppend(&out, " · facts as of ", p.as_of(), "\n");
   absl::StrAppend(&out, "  last 30 days: ", p.doc_count(), " posts");
   if (p.has_eng_avg()) absl::StrAppend(&out, absl::StrFormat(" · eng_avg %.1f", p.eng_avg()));
   if (p.has_engagement_rate()) {

@@ -2,8 +2,12 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <string_view>
+
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "common/text.h"
 
 namespace scout {
 namespace {
@@ -89,6 +93,24 @@ CREATE TABLE load_versions (
 
 }  // namespace
 
+std::optional<size_t> SqlRows::ColumnIndex(absl::string_view name) const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i] == name) return i;
+  }
+  return std::nullopt;
+}
+
+std::string WarehouseText(absl::string_view text, size_t max_bytes) {
+  std::string clean = ToValidUtf8(text);
+  clean.erase(std::remove(clean.begin(), clean.end(), '\0'), clean.end());
+  if (clean.size() <= max_bytes) return clean;
+  size_t end = max_bytes;
+  // Back off continuation bytes (10xxxxxx) so no character is cut in two.
+  while (end > 0 && (static_cast<unsigned char>(clean[end]) & 0xC0) == 0x80) --end;
+  clean.resize(end);
+  return clean;
+}
+
 absl::StatusOr<std::unique_ptr<Warehouse>> Warehouse::Connect(const std::string& dsn) {
   PGconn* conn = PQconnectdb(dsn.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -103,9 +125,13 @@ absl::StatusOr<std::unique_ptr<Warehouse>> Warehouse::Connect(const std::string&
 
 Warehouse::~Warehouse() { PQfinish(conn_); }
 
-absl::Status Warehouse::ConnectionError(absl::string_view what) const {
+absl::Status Warehouse::ConnectionError(absl::string_view what, const PGresult* result) const {
   const std::string message = absl::StrCat("warehouse: ", what, ": ", PQerrorMessage(conn_));
   if (PQstatus(conn_) != CONNECTION_OK) return absl::UnavailableError(message);
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  if (state != nullptr && (std::string_view(state) == "40001" || std::string_view(state) == "40P01")) {
+    return absl::AbortedError(message);  // The transaction may simply be run again.
+  }
   return absl::InternalError(message);
 }
 
@@ -123,8 +149,9 @@ absl::StatusOr<SqlRows> Warehouse::Query(absl::string_view sql,
                                     nullptr, values.data(), nullptr, nullptr, 0);
   const ExecStatusType status = PQresultStatus(result);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    absl::Status error = ConnectionError(statement.substr(0, 80), result);
     PQclear(result);
-    return ConnectionError(statement.substr(0, 80));
+    return error;
   }
   SqlRows rows;
   const int columns = PQnfields(result);
@@ -153,9 +180,12 @@ absl::Status Warehouse::Exec(absl::string_view sql, const std::vector<SqlValue>&
 absl::Status Warehouse::CopyIn(absl::string_view copy_statement, absl::string_view data) {
   const std::string statement(copy_statement);
   PGresult* result = PQexec(conn_, statement.c_str());
-  const bool ready = PQresultStatus(result) == PGRES_COPY_IN;
+  if (PQresultStatus(result) != PGRES_COPY_IN) {
+    absl::Status error = ConnectionError(statement, result);
+    PQclear(result);
+    return error;
+  }
   PQclear(result);
-  if (!ready) return ConnectionError(statement);
   constexpr size_t kChunk = 1 << 20;
   for (size_t at = 0; at < data.size(); at += kChunk) {
     const size_t n = std::min(kChunk, data.size() - at);
@@ -167,7 +197,7 @@ absl::Status Warehouse::CopyIn(absl::string_view copy_statement, absl::string_vi
   absl::Status status = absl::OkStatus();
   while (PGresult* done = PQgetResult(conn_)) {
     if (PQresultStatus(done) != PGRES_COMMAND_OK && status.ok()) {
-      status = ConnectionError(statement);
+      status = ConnectionError(statement, done);
     }
     PQclear(done);
   }

@@ -1,8 +1,10 @@
 // Warehouse: one libpq connection to the warehouse (PostgreSQL 15 locally,
 // Amazon Redshift in production) with parameterized statements only, bulk
 // COPY, transactions and versioned schema migrations. Errors: UNAVAILABLE
-// when the server cannot be reached, INTERNAL for a failed statement (with
-// the server's message). Not thread-safe: one connection per user.
+// when the server cannot be reached, ABORTED for a serialization failure or
+// a deadlock (SQLSTATE 40001, 40P01: run the transaction again), INTERNAL
+// for any other failed statement (with the server's message). Not
+// thread-safe: one connection per user.
 #pragma once
 
 #include <memory>
@@ -14,6 +16,7 @@
 #include "absl/strings/string_view.h"
 
 typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
 
 namespace scout {
 
@@ -22,7 +25,33 @@ using SqlValue = std::optional<std::string>;  // nullopt is SQL NULL.
 struct SqlRows {
   std::vector<std::string> columns;
   std::vector<std::vector<SqlValue>> rows;
+
+  // Position of the column named `name`, so readers do not depend on the
+  // order of a SELECT list; nullopt when the result has no such column.
+  std::optional<size_t> ColumnIndex(absl::string_view name) const;
 };
+
+// Sizes of the VARCHAR columns of the migrations, in bytes (Redshift counts
+// VARCHAR(n) in bytes, PostgreSQL in characters: n bytes fit both). Text
+// from outside is cut to these with WarehouseText before it is loaded;
+// warehouse_test checks them against the migrated schema.
+namespace column_bytes {
+inline constexpr size_t kCreatorId = 32;
+inline constexpr size_t kUsername = 256;
+inline constexpr size_t kName = 512;
+inline constexpr size_t kBiography = 4096;
+inline constexpr size_t kWebsite = 1024;
+inline constexpr size_t kPictureUrl = 2048;  // profile_picture_source / _url.
+inline constexpr size_t kSourceKey = 512;
+inline constexpr size_t kQuarantineReason = 2048;
+inline constexpr size_t kDailyJson = 65535;
+inline constexpr size_t kPaletteJson = 4096;  // And creator_palette.colors_json.
+}  // namespace column_bytes
+
+// `text` as a warehouse column takes it: invalid UTF-8 bytes replaced by
+// U+FFFD, NUL characters dropped (COPY and libpq reject them), then cut at
+// a character boundary to at most `max_bytes` bytes.
+std::string WarehouseText(absl::string_view text, size_t max_bytes);
 
 class Warehouse {
  public:
@@ -51,7 +80,8 @@ class Warehouse {
 
  private:
   explicit Warehouse(PGconn* conn) : conn_(conn) {}
-  absl::Status ConnectionError(absl::string_view what) const;
+  // `result` (may be null) carries the SQLSTATE that picks the code.
+  absl::Status ConnectionError(absl::string_view what, const PGresult* result = nullptr) const;
 
   PGconn* conn_;
 };

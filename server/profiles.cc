@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/profile_facts.h"
 #include "common/status.h"
 #include "common/time.h"
 
@@ -13,11 +14,6 @@ namespace scout::server {
 namespace {
 
 constexpr int kPageRows = 5000;
-constexpr const char* kFactsQuery =
-    "SELECT creator_id, as_of, username, name, biography, website, profile_picture_url, "
-    "followers_count, follows_count, media_count, is_business, daily_json, doc_count, fol_avg, "
-    "eng_avg, engagement_rate, follower_growth_30d, palette_json, load_version, updated_at "
-    "FROM profile_facts WHERE creator_id > $1 ORDER BY creator_id LIMIT 5000";
 
 int64_t Int(const SqlValue& value) {
   int64_t n = 0;
@@ -25,58 +21,55 @@ int64_t Int(const SqlValue& value) {
   return n;
 }
 
-template <typename Setter>
-void SetDouble(const SqlValue& value, Setter set) {
-  double d;
-  if (value && absl::SimpleAtod(*value, &d)) set(d);
-}
-
-int32_t DayNumber(const std::string& date) {
-  absl::CivilDay day;
-  if (!absl::ParseCivilTime(date, &day)) return 0;
-  return static_cast<int32_t>(day - absl::CivilDay(1970, 1, 1));
-}
-
-absl::StatusOr<ProfileFacts> FromRow(const std::vector<SqlValue>& row) {
+// The compact form of one row; DATA_LOSS when its JSON cannot be read.
+absl::StatusOr<ProfileFacts> FromRow(const ProfileFactsRow& row) {
   ProfileFacts facts;
   v1::UserProfile& p = facts.base;
-  p.set_id(row[0].value_or(""));
-  p.set_as_of(row[1].value_or(""));
-  p.set_username(row[2].value_or(""));
-  p.set_name(row[3].value_or(""));
-  p.set_biography(row[4].value_or(""));
-  p.set_website(row[5].value_or(""));
-  p.set_profile_picture_url(row[6].value_or(""));
-  p.set_followers_count(Int(row[7]));
-  p.set_follows_count(Int(row[8]));
-  p.set_media_count(Int(row[9]));
-  p.set_is_business(row[10] && (*row[10] == "t" || *row[10] == "true"));
-  p.set_doc_count(Int(row[12]));
-  SetDouble(row[13], [&](double d) { p.set_fol_avg(d); });
-  SetDouble(row[14], [&](double d) { p.set_eng_avg(d); });
-  SetDouble(row[15], [&](double d) { p.set_engagement_rate(d); });
-  SetDouble(row[16], [&](double d) { p.set_follower_growth_30d(d); });
-  p.set_load_version(Int(row[18]));
-  if (absl::StatusOr<absl::Time> updated = ParseTime(row[19].value_or("")); updated.ok()) {
-    *p.mutable_updated_at() = ToTimestamp(*updated);
-  }
+  p.set_id(row.creator_id);
+  p.set_as_of(absl::FormatCivilTime(row.as_of));
+  p.set_username(row.username);
+  p.set_name(row.name);
+  p.set_biography(row.biography);
+  p.set_website(row.website);
+  p.set_profile_picture_url(row.profile_picture_url);
+  p.set_followers_count(row.followers_count);
+  if (row.follows_count) p.set_follows_count(*row.follows_count);
+  if (row.media_count) p.set_media_count(*row.media_count);
+  p.set_is_business(row.is_business);
+  p.set_doc_count(row.doc_count);
+  if (row.fol_avg) p.set_fol_avg(*row.fol_avg);
+  if (row.eng_avg) p.set_eng_avg(*row.eng_avg);
+  if (row.engagement_rate) p.set_engagement_rate(*row.engagement_rate);
+  if (row.follower_growth_30d) p.set_follower_growth_30d(*row.follower_growth_30d);
+  p.set_load_version(row.load_version);
+  if (row.updated_at) *p.mutable_updated_at() = ToTimestamp(*row.updated_at);
 
-  const nlohmann::json daily = nlohmann::json::parse(row[11].value_or("[]"), nullptr, false);
-  if (!daily.is_array()) {
-    return absl::DataLossError(absl::StrCat("profile_facts.daily_json of ", p.id(),
-                                            " is not a JSON array"));
+  absl::StatusOr<std::vector<DailyPoint>> daily = ParseDailyJson(row.daily_json);
+  if (!daily.ok()) {
+    return absl::DataLossError(absl::StrCat("profile_facts of ", p.id(), ": ", daily.status().message()));
   }
-  for (const nlohmann::json& point : daily) {
-    facts.days.push_back(DayNumber(point.value("date", "")));
-    facts.followers.push_back(point.value("followers", int64_t{0}));
-    facts.impressions.push_back(point.value("impressions", ProfileFacts::kAbsent));
-    facts.reach.push_back(point.value("reach", ProfileFacts::kAbsent));
+  const absl::CivilDay epoch(1970, 1, 1);
+  for (const DailyPoint& point : *daily) {
+    facts.days.push_back(static_cast<int32_t>(point.day - epoch));
+    facts.followers.push_back(point.followers);
+    facts.impressions.push_back(point.impressions.value_or(ProfileFacts::kAbsent));
+    facts.reach.push_back(point.reach.value_or(ProfileFacts::kAbsent));
   }
-  if (row[17]) {
-    SCOUT_ASSIGN_OR_RETURN(v1::Palette palette, ParsePaletteJson(*row[17], p.id()));
+  if (row.palette_json) {
+    SCOUT_ASSIGN_OR_RETURN(v1::Palette palette, ParsePaletteJson(*row.palette_json, p.id()));
     facts.palette = std::make_shared<const v1::Palette>(std::move(palette));
   }
   return facts;
+}
+
+prometheus::Counter& SkippedRows() {
+  static prometheus::Counter& counter =
+      prometheus::BuildCounter()
+          .Name("scout_profile_rows_skipped_total")
+          .Help("profile_facts rows left out of a snapshot because they could not be read")
+          .Register(Metrics())
+          .Add({});
+  return counter;
 }
 
 }  // namespace
@@ -93,29 +86,6 @@ v1::UserProfile ProfileFacts::ToProto() const {
   }
   if (palette != nullptr) *profile.mutable_palette() = *palette;
   return profile;
-}
-
-absl::StatusOr<v1::Palette> ParsePaletteJson(absl::string_view json, std::string user_id) {
-  const nlohmann::json parsed = nlohmann::json::parse(json, nullptr, false);
-  if (!parsed.is_object() || !parsed.contains("colors") || !parsed["colors"].is_array()) {
-    return absl::DataLossError(absl::StrCat("palette of ", user_id, " is not valid JSON"));
-  }
-  v1::Palette palette;
-  palette.set_user_id(std::move(user_id));
-  for (const nlohmann::json& c : parsed["colors"]) {
-    v1::Color* color = palette.add_colors();
-    color->set_percentage(c.value("percentage", 0.0));
-    color->set_red(c.value("red", 0));
-    color->set_green(c.value("green", 0));
-    color->set_blue(c.value("blue", 0));
-    color->set_hex(c.value("hex", ""));
-  }
-  if (absl::StatusOr<absl::Time> at = ParseTime(parsed.value("computed_at", "")); at.ok()) {
-    *palette.mutable_computed_at() = ToTimestamp(*at);
-  }
-  palette.set_image_count(parsed.value("image_count", 0));
-  palette.set_pixel_count(parsed.value("pixel_count", int64_t{0}));
-  return palette;
 }
 
 namespace {
@@ -196,16 +166,35 @@ absl::StatusOr<std::shared_ptr<ProfileSnapshot>> ProfileStore::Load(Warehouse& w
   auto snapshot = std::make_shared<ProfileSnapshot>();
   snapshot->version = version;
   snapshot->loaded_at = absl::Now();
+  const std::string query = absl::StrCat(SelectProfileFacts(),
+                                         " WHERE creator_id > $1 ORDER BY creator_id LIMIT ",
+                                         kPageRows);
   std::string after;
   for (;;) {
-    SCOUT_ASSIGN_OR_RETURN(const SqlRows page, warehouse.Query(kFactsQuery, {after}));
-    for (const std::vector<SqlValue>& row : page.rows) {
-      SCOUT_ASSIGN_OR_RETURN(ProfileFacts facts, FromRow(row));
-      const std::string id = facts.base.id();
-      snapshot->profiles.insert_or_assign(id, std::move(facts));
+    SCOUT_ASSIGN_OR_RETURN(const SqlRows page, warehouse.Query(query, {after}));
+    for (size_t i = 0; i < page.rows.size(); ++i) {
+      // A missing column is a broken contract (INTERNAL): the whole load
+      // fails and the last snapshot keeps serving. One unreadable row is
+      // left out, counted and logged, so it cannot freeze every refresh.
+      const absl::StatusOr<ProfileFactsRow> row = ReadProfileFacts(page, i);
+      if (absl::IsInternal(row.status())) return row.status();
+      absl::StatusOr<ProfileFacts> facts =
+          row.ok() ? FromRow(*row) : absl::StatusOr<ProfileFacts>(row.status());
+      if (!facts.ok()) {
+        SkippedRows().Increment();
+        Log(LogLevel::kWarning, "profile_facts row skipped",
+            {{"version", version}, {"error", facts.status().ToString()}});
+        continue;
+      }
+      const std::string id = facts->base.id();
+      snapshot->profiles.insert_or_assign(id, *std::move(facts));
     }
     if (page.rows.size() < static_cast<size_t>(kPageRows)) break;
-    after = *page.rows.back()[0];
+    const std::optional<size_t> id_column = page.ColumnIndex("creator_id");
+    if (!id_column || !page.rows.back()[*id_column]) {
+      return absl::InternalError("profile_facts: page without creator_id");
+    }
+    after = *page.rows.back()[*id_column];
   }
   return snapshot;
 }

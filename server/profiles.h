@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/periodic.h"
+#include "common/profile_facts.h"
 #include "common/warehouse.h"
 #include "scout/v1/types.pb.h"
 
@@ -72,7 +73,7 @@ class ProfileStore {
   std::unique_ptr<Periodic> poller_;
 };
 
-// Palettes are stored as JSON text; shared by the store and the tests.
-absl::StatusOr<scout::v1::Palette> ParsePaletteJson(absl::string_view json, std::string user_id);
+// Palettes are stored as JSON text (common/profile_facts.h owns the codec).
+using scout::ParsePaletteJson;
 
 }  // namespace scout::server

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <thread>
 
@@ -18,6 +19,8 @@
 #include "common/lake.h"
 #include "common/media_fetch.h"
 #include "common/media_store.h"
+#include "common/proto_json.h"
+#include "common/text.h"
 #include "common/time.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/profiles.h"
@@ -77,13 +80,15 @@ class AggregateTest : public scout::testing::ServicesTest {
     ServicesTest::TearDown();
   }
 
-  v1::AggregateReport Aggregate(absl::CivilDay from, absl::CivilDay to) {
+  v1::AggregateReport Aggregate(absl::CivilDay from, absl::CivilDay to,
+                                const std::function<void(AggregateOptions&)>& tweak = {}) {
     std::vector<absl::CivilDay> dates;
     for (absl::CivilDay d = from; d <= to; ++d) dates.push_back(d);
     AggregateOptions options;
     options.index_prefix = prefix_;
     options.media.policy = *MediaFetchPolicy::Parse(  // genlake's pictures are local files.
         absl::StrCat("file://", fs::absolute(root_ / "cdn").lexically_normal().string(), "/"), 1 << 20);
+    if (tweak) tweak(options);
     AggregateEnv env{lake_.get(), warehouse_.get(), elastic_.get(), media_.get(), http_.get(),
                      clock_.get()};
     return RunAggregate(env, options, dates);
@@ -128,6 +133,20 @@ class AggregateTest : public scout::testing::ServicesTest {
     }
     std::sort(ids.begin(), ids.end());
     return ids;
+  }
+
+  fs::path StatsFile(const std::string& id, absl::CivilDay day) {
+    return root_ / "lake/instagram_graph/stats" / id /
+           absl::StrCat(absl::FormatCivilTime(day), ".json");
+  }
+
+  // A creator whose `day` file is of a basic (or business) connection.
+  std::string CreatorOf(bool business, absl::CivilDay day = kToday) {
+    for (const std::string& id : Creators()) {
+      if (ReadJson(StatsFile(id, day)).contains("impressions") == business) return id;
+    }
+    ADD_FAILURE() << "no such creator";
+    return "";
   }
 
   Expected ExpectedFor(const std::string& id, absl::CivilDay day) {
@@ -396,7 +415,53 @@ TEST_F(AggregateTest, RerunGivesTheSameTablesAndBadFilesAreQuarantined) {
 TEST_F(AggregateTest, FailedQualityCheckRollsTheLoadBack) {
   ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
   const std::string version = Scalar("SELECT MAX(load_version) FROM profile_facts");
-  // A basic creator's row that claims business metrics.
+  // No lake file gets past the parser to fail a check any more (see
+  // BasicFileWithInsightsIsQuarantined), so a parser bug is stood in for by
+  // corrupting this run's staged row of a basic creator.
+  const std::string basic = CreatorOf(false);
+  const v1::AggregateReport report = Aggregate(kToday, kToday, [&](AggregateOptions& options) {
+    options.before_transaction = [&] {
+      ASSERT_TRUE(warehouse_
+                      ->Exec("UPDATE stage_stats SET impressions = 7 WHERE creator_id = $1",
+                             {basic})
+                      .ok());
+    };
+  });
+  EXPECT_THAT(report.error(), ::testing::HasSubstr("data-quality check failed"));
+  ASSERT_EQ(report.quality_failures_size(), 1);
+  EXPECT_THAT(report.quality_failures(0).rows(), ::testing::ElementsAre(basic));
+  EXPECT_EQ(Scalar("SELECT COUNT(DISTINCT load_version) FROM profile_facts"), "1");
+  EXPECT_EQ(Scalar("SELECT MAX(load_version) FROM profile_facts"), version);
+  // The stats went back with the facts: one transaction for the date.
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM creator_daily_stats WHERE impressions IS NOT NULL "
+                   "AND NOT is_business"),
+            "0");
+}
+
+TEST_F(AggregateTest, BasicFileWithInsightsIsQuarantinedAndTheRestLoads) {
+  // Once accepted and committed, it then failed the day's check for every
+  // shard on every rerun.
+  const std::string basic = CreatorOf(false);
+  json stats = ReadJson(StatsFile(basic, kToday));
+  stats["profile_views"] = 3;
+  ASSERT_TRUE(WriteFileAtomically(StatsFile(basic, kToday).string(), stats.dump()).ok());
+  for (int run = 0; run < 2; ++run) {
+    const v1::AggregateReport report = Aggregate(kToday, kToday);
+    ASSERT_EQ(report.error(), "") << report.DebugString();
+    EXPECT_EQ(report.quality_failures_size(), 0);
+    EXPECT_EQ(report.stats_quarantined(), 1);
+    ASSERT_EQ(report.quarantined_size(), 1);
+    EXPECT_THAT(report.quarantined(0).reason(), ::testing::HasSubstr("profile_views"));
+    EXPECT_EQ(report.facts_written(), static_cast<int64_t>(Creators().size()) - 1);
+  }
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM creator_daily_stats WHERE creator_id = $1", {basic}),
+            "0");
+}
+
+TEST_F(AggregateTest, ChecksLookOnlyAtWhatTheRunLoaded) {
+  // A bad row of a creator this run does not load (another shard's, or one
+  // committed before the checks were scoped) must not fail the date.
+  ASSERT_TRUE(Migrate(*warehouse_).ok());
   ASSERT_TRUE(warehouse_
                   ->Exec("INSERT INTO creator_daily_stats (creator_id, day, followers_count, "
                          "is_business, impressions, source_key, loaded_at) VALUES ('999', $1, 5, "
@@ -404,11 +469,71 @@ TEST_F(AggregateTest, FailedQualityCheckRollsTheLoadBack) {
                          {absl::FormatCivilTime(kToday)})
                   .ok());
   const v1::AggregateReport report = Aggregate(kToday, kToday);
-  EXPECT_THAT(report.error(), ::testing::HasSubstr("data-quality check failed"));
-  ASSERT_EQ(report.quality_failures_size(), 1);
-  EXPECT_THAT(report.quality_failures(0).rows(), ::testing::ElementsAre("999"));
-  EXPECT_EQ(Scalar("SELECT COUNT(DISTINCT load_version) FROM profile_facts"), "1");
-  EXPECT_EQ(Scalar("SELECT MAX(load_version) FROM profile_facts"), version);
+  EXPECT_EQ(report.error(), "");
+  EXPECT_EQ(report.quality_failures_size(), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM profile_facts"), std::to_string(Creators().size()));
+}
+
+TEST_F(AggregateTest, BadTextIsQuarantinedOrCleanedAndTheRestLoads) {
+  const std::vector<std::string> creators = Creators();
+  // A raw invalid UTF-8 byte: the JSON parser refuses the file, and its
+  // message quotes the byte.
+  std::string raw = *ReadFile(StatsFile(creators[0], kToday).string());
+  const size_t bio = raw.find("\"biography\"");
+  ASSERT_NE(bio, std::string::npos);
+  raw.insert(raw.find('"', raw.find(':', bio)) + 1, "\xff\xfe");
+  ASSERT_TRUE(WriteFileAtomically(StatsFile(creators[0], kToday).string(), raw).ok());
+  // NUL characters and over-long text are valid JSON: cleaned and cut.
+  json stats = ReadJson(StatsFile(creators[1], kToday));
+  stats["biography"] = std::string("a\0b", 3) + std::string(5000, 'x');
+  stats["name"] = std::string(600, 'n');
+  ASSERT_TRUE(WriteFileAtomically(StatsFile(creators[1], kToday).string(), stats.dump()).ok());
+
+  const v1::AggregateReport report = Aggregate(kToday, kToday);
+  ASSERT_EQ(report.error(), "") << report.DebugString();
+  EXPECT_EQ(report.stats_quarantined(), 1);
+  ASSERT_EQ(report.quarantined_size(), 1);
+  EXPECT_THAT(report.quarantined(0).key(), ::testing::HasSubstr(creators[0]));
+  EXPECT_TRUE(IsValidUtf8(report.quarantined(0).reason()));
+  EXPECT_THAT(ToJson(report), ::testing::HasSubstr("not valid JSON"));  // It serializes.
+  EXPECT_THAT(Scalar("SELECT reason FROM stats_quarantine"), ::testing::HasSubstr("not valid JSON"));
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM profile_facts"), std::to_string(creators.size() - 1));
+  EXPECT_EQ(Scalar("SELECT biography FROM profile_facts WHERE creator_id = $1", {creators[1]}),
+            "ab" + std::string(4094, 'x'));
+  EXPECT_EQ(Scalar("SELECT LENGTH(name) FROM creator_daily_stats WHERE creator_id = $1",
+                   {creators[1]}),
+            "512");
+}
+
+TEST_F(AggregateTest, FactsOnlyMoveForwardUnlessBackfill) {
+  ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  auto before = Facts();
+  const size_t n = Creators().size();
+
+  // An older date rerun (a late Airflow task): its stats load, the facts stay.
+  v1::AggregateReport report = Aggregate(kToday - 3, kToday - 3);
+  ASSERT_EQ(report.error(), "") << report.DebugString();
+  EXPECT_EQ(report.facts_kept_newer(), static_cast<int64_t>(n));
+  EXPECT_EQ(report.facts_written(), 0);
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM creator_daily_stats WHERE day = $1",
+                   {absl::FormatCivilTime(kToday - 3)}),
+            std::to_string(n));
+  EXPECT_EQ(Facts(), before);
+
+  // --backfill says to replace them.
+  report = Aggregate(kToday - 3, kToday - 3,
+                     [](AggregateOptions& options) { options.backfill = true; });
+  ASSERT_EQ(report.error(), "") << report.DebugString();
+  EXPECT_EQ(report.facts_kept_newer(), 0);
+  EXPECT_EQ(report.facts_written(), static_cast<int64_t>(n));
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM profile_facts WHERE as_of = $1",
+                   {absl::FormatCivilTime(kToday - 3)}),
+            std::to_string(n));
+  // And the newest date moves them forward again.
+  ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM profile_facts WHERE as_of = $1",
+                   {absl::FormatCivilTime(kToday)}),
+            std::to_string(n));
 }
 
 TEST_F(AggregateTest, ReadersSeeWholeLoadsOnly) {
@@ -509,6 +634,38 @@ TEST_F(AggregateTest, ProfileSnapshotSurvivesAWarehouseOutage) {
   ASSERT_TRUE(store.Refresh().ok());
   EXPECT_GT(store.Current()->version, first->version);
   EXPECT_EQ(store.Current()->profiles.size(), first->profiles.size());
+}
+
+TEST_F(AggregateTest, UnreadableRowIsSkippedAndUnknownCountsStayAbsent) {
+  ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  const std::vector<std::string> creators = Creators();
+  server::ProfileStore store(Connector(), absl::Hours(1));
+  ASSERT_TRUE(store.Refresh().ok());
+  const int64_t first = store.Current()->version;
+  EXPECT_TRUE(store.Current()->profiles.at(creators[1]).base.has_follows_count());
+
+  ASSERT_TRUE(warehouse_
+                  ->Exec("UPDATE profile_facts SET daily_json = '[{\"date\": 5}' "
+                         "WHERE creator_id = $1",
+                         {creators[0]})
+                  .ok());
+  ASSERT_TRUE(warehouse_
+                  ->Exec("UPDATE profile_facts SET follows_count = NULL, media_count = NULL "
+                         "WHERE creator_id = $1",
+                         {creators[1]})
+                  .ok());
+  const double skipped = MetricValue("scout_profile_rows_skipped_total");
+  ASSERT_EQ(Aggregate(kToday - 1, kToday - 1).error(), "");  // A new version; facts kept.
+  ASSERT_TRUE(store.Refresh().ok());
+  const auto snapshot = store.Current();
+  EXPECT_GT(snapshot->version, first);  // Not frozen by the bad row.
+  EXPECT_EQ(snapshot->profiles.size(), creators.size() - 1);
+  EXPECT_FALSE(snapshot->profiles.contains(creators[0]));
+  EXPECT_EQ(MetricValue("scout_profile_rows_skipped_total"), skipped + 1);
+  const v1::UserProfile unknown = snapshot->profiles.at(creators[1]).ToProto();
+  EXPECT_FALSE(unknown.has_follows_count());  // Unknown, not 0.
+  EXPECT_FALSE(unknown.has_media_count());
+  EXPECT_GT(unknown.followers_count(), 0);
 }
 
 TEST_F(AggregateTest, SnapshotMetricsShowAnOutageAndTheRecovery) {

@@ -89,6 +89,38 @@ DailyStats Current(int64_t followers) {
   return s;
 }
 
+TEST(NormalizeStats, BasicFileWithBusinessInsightsIsRefused) {
+  // Accepted before, it failed the day's quality check for every shard.
+  for (const char* field : {"profile_views", "follower_count", "website_clicks",
+                            "email_contacts", "get_directions_clicks"}) {
+    json stats = Basic();
+    stats[field] = 4;
+    const absl::Status status = Normalize(stats).status();
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << field;
+    EXPECT_THAT(status.message(), HasSubstr(field));
+    EXPECT_THAT(status.message(), HasSubstr("basic connection"));
+  }
+}
+
+TEST(NormalizeStats, FolderNameMustBeAnId) {
+  const std::string long_id(40, '7');
+  json stats = Basic();
+  stats["id"] = long_id;
+  EXPECT_THAT(NormalizeStats(stats.dump(), long_id, kDay, "k").status().message(),
+              HasSubstr("not a creator id"));
+}
+
+TEST(DailyStatsValues, TextIsCleanedAndCutToTheColumns) {
+  json stats = Basic();
+  stats["biography"] = std::string(5000, 'b');
+  absl::StatusOr<DailyStats> s = Normalize(stats);
+  ASSERT_TRUE(s.ok()) << s.status();
+  s->name = std::string("nul\0here\xff", 9);
+  const std::vector<SqlValue> values = DailyStatsValues(*s, "2026-11-21T00:00:00Z");
+  EXPECT_EQ(values[4]->size(), column_bytes::kBiography);
+  EXPECT_EQ(*values[3], "nulhere\xef\xbf\xbd");
+}
+
 TEST(BuildFact, SeriesIsOrderedOnePointADayWithinNinetyDays) {
   const DailyStats today = Current(200);
   std::vector<SeriesPoint> history = {{kDay - 1, 190, 5, 4},

@@ -159,6 +159,7 @@ class AirflowTest(unittest.TestCase):
             "ok": 'echo progress >&2; echo "{\\"error\\": \\"\\", \\"prefix\\": \\"$SCOUT_INDEX_PREFIX\\"}"',
             "backend-down": 'echo \'{"error": "elasticsearch down"}\'; exit 1',
             "bad-usage": "echo '--lake / SCOUT_LAKE is required' >&2; exit 2",
+            "check-failed": 'echo \'{"error": "data-quality check failed"}\'; exit 3',
             "no-report": "echo not json",
         }
         for name, body in scripts.items():
@@ -170,7 +171,7 @@ class AirflowTest(unittest.TestCase):
             from airflow.exceptions import AirflowException, AirflowFailException
             import scout_workers
             out = {}
-            for name in ["ok", "backend-down", "bad-usage", "no-report", "missing"]:
+            for name in ["ok", "backend-down", "bad-usage", "check-failed", "no-report", "missing"]:
                 try:
                     out[name] = scout_workers.run_worker(name)
                 except AirflowFailException as e:
@@ -182,6 +183,8 @@ class AirflowTest(unittest.TestCase):
         self.assertEqual(got["ok"], {"error": "", "prefix": self.tag})  # scout_env applied.
         self.assertEqual(got["backend-down"], "retry: backend-down exited 1: elasticsearch down")
         self.assertTrue(got["bad-usage"].startswith("fail: bad-usage exited 2"), got)
+        self.assertEqual(got["check-failed"], "fail: check-failed exited 3: data-quality check "
+                         "failed (data-quality check failed: not retried)")
         self.assertTrue(got["no-report"].startswith("fail: "), got)
         self.assertTrue(got["missing"].startswith("fail: cannot run"), got)
 

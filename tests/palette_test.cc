@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -75,14 +76,38 @@ class PaletteTest : public scout::testing::ServicesTest {
     ServicesTest::TearDown();
   }
 
-  v1::PaletteReport Palette(Shard shard = Shard()) {
+  v1::PaletteReport Palette(Shard shard = Shard(), Warehouse* warehouse = nullptr) {
     PaletteOptions options;
     options.index_prefix = prefix_;
     options.state_dir = (root_ / "state").string();
     options.shard = shard;
-    options.batch_creators = 2;  // Several batches, several load versions.
-    PaletteEnv env{elastic_.get(), warehouse_.get(), media_.get(), clock_.get()};
+    options.batch_creators = 2;  // Several batches, one load version.
+    PaletteEnv env{elastic_.get(), warehouse ? warehouse : warehouse_.get(), media_.get(),
+                   clock_.get()};
     return RunPalette(env, options);
+  }
+
+  v1::AggregateReport Aggregate(const std::function<void()>& before_transaction = {}) {
+    aggregate::AggregateOptions options;
+    options.index_prefix = prefix_;
+    options.before_transaction = before_transaction;
+    aggregate::AggregateEnv env{lake_.get(), warehouse_.get(), elastic_.get(),
+                                media_.get(), http_.get(), clock_.get()};
+    return aggregate::RunAggregate(env, options, {kToday});
+  }
+
+  // creator_id -> the colours of its profile_facts.palette_json ("" without).
+  std::map<std::string, std::string> FactColors() {
+    absl::StatusOr<SqlRows> rows =
+        warehouse_->Query("SELECT creator_id, palette_json FROM profile_facts");
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    std::map<std::string, std::string> out;
+    if (rows.ok()) {
+      for (const auto& row : rows->rows) {
+        out[*row[0]] = row[1] ? json::parse(*row[1])["colors"].dump() : "";
+      }
+    }
+    return out;
   }
 
   std::map<std::string, std::string> Colors() {
@@ -153,7 +178,8 @@ TEST_F(PaletteTest, PalettesReachTheWarehouseTheFactsAndTheServer) {
   EXPECT_EQ(Scalar("SELECT palette_json FROM profile_facts WHERE creator_id = $1",
                    {creators_[0]}),
             "");
-  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM load_versions WHERE kind = 'palette'"), "3");
+  // One version for the run (3 batches): servers reload once.
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM load_versions WHERE kind = 'palette'"), "1");
   EXPECT_EQ(Scalar("SELECT SUM(row_count) FROM load_versions WHERE kind = 'palette'"), "5");
   EXPECT_EQ(Scalar("SELECT MAX(version) FROM load_versions"),
             std::to_string(first.load_version()));
@@ -194,6 +220,41 @@ TEST_F(PaletteTest, PalettesReachTheWarehouseTheFactsAndTheServer) {
   }
   v1::Palette none;
   EXPECT_EQ(call(creators_[0], none).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(PaletteTest, PaletteCommittedDuringAnAggregateIsKept) {
+  // scout-palette commits its batches while scout-aggregate is between
+  // reading the day and swapping its facts in (its own connection, as in
+  // production): the aggregate must carry the new palettes, not the ones
+  // it would have read before.
+  absl::StatusOr<std::unique_ptr<Warehouse>> other = Warehouse::Connect(dsn_);
+  ASSERT_TRUE(other.ok()) << other.status();
+  v1::PaletteReport palette;
+  const v1::AggregateReport report = Aggregate([&] { palette = Palette(Shard(), other->get()); });
+  ASSERT_EQ(report.error(), "") << report.DebugString();
+  ASSERT_EQ(palette.error(), "");
+  ASSERT_EQ(palette.palettes_written(), 5);
+  const std::map<std::string, std::string> colors = Colors();
+  const std::map<std::string, std::string> facts = FactColors();
+  ASSERT_EQ(colors.size(), 5u);
+  for (const auto& [id, text] : colors) {
+    EXPECT_EQ(facts.at(id), json::parse(text).dump()) << id;
+  }
+}
+
+TEST_F(PaletteTest, PalettesWithoutFactsAreReportedAndPublishedByTheNextAggregate) {
+  // The creator's daily facts are not loaded yet.
+  ASSERT_TRUE(warehouse_->Exec("DELETE FROM profile_facts WHERE creator_id = $1", {creators_[2]})
+                  .ok());
+  const v1::PaletteReport report = Palette();
+  ASSERT_EQ(report.error(), "");
+  EXPECT_EQ(report.palettes_written(), 5);
+  EXPECT_EQ(report.palettes_unpublished(), 1);
+  EXPECT_THAT(report.unpublished(), ::testing::ElementsAre(creators_[2]));
+  EXPECT_TRUE(Colors().contains(creators_[2]));  // Stored all the same.
+
+  ASSERT_EQ(Aggregate().error(), "");  // Its facts arrive, with the palette.
+  EXPECT_EQ(FactColors().at(creators_[2]), json::parse(Colors().at(creators_[2])).dump());
 }
 
 TEST_F(PaletteTest, ShardsSplitTheCreators) {

@@ -8,7 +8,8 @@ aggregate  the logical date's creator stats -> warehouse, 30-day post
 Each task returns its worker's JSON report (XCom `return_value`). Exit 1
 (a backend failed) is retried with exponential backoff (first delay: Airflow's
 [core] default_task_retry_delay, 300 s unless configured); exit 2 (bad
-configuration) fails the task at once. Either failure fails the run, and
+configuration) and exit 3 (a data-quality check failed; the load was rolled
+back) fail the task at once. Any failure fails the run, and
 aggregate does not run after a failed ingest. Both workers are idempotent, so
 clearing a task or rerunning a date is always safe.
 

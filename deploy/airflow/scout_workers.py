@@ -2,12 +2,14 @@
 
 Shared by the Scout DAGs (Airflow puts the DAGs folder on sys.path). A worker
 prints one JSON report as the last line of stdout and progress on stderr, and
-exits 0 (done), 1 (a backend failed: retry) or 2 (bad usage or configuration:
-retrying cannot help). `run_worker` maps that onto Airflow:
+exits 0 (done), 1 (a backend failed: retry), 2 (bad usage or configuration:
+retrying cannot help) or 3 (a data-quality check failed and the load was
+rolled back: retrying cannot help). `run_worker` maps that onto Airflow:
 
     0 -> the parsed report is returned (the task's XCom `return_value`)
     1 -> AirflowException: the task is retried with backoff
     2 -> AirflowFailException: the task fails at once, no retry
+    3 -> AirflowFailException: the task fails at once, no retry
 
 Settings come from Airflow Variables, falling back to the environment, so a
 deployment changes them without editing code:
@@ -113,4 +115,6 @@ def run_worker(name: str, *args: str) -> dict:
     message = f"{name} exited {code}" + (f": {error}" if error else "")
     if code == 2:
         raise AirflowFailException(message + " (bad usage or configuration: not retried)")
+    if code == 3:
+        raise AirflowFailException(message + " (data-quality check failed: not retried)")
     raise AirflowException(message)

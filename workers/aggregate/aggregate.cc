@@ -1,13 +1,12 @@
 #include "workers/aggregate/aggregate.h"
 
-#include <nlohmann/json.hpp>
-
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/hash.h"
 #include "common/parallel.h"
+#include "common/profile_facts.h"
 #include "common/progress.h"
 #include "common/status.h"
 #include "common/time.h"
@@ -27,17 +26,14 @@ constexpr size_t kMaxFailedRows = 20;
 constexpr size_t kQueryBatch = 1000;  // Creators per IN (...) list.
 
 // Staging tables live as long as the connection; CTAS copies the columns but
-// not the NOT NULL constraints (load_version is filled in at the swap).
+// not the NOT NULL constraints (load_version and updated_at stay NULL in
+// stage_facts and are filled in at the swap).
 constexpr const char* kCreateStaging = R"sql(
 DROP TABLE IF EXISTS stage_stats; DROP TABLE IF EXISTS stage_quarantine;
 DROP TABLE IF EXISTS stage_facts;
 CREATE TEMP TABLE stage_stats AS SELECT * FROM creator_daily_stats WHERE 1 = 0;
 CREATE TEMP TABLE stage_quarantine AS SELECT * FROM stats_quarantine WHERE 1 = 0;
-CREATE TEMP TABLE stage_facts AS
-  SELECT creator_id, as_of, username, name, biography, website, profile_picture_url,
-         followers_count, follows_count, media_count, is_business, daily_json, doc_count,
-         fol_avg, eng_avg, engagement_rate, follower_growth_30d, palette_json
-  FROM profile_facts WHERE 1 = 0;
+CREATE TEMP TABLE stage_facts AS SELECT * FROM profile_facts WHERE 1 = 0;
 )sql";
 constexpr const char* kClearStaging =
     "TRUNCATE stage_stats; TRUNCATE stage_quarantine; TRUNCATE stage_facts;";
@@ -92,26 +88,37 @@ class AggregateRun {
     return absl::OkStatus();
   }
 
+  // Reading the lake, copying pictures and asking Elasticsearch happen
+  // before the transaction; everything the warehouse sees of the date (stats
+  // merged, facts swapped in, checks, version) is one transaction, under the
+  // load_versions lock that scout-palette takes too, so the palettes read
+  // here cannot be replaced by a palette batch before the swap.
   absl::Status LoadDate(absl::CivilDay day) {
-    SCOUT_RETURN_IF_ERROR(env_.warehouse->Exec(kClearStaging));
+    Warehouse& w = *env_.warehouse;
+    SCOUT_RETURN_IF_ERROR(w.Exec(kClearStaging));
     SCOUT_ASSIGN_OR_RETURN(std::vector<DailyStats> stats, ReadStats(day));
     const std::vector<std::string> pictures = CopyPictures(stats);
     SCOUT_RETURN_IF_ERROR(StageStats(stats));
-    SCOUT_RETURN_IF_ERROR(MergeStats());
 
     const absl::Time end = absl::FromCivil(day + 1, absl::UTCTimeZone());
     SCOUT_ASSIGN_OR_RETURN(
         const auto posts,
         AggregatePosts(*env_.elastic, options_.index_prefix, end - absl::Hours(24 * kRecentDays),
                        end, options_.shard));
-    SCOUT_ASSIGN_OR_RETURN(std::vector<Fact> facts, BuildFacts(stats, pictures, posts));
-    std::string rows;
-    for (const Fact& fact : facts) AppendCopyRow(FactValues(fact), rows);
-    SCOUT_RETURN_IF_ERROR(
-        env_.warehouse->CopyIn(absl::StrCat("COPY stage_facts (", kFactColumns, ") FROM STDIN"),
-                               rows));
-    SCOUT_RETURN_IF_ERROR(SwapFacts(day, facts));
-    report_.set_facts_written(report_.facts_written() + static_cast<int64_t>(facts.size()));
+    if (options_.before_transaction) options_.before_transaction();
+    int64_t written = 0;
+    SCOUT_RETURN_IF_ERROR(w.InTransaction([&]() -> absl::Status {
+      SCOUT_RETURN_IF_ERROR(w.Exec("LOCK TABLE load_versions"));
+      SCOUT_RETURN_IF_ERROR(MergeStats());
+      SCOUT_ASSIGN_OR_RETURN(std::vector<Fact> facts, BuildFacts(stats, pictures, posts));
+      std::string rows;
+      for (const Fact& fact : facts) AppendCopyRow(FactValues(fact), rows);
+      SCOUT_RETURN_IF_ERROR(w.CopyIn(
+          absl::StrCat("COPY stage_facts (", kProfileFactsColumns, ") FROM STDIN"), rows));
+      SCOUT_ASSIGN_OR_RETURN(written, SwapFacts(day, facts));
+      return absl::OkStatus();
+    }));
+    report_.set_facts_written(report_.facts_written() + written);
     return absl::OkStatus();
   }
 
@@ -140,7 +147,10 @@ class AggregateRun {
       if (stats.ok()) {
         slot.stats = *std::move(stats);
       } else {
-        slot.reason = std::string(stats.status().message());
+        // Parser messages quote the file: cleaned so the report and the
+        // quarantine row take them.
+        slot.reason = WarehouseText(stats.status().message(), column_bytes::kQuarantineReason);
+        if (slot.reason.empty()) slot.reason = "unreadable";
       }
     });
     std::vector<DailyStats> loaded;
@@ -151,6 +161,7 @@ class AggregateRun {
       if (slot.stats) {
         loaded.push_back(*std::move(slot.stats));
       } else if (!slot.reason.empty()) {
+        slot.key = WarehouseText(slot.key, column_bytes::kSourceKey);
         AppendCopyRow({slot.key, slot.reason, now}, quarantine);
         report_.set_stats_quarantined(report_.stats_quarantined() + 1);
         if (report_.quarantined_size() < static_cast<int>(kMaxListed)) {
@@ -200,10 +211,10 @@ class AggregateRun {
         absl::StrCat("COPY stage_stats (", kDailyStatsColumns, ") FROM STDIN"), rows);
   }
 
-  // Staging + delete/insert: an upsert that PostgreSQL and Redshift both run.
+  // Staging + delete/insert: an upsert that PostgreSQL and Redshift both
+  // run. Part of the date's transaction (LoadDate).
   absl::Status MergeStats() {
-    return env_.warehouse->InTransaction([&] {
-      return env_.warehouse->Exec(R"sql(
+    return env_.warehouse->Exec(R"sql(
 DELETE FROM creator_daily_stats USING stage_stats
   WHERE creator_daily_stats.creator_id = stage_stats.creator_id
     AND creator_daily_stats.day = stage_stats.day;
@@ -214,7 +225,6 @@ DELETE FROM stats_quarantine USING stage_quarantine
   WHERE stats_quarantine.source_key = stage_quarantine.source_key;
 INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
 )sql");
-    });
   }
 
   absl::StatusOr<std::vector<Fact>> BuildFacts(
@@ -253,14 +263,12 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
               params));
       absl::flat_hash_map<std::string, std::string> palette_of;
       for (const std::vector<SqlValue>& row : palettes.rows) {
-        const absl::StatusOr<absl::Time> computed_at = ParseTime(*row[2]);
-        nlohmann::json palette = {
-            {"colors", nlohmann::json::parse(*row[1], nullptr, false)},
-            // The same RFC 3339 form scout-palette writes.
-            {"computed_at", computed_at.ok() ? FormatRfc3339(*computed_at) : *row[2]},
-            {"image_count", ToCount(row[3]).value_or(0)},
-            {"pixel_count", ToCount(row[4]).value_or(0)}};
-        palette_of[*row[0]] = palette.dump();
+        const absl::StatusOr<absl::Time> computed_at = ParseTime(row[2].value_or(""));
+        absl::StatusOr<std::string> palette =
+            PaletteJson(row[1].value_or(""), computed_at.ok() ? *computed_at : absl::UnixEpoch(),
+                        ToCount(row[3]).value_or(0), ToCount(row[4]).value_or(0));
+        // A stored palette we cannot read is left out, not fatal.
+        if (palette.ok()) palette_of[*row[0]] = *std::move(palette);
       }
       for (size_t i = start; i < end; ++i) {
         const auto post = posts.find(stats[i].creator_id);
@@ -276,45 +284,57 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
     return facts;
   }
 
-  // One transaction: new facts in, checks run, version recorded. A failed
-  // check rolls it all back.
-  absl::Status SwapFacts(absl::CivilDay day, const std::vector<Fact>& facts) {
+  // Inside the date's transaction: new facts in (facts only move forward:
+  // a creator whose facts are of a later date keeps them unless
+  // options_.backfill), checks run, version recorded. A failed check rolls
+  // it all back. Returns the rows written.
+  absl::StatusOr<int64_t> SwapFacts(absl::CivilDay day, const std::vector<Fact>& facts) {
     Warehouse& w = *env_.warehouse;
-    return w.InTransaction([&]() -> absl::Status {
-      SCOUT_RETURN_IF_ERROR(w.Exec("LOCK TABLE load_versions"));
-      SCOUT_ASSIGN_OR_RETURN(const SqlRows last,
-                             w.Query("SELECT COALESCE(MAX(version), 0) + 1 FROM load_versions"));
-      const std::string version = *last.rows[0][0];
-      SCOUT_RETURN_IF_ERROR(w.Exec(R"sql(
-DELETE FROM profile_facts USING stage_facts
-  WHERE profile_facts.creator_id = stage_facts.creator_id)sql"));
-      SCOUT_RETURN_IF_ERROR(w.Exec(
-          absl::StrCat("INSERT INTO profile_facts (", kFactColumns, ", load_version, updated_at) "
-                       "SELECT ", kFactColumns, ", CAST($1 AS BIGINT), CAST($2 AS TIMESTAMP) "
-                       "FROM stage_facts"),
-          {version, FormatRfc3339(env_.clock->Now())}));
-      SCOUT_RETURN_IF_ERROR(CheckQuality(day, version, facts));
-      SCOUT_RETURN_IF_ERROR(w.Exec(
-          "INSERT INTO load_versions (version, kind, as_of, shard, row_count, finished_at) "
-          "VALUES (CAST($1 AS BIGINT), 'aggregate', CAST($2 AS DATE), $3, CAST($4 AS BIGINT), "
-          "CURRENT_TIMESTAMP)",
-          {version, absl::FormatCivilTime(day), options_.shard.ToString(),
-           std::to_string(facts.size())}));
-      int64_t loaded = 0;
-      (void)absl::SimpleAtoi(version, &loaded);
-      report_.set_load_version(loaded);
-      return absl::OkStatus();
-    });
+    SCOUT_ASSIGN_OR_RETURN(const SqlRows last,
+                           w.Query("SELECT COALESCE(MAX(version), 0) + 1 FROM load_versions"));
+    const std::string version = *last.rows[0][0];
+    const std::string backfill = options_.backfill ? "true" : "false";
+    SCOUT_ASSIGN_OR_RETURN(
+        const SqlRows newer,
+        w.Query("SELECT COUNT(*) FROM stage_facts s JOIN profile_facts f "
+                "ON f.creator_id = s.creator_id WHERE f.as_of > s.as_of "
+                "AND NOT CAST($1 AS BOOLEAN)",
+                {backfill}));
+    const int64_t kept = ToCount(newer.rows[0][0]).value_or(0);
+    SCOUT_RETURN_IF_ERROR(w.Exec(
+        "DELETE FROM profile_facts USING stage_facts "
+        "WHERE profile_facts.creator_id = stage_facts.creator_id "
+        "AND (CAST($1 AS BOOLEAN) OR profile_facts.as_of <= stage_facts.as_of)",
+        {backfill}));
+    SCOUT_RETURN_IF_ERROR(w.Exec(
+        absl::StrCat("INSERT INTO profile_facts (", kProfileFactsColumns, ", ",
+                     kProfileFactsLoadColumns, ") SELECT ", kProfileFactsColumns,
+                     ", CAST($1 AS BIGINT), CAST($2 AS TIMESTAMP) FROM stage_facts s "
+                     "WHERE NOT EXISTS (SELECT 1 FROM profile_facts f "
+                     "WHERE f.creator_id = s.creator_id)"),
+        {version, FormatRfc3339(env_.clock->Now())}));
+    SCOUT_RETURN_IF_ERROR(CheckQuality(version, facts));
+    const int64_t written = static_cast<int64_t>(facts.size()) - kept;
+    SCOUT_RETURN_IF_ERROR(w.Exec(
+        "INSERT INTO load_versions (version, kind, as_of, shard, row_count, finished_at) "
+        "VALUES (CAST($1 AS BIGINT), 'aggregate', CAST($2 AS DATE), $3, CAST($4 AS BIGINT), "
+        "CURRENT_TIMESTAMP)",
+        {version, absl::FormatCivilTime(day), options_.shard.ToString(),
+         std::to_string(written)}));
+    int64_t loaded = 0;
+    (void)absl::SimpleAtoi(version, &loaded);
+    report_.set_load_version(loaded);
+    report_.set_facts_kept_newer(report_.facts_kept_newer() + kept);
+    return written;
   }
 
-  absl::Status CheckQuality(absl::CivilDay day, const std::string& version,
+  absl::Status CheckQuality(const std::string& version,
                             const std::vector<Fact>& facts) {
     struct Check {
       const char* name;
       const char* sql;
       std::vector<SqlValue> params;
     };
-    const std::string date = absl::FormatCivilTime(day);
     const Check checks[] = {
         {"every creator with a stats file has a fact row",
          "SELECT s.creator_id FROM stage_stats s LEFT JOIN profile_facts f "
@@ -324,12 +344,14 @@ DELETE FROM profile_facts USING stage_facts
          "SELECT creator_id FROM profile_facts WHERE load_version = CAST($1 AS BIGINT) AND "
          "(followers_count < 0 OR follows_count < 0 OR media_count < 0 OR doc_count < 0)",
          {version}},
+        // This run's rows only: another shard's (or an older run's) bad row
+        // must not fail every later load of the day.
         {"business-only metrics null exactly for basic connections",
-         "SELECT creator_id FROM creator_daily_stats WHERE day = CAST($1 AS DATE) AND "
+         "SELECT creator_id FROM stage_stats WHERE "
          "((is_business AND (impressions IS NULL OR reach IS NULL)) OR (NOT is_business AND "
          "(impressions IS NOT NULL OR reach IS NOT NULL OR follower_count IS NOT NULL OR "
          "profile_views IS NOT NULL OR website_clicks IS NOT NULL)))",
-         {date}},
+         {}},
     };
     absl::Status failed = absl::OkStatus();
     for (const Check& check : checks) {
@@ -340,14 +362,16 @@ DELETE FROM profile_facts USING stage_facts
     }
     std::vector<std::string> unordered;
     for (const Fact& fact : facts) {
-      std::string previous;
-      for (const nlohmann::json& point : nlohmann::json::parse(fact.daily_json)) {
-        const std::string date_of_point = point["date"].get<std::string>();
-        if (date_of_point <= previous) {
+      const absl::StatusOr<std::vector<DailyPoint>> points = ParseDailyJson(fact.daily_json);
+      if (!points.ok()) {
+        unordered.push_back(fact.creator_id);
+        continue;
+      }
+      for (size_t i = 1; i < points->size(); ++i) {
+        if ((*points)[i].day <= (*points)[i - 1].day) {
           unordered.push_back(fact.creator_id);
           break;
         }
-        previous = date_of_point;
       }
     }
     Fail("series ordered and one point a day", unordered, failed);

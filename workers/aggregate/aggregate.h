@@ -7,6 +7,7 @@
 // thread-safe (one Warehouse connection).
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "absl/time/civil_time.h"
@@ -26,6 +27,13 @@ struct AggregateOptions {
   bool fetch_pictures = true;
   MediaCopyOptions media;
   int read_threads = 4;
+  // Facts only move forward: loading a date older than a creator's facts
+  // keeps their newer facts (the stats are still loaded, for the series)
+  // unless `backfill`, which replaces them with the loaded date's.
+  bool backfill = false;
+  // Test seam: runs after the date's files, pictures and posts are read,
+  // just before its warehouse transaction.
+  std::function<void()> before_transaction;
 };
 
 struct AggregateEnv {
@@ -39,7 +47,10 @@ struct AggregateEnv {
 
 // Runs the dates in order. The report's `error` is set when a backend failed
 // or a data-quality check did not pass (then `quality_failures` says which
-// rows); dates before the failing one stay loaded.
+// rows, and rerunning cannot help); dates before the failing one stay
+// loaded. Files that cannot be read (bad JSON, inconsistent fields) are
+// quarantined with their reason and the rest loads; text is cleaned and cut
+// to the column sizes.
 scout::v1::AggregateReport RunAggregate(const AggregateEnv& env, const AggregateOptions& options,
                                         const std::vector<absl::CivilDay>& dates);
 

@@ -1,27 +1,10 @@
 #include "workers/aggregate/facts.h"
 
 #include <algorithm>
-#include <charconv>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 
 namespace scout::aggregate {
-namespace {
-
-// Shortest text that reads back as the same double (StrCat keeps only 6 digits).
-SqlValue Number(const std::optional<double>& value) {
-  if (!value) return std::nullopt;
-  char buffer[32];
-  const auto end = std::to_chars(buffer, buffer + sizeof buffer, *value).ptr;
-  return std::string(buffer, end);
-}
-SqlValue Count(const std::optional<int64_t>& value) {
-  return value ? SqlValue(std::to_string(*value)) : std::nullopt;
-}
-
-}  // namespace
 
 Fact BuildFact(const DailyStats& current, std::vector<SeriesPoint> history,
                const PostAggregate* posts, std::optional<std::string> palette_json,
@@ -29,7 +12,14 @@ Fact BuildFact(const DailyStats& current, std::vector<SeriesPoint> history,
   Fact fact;
   fact.creator_id = current.creator_id;
   fact.as_of = current.day;
-  fact.current = &current;
+  fact.username = current.username;
+  fact.name = current.name;
+  fact.biography = current.biography;
+  fact.website = current.website;
+  fact.followers_count = current.followers_count;
+  fact.follows_count = current.follows_count;
+  fact.media_count = current.media_count;
+  fact.is_business = current.is_business;
   fact.profile_picture_url = std::move(profile_picture_url);
   fact.palette_json = std::move(palette_json);
 
@@ -46,15 +36,7 @@ Fact BuildFact(const DailyStats& current, std::vector<SeriesPoint> history,
       series.push_back(point);
     }
   }
-  nlohmann::json daily = nlohmann::json::array();
-  for (const SeriesPoint& point : series) {
-    nlohmann::json entry = {{"date", absl::FormatCivilTime(point.day)},
-                            {"followers", point.followers}};
-    if (point.impressions) entry["impressions"] = *point.impressions;
-    if (point.reach) entry["reach"] = *point.reach;
-    daily.push_back(std::move(entry));
-  }
-  fact.daily_json = daily.dump();
+  fact.daily_json = DailyJson(series);
 
   // Growth against the oldest point of the last 30 days (a creator may
   // lack the exact day).
@@ -77,28 +59,6 @@ Fact BuildFact(const DailyStats& current, std::vector<SeriesPoint> history,
     fact.engagement_rate = *fact.eng_avg / current.followers_count;
   }
   return fact;
-}
-
-std::vector<SqlValue> FactValues(const Fact& f) {
-  const DailyStats& s = *f.current;
-  return {f.creator_id,
-          absl::FormatCivilTime(f.as_of),
-          s.username,
-          s.name,
-          s.biography,
-          s.website,
-          f.profile_picture_url,
-          std::to_string(s.followers_count),
-          Count(s.follows_count),
-          Count(s.media_count),
-          s.is_business ? "true" : "false",
-          f.daily_json,
-          std::to_string(f.doc_count),
-          Number(f.fol_avg),
-          Number(f.eng_avg),
-          Number(f.engagement_rate),
-          Number(f.follower_growth_30d),
-          f.palette_json};
 }
 
 }  // namespace scout::aggregate

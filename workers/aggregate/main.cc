@@ -1,8 +1,12 @@
 // scout-aggregate: daily creator stats -> warehouse, last 30 days of posts ->
 // profile facts. `--date D` loads one day, `--from D1 --to D2` backfills a
-// range. Prints an AggregateReport as JSON on stdout; exit 0 on success, 1
-// when a backend failed or a data-quality check did not pass, 2 on bad
-// configuration.
+// range. Facts only move forward: a date older than a creator's facts loads
+// its stats but keeps the newer facts, unless --backfill. Prints an
+// AggregateReport as JSON on stdout; exit 0 on success, 1 when a backend
+// failed (retry), 2 on bad configuration, 3 when a data-quality check did
+// not pass (the load was rolled back; retrying cannot help).
+#include <iostream>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +18,9 @@ ABSL_FLAG(std::string, date, "", "the day to load, YYYY-MM-DD (Airflow's {{ ds }
 ABSL_FLAG(std::string, from, "", "backfill: first day, YYYY-MM-DD");
 ABSL_FLAG(std::string, to, "", "backfill: last day, YYYY-MM-DD");
 ABSL_FLAG(bool, no_pictures, false, "do not copy profile pictures into the media store");
+ABSL_FLAG(bool, backfill, false,
+          "replace creators' facts even when they are of a later date than the one loaded "
+          "(without it, facts only move forward)");
 
 namespace {
 
@@ -71,6 +78,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<scout::MediaFetchPolicy> policy = scout::MediaFetchPolicy::FromConfig(config);
   if (!policy.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, policy.status().message());
   options.media.policy = *std::move(policy);
+  options.backfill = absl::GetFlag(FLAGS_backfill);
   if (options.fetch_pictures && config.media().empty()) {
     return scout::Exit(kProgram, scout::kExitBadUsage,
                        "--media / SCOUT_MEDIA is required (or --no_pictures)");
@@ -85,5 +93,9 @@ int main(int argc, char** argv) {
                                      backends.elastic.get(),    backends.media.get(),
                                      backends.media_http.get(), backends.clock.get()};
   const scout::v1::AggregateReport report = scout::aggregate::RunAggregate(env, options, *dates);
+  if (report.quality_failures_size() > 0) {
+    std::cout << scout::ToJson(report) << std::endl;
+    return scout::Exit(kProgram, scout::kExitCheckFailed, report.error());
+  }
   return scout::FinishWithReport(kProgram, report, report.error());
 }

@@ -3,11 +3,16 @@
 #include "absl/strings/str_cat.h"
 #include "common/json_fields.h"
 #include "common/status.h"
+#include "common/text.h"
 
 namespace scout::aggregate {
 namespace {
 
-SqlValue Text(const std::string& value) { return value; }
+// Lake text is hostile: cleaned and cut to the column's size, so one odd
+// file cannot fail the COPY of everyone's.
+SqlValue Text(const std::string& value, size_t max_bytes) {
+  return WarehouseText(value, max_bytes);
+}
 SqlValue Count(const std::optional<int64_t>& value) {
   return value ? SqlValue(std::to_string(*value)) : std::nullopt;
 }
@@ -17,6 +22,9 @@ SqlValue Count(const std::optional<int64_t>& value) {
 absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text,
                                           absl::string_view creator_id, absl::CivilDay day,
                                           absl::string_view source_key) {
+  if (creator_id.size() > column_bytes::kCreatorId || !IsValidUtf8(creator_id)) {
+    return absl::InvalidArgumentError("the folder name is not a creator id");
+  }
   SCOUT_ASSIGN_OR_RETURN(const nlohmann::json object, ParseObject(json_text));
   DailyStats stats;
   stats.creator_id = std::string(creator_id);
@@ -64,17 +72,34 @@ absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text,
     return absl::InvalidArgumentError(
         "business insights incomplete: impressions and reach must both be present");
   }
+  // A basic connection has no insights: a file claiming some is not one we
+  // can trust (and would break the quality check of the day).
+  if (!stats.is_business) {
+    for (auto [field, value] : {std::pair{"follower_count", &stats.follower_count},
+                                {"profile_views", &stats.profile_views},
+                                {"website_clicks", &stats.website_clicks},
+                                {"email_contacts", &stats.email_contacts},
+                                {"phone_call_clicks", &stats.phone_call_clicks},
+                                {"text_message_clicks", &stats.text_message_clicks},
+                                {"get_directions_clicks", &stats.get_directions_clicks}}) {
+      if (value->has_value()) {
+        return FieldError(field, "business-only insight in a basic connection's file "
+                                 "(no impressions or reach)");
+      }
+    }
+  }
   return stats;
 }
 
 std::vector<SqlValue> DailyStatsValues(const DailyStats& s, absl::string_view loaded_at) {
-  return {Text(s.creator_id),
+  namespace b = column_bytes;
+  return {Text(s.creator_id, b::kCreatorId),
           absl::FormatCivilTime(s.day),
-          Text(s.username),
-          Text(s.name),
-          Text(s.biography),
-          Text(s.website),
-          Text(s.profile_picture_source),
+          Text(s.username, b::kUsername),
+          Text(s.name, b::kName),
+          Text(s.biography, b::kBiography),
+          Text(s.website, b::kWebsite),
+          Text(s.profile_picture_source, b::kPictureUrl),
           std::to_string(s.followers_count),
           Count(s.follows_count),
           Count(s.media_count),
@@ -88,7 +113,7 @@ std::vector<SqlValue> DailyStatsValues(const DailyStats& s, absl::string_view lo
           Count(s.phone_call_clicks),
           Count(s.text_message_clicks),
           Count(s.get_directions_clicks),
-          Text(s.source_key),
+          Text(s.source_key, b::kSourceKey),
           std::string(loaded_at)};
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/parallel.h"
 #include "common/post_index.h"
+#include "common/profile_facts.h"
 #include "common/progress.h"
 #include "common/status.h"
 #include "common/time.h"
@@ -45,6 +46,12 @@ INSERT INTO creator_palette (creator_id, computed_at, image_count, pixel_count, 
 UPDATE profile_facts SET palette_json = stage_palette.palette_json FROM stage_palette
   WHERE profile_facts.creator_id = stage_palette.creator_id;
 )sql";
+// Palettes with no profile_facts row to carry them (the creator's daily
+// facts are not loaded yet): stored, reported, served after the next
+// scout-aggregate of the creator.
+constexpr const char* kUnpublished =
+    "SELECT s.creator_id FROM stage_palette s LEFT JOIN profile_facts f "
+    "ON f.creator_id = s.creator_id WHERE f.creator_id IS NULL ORDER BY s.creator_id";
 
 double CpuSeconds() {
   timespec ts;
@@ -77,6 +84,10 @@ class PaletteRun {
     computed_at_ = env_.clock->Now();
     absl::Status status = Prepare();
     if (status.ok()) status = ScanAndProcess();
+    // Even after a failure, what was written is announced (servers reload
+    // once per run, not once per batch); a failed announcement is redone by
+    // the next run, which rewrites the same rows.
+    if (absl::Status published = Publish(); status.ok()) status = published;
     if (!status.ok()) report_.set_error(status.ToString());
     report_.set_images(counts_.images);
     report_.set_images_decoded(counts_.decoded);
@@ -250,26 +261,46 @@ class PaletteRun {
     SCOUT_RETURN_IF_ERROR(w.Exec("TRUNCATE stage_palette"));
     SCOUT_RETURN_IF_ERROR(
         w.CopyIn(absl::StrCat("COPY stage_palette (", kStagingColumns, ") FROM STDIN"), rows));
+    SqlRows unpublished;
     SCOUT_RETURN_IF_ERROR(w.InTransaction([&]() -> absl::Status {
+      // The lock scout-aggregate holds while it reads creator_palette and
+      // swaps its facts in: a palette committed here is either seen by that
+      // load or applied after it, never overwritten by it.
+      SCOUT_RETURN_IF_ERROR(w.Exec("LOCK TABLE load_versions"));
+      SCOUT_RETURN_IF_ERROR(w.Exec(kMerge));
+      SCOUT_ASSIGN_OR_RETURN(unpublished, w.Query(kUnpublished));
+      return absl::OkStatus();
+    }));
+    for (const std::vector<SqlValue>& row : unpublished.rows) {
+      report_.set_palettes_unpublished(report_.palettes_unpublished() + 1);
+      if (report_.unpublished_size() < kMaxListed) report_.add_unpublished(row[0].value_or(""));
+    }
+    report_.set_palettes_written(report_.palettes_written() + written);
+    report_.set_batches_written(report_.batches_written() + 1);
+    return absl::OkStatus();
+  }
+
+  // One load_versions row for the whole run, so servers reload their
+  // snapshot once rather than once per batch.
+  absl::Status Publish() {
+    if (report_.palettes_written() == 0) return absl::OkStatus();
+    Warehouse& w = *env_.warehouse;
+    return w.InTransaction([&]() -> absl::Status {
       SCOUT_RETURN_IF_ERROR(w.Exec("LOCK TABLE load_versions"));
       SCOUT_ASSIGN_OR_RETURN(const SqlRows last,
                              w.Query("SELECT COALESCE(MAX(version), 0) + 1 FROM load_versions"));
       const std::string version = *last.rows[0][0];
-      SCOUT_RETURN_IF_ERROR(w.Exec(kMerge));
       SCOUT_RETURN_IF_ERROR(w.Exec(
           "INSERT INTO load_versions (version, kind, as_of, shard, row_count, finished_at) "
           "VALUES (CAST($1 AS BIGINT), 'palette', CAST($2 AS DATE), $3, CAST($4 AS BIGINT), "
           "CURRENT_TIMESTAMP)",
           {version, FormatDay(computed_at_), options_.shard.ToString(),
-           std::to_string(written)}));
+           std::to_string(report_.palettes_written())}));
       int64_t loaded = 0;
       (void)absl::SimpleAtoi(version, &loaded);
       report_.set_load_version(loaded);
       return absl::OkStatus();
-    }));
-    report_.set_palettes_written(report_.palettes_written() + written);
-    report_.set_batches_written(report_.batches_written() + 1);
-    return absl::OkStatus();
+    });
   }
 
   const PaletteEnv& env_;
@@ -336,11 +367,10 @@ CreatorPalette PaletteOfSamples(const std::vector<PixelSample>& samples,
 }
 
 std::string PaletteJson(const CreatorPalette& palette, absl::Time computed_at) {
-  // Spliced rather than re-parsed: ColorsJson is the one writer of colours.
-  return absl::StrCat("{\"colors\":", ColorsJson(palette.colors),
-                      ",\"computed_at\":", json(FormatRfc3339(computed_at)).dump(),
-                      ",\"image_count\":", palette.image_count,
-                      ",\"pixel_count\":", palette.pixel_count, "}");
+  // ColorsJson is always an array, so the codec cannot refuse it.
+  return scout::PaletteJson(ColorsJson(palette.colors), computed_at, palette.image_count,
+                            palette.pixel_count)
+      .value_or("");
 }
 
 }  // namespace scout::palette

@@ -14,12 +14,17 @@
 // owner (search_after), not one query per creator; other shards' creators
 // are skipped here.
 //
-// Writes, per batch of creators, one transaction: creator_palette rows
-// replaced (staging + delete/insert, PostgreSQL and Redshift alike),
-// profile_facts.palette_json updated for those creators so servers need not
-// wait for the next aggregate, and a load_versions row (kind 'palette') so
-// running servers refresh. Rerunning gives the same rows (computed_at
-// aside). Not thread-safe (one Warehouse connection); uses `threads`
+// Writes, per batch of creators, one transaction (under the load_versions
+// lock scout-aggregate also takes, so neither overwrites the other):
+// creator_palette rows replaced (staging + delete/insert, PostgreSQL and
+// Redshift alike) and profile_facts.palette_json updated for those creators
+// so servers need not wait for the next aggregate. Then, once per run (also
+// after a failure, for the batches written), one load_versions row (kind
+// 'palette') so running servers refresh once. Order: scout-aggregate first;
+// a creator without a profile_facts row yet keeps their palette in
+// creator_palette only, is reported (palettes_unpublished) and is served
+// after the next scout-aggregate of their shard. Rerunning gives the same
+// rows (computed_at aside). Not thread-safe (one Warehouse connection); uses `threads`
 // threads across creators, none within one, so palettes are deterministic.
 #pragma once
 
