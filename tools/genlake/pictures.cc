@@ -7,7 +7,6 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "common/status.h"
 #include "tools/genlake/random.h"
 #include "tools/colour/ciede2000.h"
 
