@@ -269,18 +269,22 @@ class FaultTest(unittest.TestCase):
         cls.address = listening_address(cls.server, cls.server_log)
 
     def wait_for_log(self, pattern, seconds):
+        """The first server log line matching `pattern`."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if any(re.search(pattern, line) for line in list(self.server_log)):
-                return
+            for line in list(self.server_log):
+                if re.search(pattern, line):
+                    return line
             time.sleep(0.2)
         self.fail(f"server never logged /{pattern}/ in {seconds} s: {self.server_log[-10:]}")
 
-    def call(self, method, request, max_time=None):
+    def call(self, method, request, max_time=None, request_id=None):
         """(status code name, answer or message, seconds) of one call through grpcurl."""
         args = [GRPCURL, "-plaintext"]
         if max_time is not None:
             args += ["-max-time", str(max_time)]
+        if request_id is not None:
+            args += ["-rpc-header", f"x-request-id: {request_id}"]
         args += ["-d", json.dumps(request), self.address, f"scout.v1.BrandService/{method}"]
         start = time.monotonic()
         done = subprocess.run(args, capture_output=True, text=True, timeout=60)
@@ -453,10 +457,18 @@ class FaultTest(unittest.TestCase):
         es_pid = self.services.es_pid()
         os.kill(es_pid, signal.SIGSTOP)
         try:
-            code, message, elapsed = self.call("SearchPosts", SEARCH, max_time=DEADLINE)
+            request_id = f"fault-frozen-{os.getpid()}"
+            code, message, elapsed = self.call("SearchPosts", SEARCH, max_time=DEADLINE,
+                                               request_id=request_id)
             self.assertEqual(code, "DeadlineExceeded", message)
             self.assertGreater(elapsed, DEADLINE - 0.5)
             self.assertLess(elapsed, DEADLINE + MARGIN)
+            # grpcurl gives up at -max-time whatever the server does; that the
+            # server honoured the deadline shows in its own line for the call:
+            # answered DEADLINE_EXCEEDED by then, not at its 10 s backend cap.
+            served = json.loads(self.wait_for_log(f'"request_id":"{request_id}"', 2.0))
+            self.assertEqual(served["code"], "DEADLINE_EXCEEDED", served)
+            self.assertLess(served["ms"], (DEADLINE + 0.5) * 1000, served)
             # The profile still comes back in time, without its recent posts.
             self.assert_profile_without_recent_posts(creator, profile, "DEADLINE_EXCEEDED")
         finally:
