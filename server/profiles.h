@@ -3,7 +3,9 @@
 // load version and, when it changed, reads the new facts (in one
 // repeatable-read transaction: one whole version) and swaps the snapshot in
 // atomically. Readers never wait on a refresh; when the warehouse is down
-// the last good snapshot keeps serving and the refresh is retried.
+// the last good snapshot keeps serving and the refresh is retried. A row
+// that cannot be read is left out of the snapshot, logged and counted
+// (scout_profile_rows_skipped_total), so it cannot freeze later refreshes.
 // Thread-safe.
 #pragma once
 

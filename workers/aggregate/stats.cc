@@ -55,14 +55,7 @@ absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text,
   for (auto [field, out] : {std::pair{"follows_count", &stats.follows_count},
                             {"media_count", &stats.media_count},
                             {"impressions", &stats.impressions},
-                            {"reach", &stats.reach},
-                            {"follower_count", &stats.follower_count},
-                            {"profile_views", &stats.profile_views},
-                            {"website_clicks", &stats.website_clicks},
-                            {"email_contacts", &stats.email_contacts},
-                            {"phone_call_clicks", &stats.phone_call_clicks},
-                            {"text_message_clicks", &stats.text_message_clicks},
-                            {"get_directions_clicks", &stats.get_directions_clicks}}) {
+                            {"reach", &stats.reach}}) {
     SCOUT_ASSIGN_OR_RETURN(*out, CountField(object, field));
   }
   // Only business connections report insights; a file with some but not all
@@ -72,20 +65,20 @@ absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text,
     return absl::InvalidArgumentError(
         "business insights incomplete: impressions and reach must both be present");
   }
-  // A basic connection has no insights: a file claiming some is not one we
-  // can trust (and would break the quality check of the day).
-  if (!stats.is_business) {
-    for (auto [field, value] : {std::pair{"follower_count", &stats.follower_count},
-                                {"profile_views", &stats.profile_views},
-                                {"website_clicks", &stats.website_clicks},
-                                {"email_contacts", &stats.email_contacts},
-                                {"phone_call_clicks", &stats.phone_call_clicks},
-                                {"text_message_clicks", &stats.text_message_clicks},
-                                {"get_directions_clicks", &stats.get_directions_clicks}}) {
-      if (value->has_value()) {
-        return FieldError(field, "business-only insight in a basic connection's file "
-                                 "(no impressions or reach)");
-      }
+  for (auto [field, out] : {std::pair{"follower_count", &stats.follower_count},
+                            {"profile_views", &stats.profile_views},
+                            {"website_clicks", &stats.website_clicks},
+                            {"email_contacts", &stats.email_contacts},
+                            {"phone_call_clicks", &stats.phone_call_clicks},
+                            {"text_message_clicks", &stats.text_message_clicks},
+                            {"get_directions_clicks", &stats.get_directions_clicks}}) {
+    SCOUT_ASSIGN_OR_RETURN(*out, CountField(object, field));
+    // A basic connection has no insights: a file claiming some is not one
+    // we can trust (and would break the day's quality check).
+    if (out->has_value() && !stats.is_business) {
+      return FieldError(field,
+                        "business-only insight in a basic connection's file (no impressions "
+                        "or reach)");
     }
   }
   return stats;
