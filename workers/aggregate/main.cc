@@ -11,6 +11,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "common/proto_json.h"
 #include "common/worker.h"
 #include "workers/aggregate/aggregate.h"
 
