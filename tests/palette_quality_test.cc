@@ -17,7 +17,7 @@
 #include <opencv2/core.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "common/lake.h"
+#include "common/files.h"
 #include "workers/genlake/genlake.h"
 #include "workers/palette/ciede2000.h"
 #include "workers/palette/palette.h"
