@@ -18,7 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/format.h"
-#include "common/lake.h"
+#include "common/files.h"
 #include "common/proto_json.h"
 #include "common/time.h"
 #include "scout/v1/service.grpc.pb.h"

@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/lake.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "common/sha256.h"
 #include "common/status.h"

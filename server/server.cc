@@ -11,7 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
-#include "common/lake.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "grpc/health/v1/health.pb.h"

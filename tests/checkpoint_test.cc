@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "common/files.h"
 #include "common/lake.h"
 #include "tests/faulty_files.h"
 

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "common/lake.h"
 #include "common/media_fetch.h"
 #include "common/media_store.h"

@@ -17,9 +17,9 @@
 #include <opencv2/core.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "common/lake.h"
-#include "tools/genlake/genlake.h"
+#include "common/files.h"
 #include "tools/colour/ciede2000.h"
+#include "tools/genlake/genlake.h"
 #include "workers/palette/palette.h"
 
 namespace scout::palette {

@@ -20,7 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/lake.h"
+#include "common/files.h"
 #include "common/post_index.h"
 #include "common/sha256.h"
 #include "common/time.h"

@@ -14,6 +14,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "common/media_fetch.h"
 #include "common/post_index.h"
 #include "common/text.h"
 #include "common/time.h"
@@ -30,6 +32,33 @@ void Require(bool ok, const char* what) {
   if (ok) return;
   fprintf(stderr, "invariant broken: %s\n", what);
   abort();
+}
+
+// Whatever URL a post carries, the media fetch policy lets through only what
+// its rules allow: with the default, http(s) on the Instagram/Facebook CDNs,
+// public addresses only; with a file directory, files under it, no "..".
+void RequireFetchPolicy(const std::string& url) {
+  static const scout::MediaFetchPolicy* const kDefault = new scout::MediaFetchPolicy();
+  static const scout::MediaFetchPolicy* const kFiles = new scout::MediaFetchPolicy(
+      *scout::MediaFetchPolicy::Parse("file:///lake/cdn/", 1 << 20));
+  const std::string lower = absl::AsciiStrToLower(url);
+  if (absl::StatusOr<scout::MediaFetchPolicy::Target> target = kDefault->Check(url); target.ok()) {
+    Require(absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://"),
+            "default policy: http(s) only");
+    Require(!target->is_file && !target->allow_private, "default policy: public addresses only");
+    Require(absl::StrContains(lower, "cdninstagram.com") || absl::StrContains(lower, "fbcdn.net"),
+            "default policy: the CDN hosts only");
+  } else {
+    Require(absl::IsPermissionDenied(target.status()), "a refusal is PERMISSION_DENIED");
+  }
+  if (absl::StatusOr<scout::MediaFetchPolicy::Target> target = kFiles->Check(url); target.ok()) {
+    Require(target->is_file && absl::StartsWith(target->file_path, "/lake/cdn/"),
+            "file policy: under the directory");
+    Require(!absl::StrContains(target->file_path, "/../") &&
+                !absl::StrContains(target->file_path, "/./") &&
+                !absl::EndsWith(target->file_path, "/.."),
+            "file policy: no dot segments");
+  }
 }
 
 // Every string field, nested ones included, is valid UTF-8 (protobuf only
@@ -94,6 +123,7 @@ void CheckPost(const scout::v1::Post& post) {
   RequireTags(post.mentions());
   for (const scout::v1::MediaItem& item : post.media()) {
     Require(!item.source_url().empty() && item.url().empty(), "media: source_url, no url yet");
+    RequireFetchPolicy(item.source_url());
   }
 
   // What scout-ingest writes: the index name and the document.

@@ -61,6 +61,10 @@ absl::StatusOr<MediaType> ResolveMediaType(const json& object) {
   return FieldError("media_type", absl::StrCat("unknown \"", type.substr(0, 40), "\""));
 }
 
+// Source URLs are kept as the file has them, whatever their scheme: they
+// are hostile input, judged where they would be fetched (MediaFetchPolicy,
+// by the configured allowlist), so a refused one is reported against its
+// post while the post itself is still indexed.
 void AddMedia(Post& post, std::string id, MediaType type, std::string source_url) {
   if (source_url.empty()) return;
   v1::MediaItem* item = post.add_media();
