@@ -332,7 +332,10 @@ TEST(Shard, BucketsPartitionAndAgreeWithOwns) {
 // the fault-injection seam for answers a real Elasticsearch does not give.
 class CannedHttp final : public HttpClient {
  public:
-  CannedHttp(long status, std::string body) : response_{.status = status, .body = std::move(body)} {}
+  CannedHttp(long status, std::string body) {
+    response_.status = status;
+    response_.body = std::move(body);
+  }
   absl::StatusOr<HttpResponse> Send(const HttpRequest&) override {
     ++calls;
     return response_;
