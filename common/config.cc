@@ -6,7 +6,6 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
-#include "common/media_fetch.h"
 #include "common/status.h"
 #include "common/time.h"
 
@@ -59,19 +58,15 @@ absl::StatusOr<scout::v1::Config> LoadConfig() {
   config.set_index_prefix(Setting(FLAGS_index_prefix, "SCOUT_INDEX_PREFIX", "scout-posts"));
   config.set_metrics_listen(Setting(FLAGS_metrics_listen, "SCOUT_METRICS_LISTEN"));
   config.set_media_source_allow(Setting(FLAGS_media_source_allow, "SCOUT_MEDIA_SOURCE_ALLOW",
-                                        std::string(MediaFetchPolicy::kDefaultAllow)));
+                                        std::string(kDefaultMediaSourceAllow)));
   const std::string max_bytes = Setting(FLAGS_media_max_bytes, "SCOUT_MEDIA_MAX_BYTES",
-                                        absl::StrCat(MediaFetchPolicy::kDefaultMaxBytes));
+                                        absl::StrCat(kDefaultMediaMaxBytes));
   int64_t media_max_bytes = 0;
   if (!absl::SimpleAtoi(max_bytes, &media_max_bytes) || media_max_bytes <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("--media_max_bytes: not a positive number of bytes: \"", max_bytes, "\""));
   }
   config.set_media_max_bytes(media_max_bytes);
-  // Checked here so every binary rejects a bad list at startup.
-  if (absl::StatusOr<MediaFetchPolicy> policy = MediaFetchPolicy::FromConfig(config); !policy.ok()) {
-    return policy.status();
-  }
   while (!config.es_url().empty() && config.es_url().back() == '/') {
     config.mutable_es_url()->pop_back();
   }

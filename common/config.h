@@ -5,13 +5,20 @@
 // Call after absl::ParseCommandLine; not thread-safe before then.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "scout/v1/config.pb.h"
 
 namespace scout {
+
+// Where pictures may be fetched from when --media_source_allow is not given
+// (Instagram's and Facebook's CDNs), and how big one may be.
+inline constexpr absl::string_view kDefaultMediaSourceAllow = ".cdninstagram.com,.fbcdn.net";
+inline constexpr int64_t kDefaultMediaMaxBytes = int64_t{30} << 20;
 
 absl::StatusOr<scout::v1::Config> LoadConfig();
 

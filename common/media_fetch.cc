@@ -118,7 +118,7 @@ absl::Status CheckPublicAddress(const sockaddr& address) {
   return absl::OkStatus();
 }
 
-MediaFetchPolicy::MediaFetchPolicy() : MediaFetchPolicy(*Parse(kDefaultAllow, kDefaultMaxBytes)) {}
+MediaFetchPolicy::MediaFetchPolicy() : MediaFetchPolicy(*Parse(kDefaultMediaSourceAllow, kDefaultMediaMaxBytes)) {}
 
 absl::StatusOr<MediaFetchPolicy> MediaFetchPolicy::Parse(absl::string_view allow,
                                                          int64_t max_bytes) {

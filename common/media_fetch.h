@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/config.h"
 #include "common/files.h"
 #include "common/http.h"
 #include "scout/v1/config.pb.h"
@@ -27,10 +28,7 @@ namespace scout {
 
 class MediaFetchPolicy {
  public:
-  static constexpr absl::string_view kDefaultAllow = ".cdninstagram.com,.fbcdn.net";
-  static constexpr int64_t kDefaultMaxBytes = 30 << 20;
-
-  // The default: kDefaultAllow and kDefaultMaxBytes.
+  // The default: kDefaultMediaSourceAllow and kDefaultMediaMaxBytes (config.h).
   MediaFetchPolicy();
 
   // `allow` is comma-separated; each entry is one of
@@ -67,7 +65,7 @@ class MediaFetchPolicy {
     int port = 0;                    // kHost/kUrlPrefix; 0: any (kHost only).
   };
   std::vector<Entry> entries_;
-  int64_t max_bytes_ = kDefaultMaxBytes;
+  int64_t max_bytes_ = kDefaultMediaMaxBytes;
 };
 
 // PERMISSION_DENIED for a loopback, private, link-local, unspecified,

@@ -15,8 +15,9 @@ ABSL_FLAG(std::string, shard, "0/1", "this run's share of the creators, i/N");
 namespace scout {
 namespace {
 
-WorkerBackends MakeBackends(const scout::v1::Config& config) {
+absl::StatusOr<WorkerBackends> MakeBackends(const scout::v1::Config& config) {
   WorkerBackends backends;
+  SCOUT_ASSIGN_OR_RETURN(backends.media_policy, MediaFetchPolicy::FromConfig(config));
   backends.clock = MakeClock(config);
   backends.elastic_http = NewMeteredHttpClient(NewCurlHttpClient(), "elasticsearch");
   backends.media_http = NewMeteredHttpClient(NewCurlHttpClient(), "media");
@@ -46,7 +47,7 @@ absl::StatusOr<Worker> StartWorker(absl::string_view program, int argc, char** a
   }
   SCOUT_ASSIGN_OR_RETURN(worker.shard, Shard::Parse(absl::GetFlag(FLAGS_shard)));
   InstallStopHandlers();
-  worker.backends = MakeBackends(worker.config);
+  SCOUT_ASSIGN_OR_RETURN(worker.backends, MakeBackends(worker.config));
   if (const std::string& listen = worker.config.metrics_listen(); !listen.empty()) {
     SCOUT_ASSIGN_OR_RETURN(worker.metrics, MetricsEndpoint::Start(listen));
     // Port 0 picks one: say which.

@@ -21,6 +21,7 @@
 #include "common/elastic.h"
 #include "common/http.h"
 #include "common/lake.h"
+#include "common/media_fetch.h"
 #include "common/media_store.h"
 #include "common/metrics.h"
 #include "common/process.h"
@@ -47,6 +48,7 @@ struct WorkerBackends {
   std::unique_ptr<Elastic> elastic;            // Null without --es_url.
   std::unique_ptr<Lake> lake;                  // Null without --lake.
   std::unique_ptr<MediaStore> media;           // Null without --media.
+  MediaFetchPolicy media_policy;               // Which picture URLs may be fetched.
   std::string pg_dsn;
 
   // A new warehouse connection (UNAVAILABLE when it cannot be reached).

@@ -76,9 +76,7 @@ int main(int argc, char** argv) {
   options.shard = worker->shard;
   options.index_prefix = config.index_prefix();
   options.fetch_pictures = !absl::GetFlag(FLAGS_no_pictures);
-  absl::StatusOr<scout::MediaFetchPolicy> policy = scout::MediaFetchPolicy::FromConfig(config);
-  if (!policy.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, policy.status().message());
-  options.media.policy = *std::move(policy);
+  options.media.policy = worker->backends.media_policy;
   options.backfill = absl::GetFlag(FLAGS_backfill);
   if (options.fetch_pictures && config.media().empty()) {
     return scout::Exit(kProgram, scout::kExitBadUsage,

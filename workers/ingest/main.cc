@@ -37,9 +37,7 @@ int main(int argc, char** argv) {
   options.index_prefix = config.index_prefix();
   options.fetch_media = !absl::GetFlag(FLAGS_no_media);
   options.media.concurrency = absl::GetFlag(FLAGS_media_concurrency);
-  absl::StatusOr<scout::MediaFetchPolicy> policy = scout::MediaFetchPolicy::FromConfig(config);
-  if (!policy.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, policy.status().message());
-  options.media.policy = *std::move(policy);
+  options.media.policy = worker->backends.media_policy;
   options.batch_files = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_batch)));
   if (options.fetch_media && config.media().empty()) {
     return scout::Exit(kProgram, scout::kExitBadUsage,
