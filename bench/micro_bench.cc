@@ -13,12 +13,12 @@
 #include <prometheus/counter.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/hash.h"
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/sha256.h"
-#include "common/post_index.h"
-#include "common/text.h"
+#include "common/base/hash.h"
+#include "common/base/log.h"
+#include "common/backends/metrics.h"
+#include "common/base/sha256.h"
+#include "common/backends/post_index.h"
+#include "common/base/text.h"
 #include "server/api_keys.h"
 #include "workers/ingest/normalize.h"
 

@@ -26,7 +26,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
+#include "common/io/files.h"
 #include "workers/palette/palette.h"
 
 ABSL_FLAG(std::string, cdn, "", "genlake's CDN directory (<cdn>/<creator>/*.jpg, truth.json)");

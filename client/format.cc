@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
-#include "common/time.h"
+#include "common/base/time.h"
 
 namespace scout::client {
 namespace {

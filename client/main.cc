@@ -13,14 +13,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
-#include "common/flags.h"
+#include "common/base/flags.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/format.h"
-#include "common/files.h"
-#include "common/proto_json.h"
-#include "common/time.h"
+#include "common/io/files.h"
+#include "common/base/proto_json.h"
+#include "common/base/time.h"
 #include "scout/v1/service.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "", "server address (env SCOUT_SERVER; default 127.0.0.1:50051)");

@@ -7,10 +7,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/files.h"
-#include "common/log.h"
-#include "common/sha256.h"
-#include "common/status.h"
+#include "common/io/files.h"
+#include "common/base/log.h"
+#include "common/base/sha256.h"
+#include "common/base/status.h"
 
 namespace scout::server {
 namespace {

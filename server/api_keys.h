@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/periodic.h"
+#include "common/base/periodic.h"
 
 namespace scout::server {
 

@@ -9,10 +9,10 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/config.h"
-#include "common/flags.h"
-#include "common/log.h"
-#include "common/process.h"
+#include "common/base/config.h"
+#include "common/base/flags.h"
+#include "common/base/log.h"
+#include "common/base/process.h"
 #include "server/server.h"
 
 ABSL_FLAG(std::string, api_keys, "",

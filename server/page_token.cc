@@ -4,7 +4,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "absl/strings/escaping.h"
-#include "common/hash.h"
+#include "common/base/hash.h"
 
 namespace scout::server {
 namespace {

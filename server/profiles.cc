@@ -4,11 +4,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/profile_facts.h"
-#include "common/status.h"
-#include "common/time.h"
+#include "common/base/log.h"
+#include "common/backends/metrics.h"
+#include "common/backends/profile_facts.h"
+#include "common/base/status.h"
+#include "common/base/time.h"
 
 namespace scout::server {
 namespace {

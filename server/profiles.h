@@ -20,9 +20,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/periodic.h"
-#include "common/profile_facts.h"
-#include "common/warehouse.h"
+#include "common/base/periodic.h"
+#include "common/backends/profile_facts.h"
+#include "common/backends/warehouse.h"
 #include "scout/v1/types.pb.h"
 
 namespace scout::server {
@@ -75,7 +75,7 @@ class ProfileStore {
   std::unique_ptr<Periodic> poller_;
 };
 
-// Palettes are stored as JSON text (common/profile_facts.h owns the codec).
+// Palettes are stored as JSON text (common/backends/profile_facts.h owns the codec).
 using scout::ParsePaletteJson;
 
 }  // namespace scout::server

@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "common/log.h"
-#include "common/metrics.h"
+#include "common/base/log.h"
+#include "common/backends/metrics.h"
 
 namespace scout::server {
 namespace {

@@ -5,10 +5,10 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "common/post_index.h"
-#include "common/status.h"
-#include "common/text.h"
-#include "common/time.h"
+#include "common/backends/post_index.h"
+#include "common/base/status.h"
+#include "common/base/text.h"
+#include "common/base/time.h"
 #include "server/page_token.h"
 
 namespace scout::server {

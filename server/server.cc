@@ -10,10 +10,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/config.h"
-#include "common/files.h"
-#include "common/log.h"
-#include "common/status.h"
+#include "common/base/config.h"
+#include "common/io/files.h"
+#include "common/base/log.h"
+#include "common/base/status.h"
 #include "grpc/health/v1/health.pb.h"
 
 namespace scout::server {

@@ -9,7 +9,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
-#include "common/thread_pool.h"
+#include "common/base/thread_pool.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/profiles.h"
 #include "server/rpc.h"

@@ -16,13 +16,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
-#include "common/lake.h"
-#include "common/media_fetch.h"
-#include "common/media_store.h"
-#include "common/proto_json.h"
-#include "common/text.h"
-#include "common/time.h"
+#include "common/io/files.h"
+#include "common/io/lake.h"
+#include "common/backends/media_fetch.h"
+#include "common/io/media_store.h"
+#include "common/base/proto_json.h"
+#include "common/base/text.h"
+#include "common/base/time.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/profiles.h"
 #include "server/server.h"
@@ -87,8 +87,7 @@ class AggregateTest : public scout::testing::ServicesTest {
     for (absl::CivilDay d = from; d <= to; ++d) dates.push_back(d);
     AggregateOptions options;
     options.index_prefix = prefix_;
-    options.media.policy = *MediaFetchPolicy::Parse(  // genlake's pictures are local files.
-        absl::StrCat("file://", fs::absolute(root_ / "cdn").lexically_normal().string(), "/"), 1 << 20);
+    options.media.policy = scout::testing::GenlakeCdnPolicy(root_);
     if (tweak) tweak(options);
     AggregateEnv env{lake_.get(), warehouse_.get(), elastic_.get(), media_.get(), http_.get(),
                      clock_.get()};

@@ -9,8 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
-#include "common/files.h"
-#include "common/lake.h"
+#include "common/io/files.h"
+#include "common/io/lake.h"
 #include "tests/faulty_files.h"
 
 namespace scout::ingest {

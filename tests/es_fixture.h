@@ -11,8 +11,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/elastic.h"
-#include "common/http.h"
+#include "common/backends/elastic.h"
+#include "common/backends/http.h"
 
 namespace scout::testing {
 

@@ -337,11 +337,15 @@ class FaultTest(unittest.TestCase):
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             # Kill once a third of the lake is acknowledged: mid-run, not before, not after.
+            # The ingest is paused around the kill so that, on a loaded machine, it cannot
+            # finish the lake between our count and the kill.
             deadline = time.monotonic() + 60
             while ingest.poll() is None and self.indexed(prefix) < total // 3:
                 self.assertLess(time.monotonic(), deadline, "the ingest indexed nothing in 60 s")
                 time.sleep(0.05)
+            ingest.send_signal(signal.SIGSTOP)
             self.services.kill_es()
+            ingest.send_signal(signal.SIGCONT)
             out, err = ingest.communicate(timeout=120)
         finally:
             if ingest.poll() is None:

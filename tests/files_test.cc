@@ -1,7 +1,7 @@
 // The files seam: durable atomic writes (fsync file, rename, fsync
 // directory), unique temporary names, capped reads, locks, and errors that
 // surface when an injected fault hits any step.
-#include "common/files.h"
+#include "common/io/files.h"
 #include "tests/faulty_files.h"
 
 #include <unistd.h>

@@ -12,13 +12,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
-#include "common/lake.h"
-#include "common/media_fetch.h"
-#include "common/media_store.h"
-#include "common/post_index.h"
-#include "common/shard.h"
-#include "common/time.h"
+#include "common/io/files.h"
+#include "common/io/lake.h"
+#include "common/backends/media_fetch.h"
+#include "common/io/media_store.h"
+#include "common/backends/post_index.h"
+#include "common/base/shard.h"
+#include "common/base/time.h"
 #include "tests/es_fixture.h"
 #include "tests/lake_fixture.h"
 #include "tools/genlake/genlake.h"
@@ -140,12 +140,7 @@ class IngestTest : public scout::testing::ElasticTest {
     options.batch_files = batch_files;
     options.bulk_backoff = absl::Milliseconds(10);
     options.media.first_backoff = absl::Milliseconds(1);
-    // genlake's pictures are files under cdn/: allowed explicitly, as the
-    // demo does (the default allows only Instagram's CDN).
-    absl::StatusOr<MediaFetchPolicy> policy = MediaFetchPolicy::Parse(
-        absl::StrCat("file://", fs::absolute(root_ / "cdn").lexically_normal().string(), "/"), 1 << 20);
-    EXPECT_TRUE(policy.ok()) << policy.status();
-    if (policy.ok()) options.media.policy = *policy;
+    options.media.policy = scout::testing::GenlakeCdnPolicy(root_);
     options.shard = shard;
     return scout::testing::IngestLake(root_, *lake_, elastic, *media_, *http, *clock, options);
   }

@@ -7,10 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "common/clock.h"
-#include "common/elastic.h"
-#include "common/lake.h"
-#include "common/media_store.h"
+#include "common/base/clock.h"
+#include "common/backends/elastic.h"
+#include "common/backends/media_fetch.h"
+#include "common/io/lake.h"
+#include "common/io/media_store.h"
 #include "tools/genlake/genlake.h"
 #include "workers/ingest/ingest.h"
 
@@ -24,6 +25,16 @@ inline genlake::Options LakeOptions(const std::filesystem::path& root, absl::Civ
   options.today = today;
   options.image_size = 32;
   return options;
+}
+
+// genlake's "CDN" is the folder cdn/ of local files: allowed explicitly, as
+// the demo does (the default policy allows only Instagram's CDN).
+inline MediaFetchPolicy GenlakeCdnPolicy(const std::filesystem::path& root) {
+  absl::StatusOr<MediaFetchPolicy> policy = MediaFetchPolicy::Parse(
+      absl::StrCat("file://", std::filesystem::absolute(root / "cdn").lexically_normal().string(),
+                   "/"),
+      1 << 20);
+  return *std::move(policy);  // A folder path is always a valid entry.
 }
 
 // Runs scout-ingest over the lake with the checkpoint `<root>/ingest-<i>.ckpt`

@@ -2,7 +2,7 @@
 // redirects, internal addresses, local files, body cap), the picture check
 // and the HTTP client's deadline. A tiny HTTP server on 127.0.0.1 (port 0)
 // stands in for a CDN and for an internal service.
-#include "common/media_fetch.h"
+#include "common/backends/media_fetch.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,8 +18,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/media_copier.h"
-#include "common/media_store.h"
+#include "common/backends/media_copier.h"
+#include "common/io/media_store.h"
 
 namespace scout {
 namespace {

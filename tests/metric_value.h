@@ -7,7 +7,7 @@
 
 #include <prometheus/metric_family.h>
 
-#include "common/metrics.h"
+#include "common/backends/metrics.h"
 
 namespace scout::testing {
 

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 
-#include "common/metrics.h"
-#include "common/progress.h"
+#include "common/backends/metrics.h"
+#include "common/backends/progress.h"
 #include "tests/metric_value.h"
 
 namespace scout {

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/text.h"
-#include "common/time.h"
+#include "common/base/text.h"
+#include "common/base/time.h"
 
 namespace scout::ingest {
 namespace {

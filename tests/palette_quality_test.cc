@@ -17,7 +17,7 @@
 #include <opencv2/core.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "common/files.h"
+#include "common/io/files.h"
 #include "tools/colour/ciede2000.h"
 #include "tools/genlake/genlake.h"
 #include "workers/palette/palette.h"

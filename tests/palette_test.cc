@@ -13,10 +13,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/lake.h"
-#include "common/media_store.h"
-#include "common/post_index.h"
-#include "common/time.h"
+#include "common/io/lake.h"
+#include "common/io/media_store.h"
+#include "common/backends/post_index.h"
+#include "common/base/time.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/server.h"
 #include "tests/lake_fixture.h"
@@ -59,6 +59,7 @@ class PaletteTest : public scout::testing::ServicesTest {
     clock_ = NewFixedClock(absl::FromCivil(kToday + 1, absl::UTCTimeZone()) + absl::Hours(2));
     ingest::IngestOptions ingest_options;
     ingest_options.index_prefix = prefix_;
+    ingest_options.media.policy = scout::testing::GenlakeCdnPolicy(root_);
     const v1::IngestReport ingested = scout::testing::IngestLake(
         root_, *lake_, *elastic_, *media_, *http_, *clock_, ingest_options);
     ASSERT_EQ(ingested.error(), "");
@@ -67,6 +68,7 @@ class PaletteTest : public scout::testing::ServicesTest {
 
     aggregate::AggregateOptions aggregate_options;
     aggregate_options.index_prefix = prefix_;
+    aggregate_options.media.policy = scout::testing::GenlakeCdnPolicy(root_);
     aggregate::AggregateEnv aggregate_env{lake_.get(), warehouse_.get(), elastic_.get(),
                                           media_.get(), http_.get(), clock_.get()};
     ASSERT_EQ(aggregate::RunAggregate(aggregate_env, aggregate_options, {kToday}).error(), "");

@@ -16,7 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/format.h"
-#include "common/lake.h"
+#include "common/io/lake.h"
 #include "workers/palette/kmeans.h"
 #include "workers/palette/palette.h"
 #include "workers/palette/sample_cache.h"

@@ -1,13 +1,13 @@
-// The profile_facts contract (common/profile_facts.h) and the warehouse text
+// The profile_facts contract (common/backends/profile_facts.h) and the warehouse text
 // helpers, without a database: rows read by column name, the JSON codecs
 // never throw, text cleaned and cut to the column sizes.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "client/format.h"
-#include "common/profile_facts.h"
-#include "common/text.h"
-#include "common/warehouse.h"
+#include "common/backends/profile_facts.h"
+#include "common/base/text.h"
+#include "common/backends/warehouse.h"
 
 namespace scout {
 namespace {

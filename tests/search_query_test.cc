@@ -6,11 +6,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "common/http.h"
-#include "common/post_index.h"
-#include "common/shard.h"
-#include "common/text.h"
-#include "common/time.h"
+#include "common/backends/http.h"
+#include "common/backends/post_index.h"
+#include "common/base/shard.h"
+#include "common/base/text.h"
+#include "common/base/time.h"
 #include "server/page_token.h"
 #include "server/search.h"
 

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "common/warehouse.h"
+#include "common/backends/warehouse.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/server.h"
 #include "tests/es_fixture.h"

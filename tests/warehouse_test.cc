@@ -8,7 +8,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "common/warehouse.h"
+#include "common/backends/warehouse.h"
 
 namespace scout {
 namespace {

@@ -15,10 +15,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "common/media_fetch.h"
-#include "common/post_index.h"
-#include "common/text.h"
-#include "common/time.h"
+#include "common/backends/media_fetch.h"
+#include "common/backends/post_index.h"
+#include "common/base/text.h"
+#include "common/base/time.h"
 #include "workers/ingest/normalize.h"
 
 namespace {

@@ -22,7 +22,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
-#include "common/clock.h"
+#include "common/base/clock.h"
 #include "server/page_token.h"
 #include "server/search.h"
 

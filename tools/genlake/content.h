@@ -26,7 +26,7 @@ inline constexpr int64_t kSecondsPerDay = 86400;
 inline int64_t DayNumber(absl::CivilDay day) { return day - kEpoch; }
 inline absl::CivilDay ToCivil(int64_t day) { return kEpoch + day; }
 
-// Midnight UTC: for common/time.h's FormatDay.
+// Midnight UTC: for common/base/time.h's FormatDay.
 inline absl::Time StartOfDay(absl::CivilDay day) {
   return absl::FromCivil(day, absl::UTCTimeZone());
 }

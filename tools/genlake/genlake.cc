@@ -23,9 +23,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "common/lake.h"
-#include "common/status.h"
-#include "common/time.h"
+#include "common/io/files.h"
+#include "common/io/lake.h"
+#include "common/base/status.h"
+#include "common/base/time.h"
 #include "tools/genlake/content.h"
 #include "tools/genlake/lake_json.h"
 #include "tools/genlake/pictures.h"
@@ -54,14 +55,9 @@ struct Scratch {
 // ---------------------------------------------------------------------------
 // Files.
 
-// TODO(lead): use files.h ErrnoStatus
-absl::Status ErrnoError(absl::string_view what, absl::string_view path) {
-  return absl::ErrnoToStatus(errno, absl::StrCat(what, " ", path));
-}
-
 absl::Status MakeDir(const std::string& path) {
   if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-    return ErrnoError("cannot create directory", path);
+    return ErrnoStatus("cannot create directory", path);
   }
   return absl::OkStatus();
 }

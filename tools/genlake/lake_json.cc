@@ -6,8 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "common/text.h"
-#include "common/time.h"
+#include "common/base/text.h"
+#include "common/base/time.h"
 #include "tools/genlake/random.h"
 
 namespace scout::genlake {

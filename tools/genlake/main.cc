@@ -9,8 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-#include "common/config.h"
-#include "common/flags.h"
+#include "common/base/config.h"
+#include "common/base/flags.h"
 #include "tools/genlake/genlake.h"
 
 ABSL_FLAG(std::string, cdn, "",

@@ -8,8 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "common/status.h"
-#include "common/time.h"
+#include "common/base/status.h"
+#include "common/base/time.h"
 #include "tools/genlake/content.h"
 
 namespace scout::genlake {

@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "absl/time/civil_time.h"
-#include "common/clock.h"
-#include "common/elastic.h"
-#include "common/lake.h"
-#include "common/media_copier.h"
-#include "common/shard.h"
-#include "common/warehouse.h"
+#include "common/base/clock.h"
+#include "common/backends/elastic.h"
+#include "common/io/lake.h"
+#include "common/backends/media_copier.h"
+#include "common/base/shard.h"
+#include "common/backends/warehouse.h"
 #include "scout/v1/jobs.pb.h"
 
 namespace scout::aggregate {

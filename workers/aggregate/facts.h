@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "absl/time/civil_time.h"
-#include "common/profile_facts.h"
-#include "common/warehouse.h"
+#include "common/backends/profile_facts.h"
+#include "common/backends/warehouse.h"
 #include "workers/aggregate/post_aggregates.h"
 #include "workers/aggregate/stats.h"
 
@@ -21,7 +21,7 @@ inline constexpr int kRecentDays = 30;   // doc_count, fol_avg, eng_avg, growth.
 
 using SeriesPoint = DailyPoint;
 
-// A creator's profile_facts row (common/profile_facts.h owns its columns).
+// A creator's profile_facts row (common/backends/profile_facts.h owns its columns).
 struct Fact : ProfileFactsRow {};
 
 // `history` may be unordered and hold duplicates (a backfill reloads days);

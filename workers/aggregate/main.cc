@@ -11,8 +11,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "common/proto_json.h"
-#include "common/worker.h"
+#include "common/base/proto_json.h"
+#include "common/backends/worker.h"
 #include "workers/aggregate/aggregate.h"
 
 ABSL_FLAG(std::string, date, "", "the day to load, YYYY-MM-DD (Airflow's {{ ds }})");

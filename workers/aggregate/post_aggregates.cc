@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "common/post_index.h"
-#include "common/status.h"
+#include "common/backends/post_index.h"
+#include "common/base/status.h"
 
 namespace scout::aggregate {
 namespace {

@@ -10,8 +10,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/elastic.h"
-#include "common/shard.h"
+#include "common/backends/elastic.h"
+#include "common/base/shard.h"
 
 namespace scout::aggregate {
 

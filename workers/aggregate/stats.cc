@@ -1,9 +1,9 @@
 #include "workers/aggregate/stats.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/json_fields.h"
-#include "common/status.h"
-#include "common/text.h"
+#include "common/base/json_fields.h"
+#include "common/base/status.h"
+#include "common/base/text.h"
 
 namespace scout::aggregate {
 namespace {

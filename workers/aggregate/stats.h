@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
-#include "common/warehouse.h"
+#include "common/backends/warehouse.h"
 
 namespace scout::aggregate {
 

@@ -5,8 +5,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/files.h"
-#include "common/status.h"
+#include "common/io/files.h"
+#include "common/base/status.h"
 
 namespace scout::ingest {
 namespace {

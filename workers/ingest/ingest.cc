@@ -6,14 +6,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/hash.h"
-#include "common/log.h"
-#include "common/parallel.h"
-#include "common/post_index.h"
-#include "common/progress.h"
-#include "common/status.h"
-#include "common/time.h"
-#include "common/worker.h"
+#include "common/base/hash.h"
+#include "common/base/log.h"
+#include "common/base/parallel.h"
+#include "common/backends/post_index.h"
+#include "common/backends/progress.h"
+#include "common/base/status.h"
+#include "common/base/time.h"
+#include "common/backends/worker.h"
 #include "workers/ingest/normalize.h"
 
 namespace scout::ingest {

@@ -7,13 +7,13 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/clock.h"
-#include "common/elastic.h"
-#include "common/lake.h"
-#include "common/shard.h"
+#include "common/base/clock.h"
+#include "common/backends/elastic.h"
+#include "common/io/lake.h"
+#include "common/base/shard.h"
 #include "scout/v1/jobs.pb.h"
 #include "workers/ingest/checkpoint.h"
-#include "common/media_copier.h"
+#include "common/backends/media_copier.h"
 
 namespace scout::ingest {
 

@@ -5,7 +5,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "common/worker.h"
+#include "common/backends/worker.h"
 #include "workers/ingest/ingest.h"
 
 ABSL_FLAG(bool, no_media, false, "index posts without copying their pictures");

@@ -9,10 +9,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/json_fields.h"
-#include "common/status.h"
-#include "common/text.h"
-#include "common/time.h"
+#include "common/base/json_fields.h"
+#include "common/base/status.h"
+#include "common/base/text.h"
+#include "common/base/time.h"
 
 namespace scout::ingest {
 namespace {

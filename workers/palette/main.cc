@@ -5,7 +5,7 @@
 // stay cached), 2 on bad configuration.
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
-#include "common/worker.h"
+#include "common/backends/worker.h"
 #include "workers/palette/palette.h"
 
 ABSL_FLAG(int, max_images, 50, "newest pictures per creator");

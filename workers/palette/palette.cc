@@ -7,13 +7,13 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/parallel.h"
-#include "common/post_index.h"
-#include "common/profile_facts.h"
-#include "common/progress.h"
-#include "common/status.h"
-#include "common/time.h"
-#include "common/worker.h"
+#include "common/base/parallel.h"
+#include "common/backends/post_index.h"
+#include "common/backends/profile_facts.h"
+#include "common/backends/progress.h"
+#include "common/base/status.h"
+#include "common/base/time.h"
+#include "common/backends/worker.h"
 
 namespace scout::palette {
 namespace {

@@ -31,11 +31,11 @@
 #include <string>
 #include <vector>
 
-#include "common/clock.h"
-#include "common/elastic.h"
-#include "common/media_store.h"
-#include "common/shard.h"
-#include "common/warehouse.h"
+#include "common/base/clock.h"
+#include "common/backends/elastic.h"
+#include "common/io/media_store.h"
+#include "common/base/shard.h"
+#include "common/backends/warehouse.h"
 #include "scout/v1/jobs.pb.h"
 #include "workers/palette/kmeans.h"
 #include "workers/palette/sample_cache.h"

@@ -10,10 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "common/files.h"
-#include "common/hash.h"
-#include "common/sha256.h"
-#include "common/status.h"
+#include "common/io/files.h"
+#include "common/base/hash.h"
+#include "common/base/sha256.h"
+#include "common/base/status.h"
 
 namespace scout::palette {
 namespace {

@@ -3,7 +3,7 @@
 // and a weekly run only reads and hashes the bytes of pictures it has seen.
 //
 // Key: the first 128 bits of the SHA-256 of the bytes (OpenSSL, with the
-// CPU's SHA extensions about 2 GB/s). Not FNV (common/hash.h): anyone can
+// CPU's SHA extensions about 2 GB/s). Not FNV (common/base/hash.h): anyone can
 // post a picture, and a crafted FNV collision with another creator's
 // picture would let one creator's sample stand in for another's. 128 bits
 // keep accidental collisions out of reach at any number of pictures.
@@ -32,7 +32,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/shard.h"
+#include "common/base/shard.h"
 #include "workers/palette/sampler.h"
 
 namespace scout::palette {

@@ -1,0 +1,92 @@
+#include "common/backends/elastic.h"
+
+#include "absl/strings/cord.h"
+#include "absl/types/optional.h"
+#include "absl/strings/str_cat.h"
+
+namespace scout {
+namespace {
+
+constexpr absl::string_view kErrorTypeUrl = "type.scout/elasticsearch.error_type";
+
+std::string ErrorType(const nlohmann::json& answer) {
+  if (!answer.is_object()) return "";
+  const auto error = answer.find("error");
+  if (error == answer.end() || !error->is_object()) return "";
+  const auto type = error->find("type");
+  return type != error->end() && type->is_string() ? type->get<std::string>() : "";
+}
+
+// Elasticsearch's own words for a failed request, for the error message.
+std::string Reason(const nlohmann::json& answer, absl::string_view raw) {
+  if (answer.is_object() && answer.contains("error")) {
+    const nlohmann::json& error = answer["error"];
+    if (error.is_object()) {
+      const auto reason = error.find("reason");
+      return absl::StrCat(ErrorType(answer), ": ",
+                          reason != error.end() && reason->is_string()
+                              ? reason->get<std::string>()
+                              : std::string());
+    }
+    return error.dump();
+  }
+  return std::string(raw.substr(0, 300));
+}
+
+}  // namespace
+
+std::string ElasticErrorType(const absl::Status& status) {
+  const absl::optional<absl::Cord> type = status.GetPayload(kErrorTypeUrl);
+  return type ? std::string(*type) : std::string();
+}
+
+absl::StatusOr<nlohmann::json> Elastic::Call(absl::string_view method, absl::string_view path,
+                                             const nlohmann::json& body,
+                                             absl::Duration timeout) {
+  return CallRaw(method, path, body.is_null() ? std::string() : body.dump(),
+                 "application/json", timeout);
+}
+
+absl::StatusOr<nlohmann::json> Elastic::CallRaw(absl::string_view method, absl::string_view path,
+                                                std::string body,
+                                                absl::string_view content_type,
+                                                absl::Duration timeout) {
+  HttpRequest request;
+  request.method = std::string(method);
+  request.url = absl::StrCat(base_url_, "/", path);
+  request.body = std::move(body);
+  request.content_type = std::string(content_type);
+  request.timeout = timeout;
+  absl::StatusOr<HttpResponse> response = http_->Send(request);
+  if (!response.ok()) {
+    return absl::Status(response.status().code(),
+                        absl::StrCat("elasticsearch: ", response.status().message()));
+  }
+  nlohmann::json answer = nlohmann::json::parse(response->body, nullptr, false);
+  const long status = response->status;
+  if (status >= 200 && status < 300) {
+    if (answer.is_discarded()) {
+      return absl::InternalError(absl::StrCat("elasticsearch: unparsable answer to ", method,
+                                              " /", path));
+    }
+    return answer;
+  }
+  const std::string what = absl::StrCat("elasticsearch ", method, " /", path, " (HTTP ",
+                                        status, "): ", Reason(answer, response->body));
+  absl::Status error;
+  if (status == 429 || status >= 500) {
+    error = absl::UnavailableError(what);
+  } else if (status == 404) {
+    error = absl::NotFoundError(what);
+  } else if (status == 400) {
+    error = absl::InvalidArgumentError(what);
+  } else {
+    error = absl::InternalError(what);
+  }
+  if (std::string type = ErrorType(answer); !type.empty()) {
+    error.SetPayload(kErrorTypeUrl, absl::Cord(std::move(type)));
+  }
+  return error;
+}
+
+}  // namespace scout

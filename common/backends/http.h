@@ -1,0 +1,56 @@
+// HttpClient: the one way Scout talks HTTP (Elasticsearch, media fetches),
+// behind an interface so tests can inject faults. A plain transport: what
+// may be fetched from where is the caller's policy (media: MediaFetchPolicy
+// in common/backends/media_fetch.h), set per request through the fields below.
+// Implementations are thread-safe; the curl one reuses connections.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace scout {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::string body;
+  std::string content_type = "application/json";
+  // Whole request; under 1 ms is DEADLINE_EXCEEDED without sending. The
+  // connection phase is bounded by min(timeout, 5 s).
+  absl::Duration timeout = absl::Seconds(30);
+  // Schemes curl may use, for the URL and any redirect ("http,https").
+  std::string protocols = "http,https,file";
+  bool follow_redirects = true;  // false: a 3xx comes back with redirect_url.
+  // Bodies longer than this abort the transfer (FAILED_PRECONDITION);
+  // negative: no cap.
+  int64_t max_body_bytes = -1;
+  // When set, called with every address curl is about to connect to; a
+  // non-OK status refuses the connection and is what Send returns.
+  std::function<absl::Status(const sockaddr& address)> check_address;
+};
+
+struct HttpResponse {
+  long status = 0;  // 0 for file:// URLs that were read.
+  std::string body;
+  std::string redirect_url;  // A 3xx's resolved Location when not followed.
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Transport failures are UNAVAILABLE (connection refused, reset) or
+  // DEADLINE_EXCEEDED (timeout); any HTTP status is a successful response.
+  // For file:// URLs a missing file is NOT_FOUND.
+  virtual absl::StatusOr<HttpResponse> Send(const HttpRequest& request) = 0;
+};
+
+std::unique_ptr<HttpClient> NewCurlHttpClient();
+
+}  // namespace scout

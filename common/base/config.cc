@@ -1,0 +1,88 @@
+#include "common/base/config.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "common/base/status.h"
+#include "common/base/time.h"
+
+ABSL_FLAG(std::string, es_url, "", "Elasticsearch URL (env SCOUT_ES_URL)");
+ABSL_FLAG(std::string, pg_dsn, "", "warehouse libpq connection string (env SCOUT_PG_DSN)");
+ABSL_FLAG(std::string, lake, "", "data lake root directory (env SCOUT_LAKE)");
+ABSL_FLAG(std::string, media, "", "media store root directory (env SCOUT_MEDIA)");
+ABSL_FLAG(std::string, media_url, "",
+          "URL prefix of the media store (env SCOUT_MEDIA_URL; default file://<media>/)");
+ABSL_FLAG(std::string, listen, "", "server address (env SCOUT_LISTEN; default 127.0.0.1:50051)");
+ABSL_FLAG(std::string, state, "", "worker state directory (env SCOUT_STATE)");
+ABSL_FLAG(std::string, index_prefix, "",
+          "Elasticsearch index prefix and read alias (env SCOUT_INDEX_PREFIX; default scout-posts)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9464 "
+          "(env SCOUT_METRICS_LISTEN; default none)");
+ABSL_FLAG(std::string, media_source_allow, "",
+          "where pictures may be fetched from, comma-separated: .domain.suffix (public "
+          "addresses only), host[:port], http(s)://host/prefix/, file:///dir/ "
+          "(env SCOUT_MEDIA_SOURCE_ALLOW; default .cdninstagram.com,.fbcdn.net)");
+ABSL_FLAG(std::string, media_max_bytes, "",
+          "largest picture fetched, in bytes (env SCOUT_MEDIA_MAX_BYTES; default 31457280)");
+ABSL_FLAG(std::string, now, "",
+          "pin the current time, e.g. 2026-11-22T00:00:00Z (env SCOUT_NOW), for reproducible runs");
+
+namespace scout {
+namespace {
+
+std::string Setting(const absl::Flag<std::string>& flag, const char* env,
+                    std::string fallback = "") {
+  std::string value = absl::GetFlag(flag);
+  if (!value.empty()) return value;
+  if (const char* from_env = std::getenv(env); from_env != nullptr && *from_env != '\0') {
+    return from_env;
+  }
+  return fallback;
+}
+
+}  // namespace
+
+absl::StatusOr<scout::v1::Config> LoadConfig() {
+  scout::v1::Config config;
+  config.set_es_url(Setting(FLAGS_es_url, "SCOUT_ES_URL"));
+  config.set_pg_dsn(Setting(FLAGS_pg_dsn, "SCOUT_PG_DSN"));
+  config.set_lake(Setting(FLAGS_lake, "SCOUT_LAKE"));
+  config.set_media(Setting(FLAGS_media, "SCOUT_MEDIA"));
+  config.set_media_base_url(Setting(FLAGS_media_url, "SCOUT_MEDIA_URL"));
+  config.set_listen(Setting(FLAGS_listen, "SCOUT_LISTEN", "127.0.0.1:50051"));
+  config.set_state(Setting(FLAGS_state, "SCOUT_STATE"));
+  config.set_index_prefix(Setting(FLAGS_index_prefix, "SCOUT_INDEX_PREFIX", "scout-posts"));
+  config.set_metrics_listen(Setting(FLAGS_metrics_listen, "SCOUT_METRICS_LISTEN"));
+  config.set_media_source_allow(Setting(FLAGS_media_source_allow, "SCOUT_MEDIA_SOURCE_ALLOW",
+                                        std::string(kDefaultMediaSourceAllow)));
+  const std::string max_bytes = Setting(FLAGS_media_max_bytes, "SCOUT_MEDIA_MAX_BYTES",
+                                        absl::StrCat(kDefaultMediaMaxBytes));
+  int64_t media_max_bytes = 0;
+  if (!absl::SimpleAtoi(max_bytes, &media_max_bytes) || media_max_bytes <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--media_max_bytes: not a positive number of bytes: \"", max_bytes, "\""));
+  }
+  config.set_media_max_bytes(media_max_bytes);
+  while (!config.es_url().empty() && config.es_url().back() == '/') {
+    config.mutable_es_url()->pop_back();
+  }
+  if (const std::string now = Setting(FLAGS_now, "SCOUT_NOW"); !now.empty()) {
+    absl::StatusOr<absl::Time> pinned = ParseTime(now);
+    if (!pinned.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--now: ", pinned.status().message()));
+    }
+    config.set_now_unix(absl::ToUnixSeconds(*pinned));
+  }
+  return config;
+}
+
+std::unique_ptr<Clock> MakeClock(const scout::v1::Config& config) {
+  if (config.now_unix() != 0) return NewFixedClock(absl::FromUnixSeconds(config.now_unix()));
+  return NewRealClock();
+}
+
+}  // namespace scout
