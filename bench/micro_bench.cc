@@ -13,18 +13,19 @@
 #include <prometheus/counter.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/backends/metrics.h"
+#include "common/backends/post_index.h"
 #include "common/base/hash.h"
 #include "common/base/log.h"
-#include "common/backends/metrics.h"
 #include "common/base/sha256.h"
-#include "common/backends/post_index.h"
 #include "common/base/text.h"
 #include "server/api_keys.h"
 #include "workers/ingest/normalize.h"
 
 namespace {
 
-const std::string kPost = R"({"caption":"Crème brûlée at the #CAFÉ in São Paulo with @bob.smith 🍝✨ so cozy, the sourdough was perfect #FoodPorn #crèmebrûlée","comments_count":199,"id":"17849999999999991","ig_id":"2248137977777777","is_comment_enabled":true,"like_count":888,"media_type":"CAROUSEL_ALBUM","media_url":"https://cdn.example/v/t51/1.jpg","owner":{"id":"178414000888888","username":"kariah.von","followers_count":5993},"permalink":"https://www.instagram.com/p/B8y_ZttbnlwiT/","shortcode":"B8y_ZttbnlwiT","timestamp":"2026-11-20T17:05:52+0000","username":"kariah.von","children":{"data":[{"id":"178823899999999","media_type":"IMAGE","media_url":"https://cdn.example/v/t51/1.jpg"},{"id":"178823899999998","media_type":"IMAGE","media_url":"https://cdn.example/v/t51/2.jpg"},{"id":"178823899999997","media_type":"IMAGE","media_url":"https://cdn.example/v/t51/3.jpg"}]},"mentioned_users":"udacity, nanodegree","hashtags":"learningData, CAFÉ","impressions":2531,"reach":2009,"engagement":130,"saved":27})";
+const std::string kPost =
+    R"({"caption":"Crème brûlée at the #CAFÉ in São Paulo with @bob.smith 🍝✨ so cozy, the sourdough was perfect #FoodPorn #crèmebrûlée","comments_count":199,"id":"17849999999999991","ig_id":"2248137977777777","is_comment_enabled":true,"like_count":888,"media_type":"CAROUSEL_ALBUM","media_url":"https://cdn.example/v/t51/1.jpg","owner":{"id":"178414000888888","username":"kariah.von","followers_count":5993},"permalink":"https://www.instagram.com/p/B8y_ZttbnlwiT/","shortcode":"B8y_ZttbnlwiT","timestamp":"2026-11-20T17:05:52+0000","username":"kariah.von","children":{"data":[{"id":"178823899999999","media_type":"IMAGE","media_url":"https://cdn.example/v/t51/1.jpg"},{"id":"178823899999998","media_type":"IMAGE","media_url":"https://cdn.example/v/t51/2.jpg"},{"id":"178823899999997","media_type":"IMAGE","media_url":"https://cdn.example/v/t51/3.jpg"}]},"mentioned_users":"udacity, nanodegree","hashtags":"learningData, CAFÉ","impressions":2531,"reach":2009,"engagement":130,"saved":27})";
 
 void BM_ParseJsonOnly_Baseline(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(nlohmann::json::parse(kPost));

@@ -79,16 +79,16 @@ double Original(const Account& account) {
   }
   cv::Mat labels, centres;
   return cv::kmeans(all, 6, labels,
-                    cv::TermCriteria(cv::TermCriteria::EPS | cv::TermCriteria::COUNT, 300, 1e-4),
-                    1, cv::KMEANS_PP_CENTERS, centres);
+                    cv::TermCriteria(cv::TermCriteria::EPS | cv::TermCriteria::COUNT, 300, 1e-4), 1,
+                    cv::KMEANS_PP_CENTERS, centres);
 }
 
 CreatorPalette Scout(const Account& account, scout::palette::SampleCache* cache,
                      ImageCounts& counts) {
   std::vector<PixelSample> samples;
   for (const std::string& path : account.pictures) {
-    absl::StatusOr<PixelSample> sample = scout::palette::SamplePicture(
-        Read(path), cache, scout::palette::kSamplePixels, counts);
+    absl::StatusOr<PixelSample> sample =
+        scout::palette::SamplePicture(Read(path), cache, scout::palette::kSamplePixels, counts);
     if (sample.ok()) samples.push_back(*std::move(sample));
   }
   return scout::palette::PaletteOfSamples(samples, {});
@@ -130,9 +130,9 @@ void ContactSheet(const std::vector<Account>& accounts, const std::vector<Creato
     }
     if (truth.contains(accounts[r].id)) {
       for (const json& c : truth[accounts[r].id]) {
-        want.emplace_back(c["percentage"].get<double>(),
-                          cv::Scalar(c["blue"].get<int>(), c["green"].get<int>(),
-                                     c["red"].get<int>()));
+        want.emplace_back(
+            c["percentage"].get<double>(),
+            cv::Scalar(c["blue"].get<int>(), c["green"].get<int>(), c["red"].get<int>()));
       }
     }
     const int half = (kThumb - kPad) / 2;
@@ -195,12 +195,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto report = [&](const char* method, size_t n, double cpu, const json& extra) {
-    json line = {{"method", method},
-                 {"accounts", n},
-                 {"images_per_account", want},
-                 {"cpu_s_per_account", cpu / static_cast<double>(n)},
-                 {"projected_core_hours_50k", cpu / static_cast<double>(n) * 50000 / 3600},
-                 {"projected_wall_minutes_50k_2_cores", cpu / static_cast<double>(n) * 50000 / 2 / 60}};
+    json line = {
+        {"method", method},
+        {"accounts", n},
+        {"images_per_account", want},
+        {"cpu_s_per_account", cpu / static_cast<double>(n)},
+        {"projected_core_hours_50k", cpu / static_cast<double>(n) * 50000 / 3600},
+        {"projected_wall_minutes_50k_2_cores", cpu / static_cast<double>(n) * 50000 / 2 / 60}};
     if (extra.is_object()) line.update(extra);
     std::cout << line.dump() << std::endl;
     return cpu / static_cast<double>(n);
@@ -211,8 +212,8 @@ int main(int argc, char** argv) {
     for (const std::string& p : a.pictures) (void)Read(p);
   }
 
-  const size_t n_original = std::min(accounts.size(),
-                                     static_cast<size_t>(absl::GetFlag(FLAGS_original_accounts)));
+  const size_t n_original =
+      std::min(accounts.size(), static_cast<size_t>(absl::GetFlag(FLAGS_original_accounts)));
   double start = Cpu();
   for (size_t i = 0; i < n_original; ++i) (void)Original(accounts[i]);
   const double original = report("original", n_original, Cpu() - start, json::object());
@@ -227,10 +228,11 @@ int main(int argc, char** argv) {
     if (!cache.ok()) return 1;
     for (const Account& a : accounts) found.push_back(Scout(a, cache->get(), cold_counts));
   }
-  const double cold = report("scout-palette cold", accounts.size(), Cpu() - start,
-                             {{"decoded", cold_counts.decoded},
-                              {"from_cache", cold_counts.from_cache},
-                              {"cheaper_than_original", original / ((Cpu() - start) / accounts.size())}});
+  const double cold =
+      report("scout-palette cold", accounts.size(), Cpu() - start,
+             {{"decoded", cold_counts.decoded},
+              {"from_cache", cold_counts.from_cache},
+              {"cheaper_than_original", original / ((Cpu() - start) / accounts.size())}});
   start = Cpu();
   bool same = true;
   {
@@ -238,8 +240,8 @@ int main(int argc, char** argv) {
     if (!cache.ok()) return 1;
     for (size_t i = 0; i < accounts.size(); ++i) {
       const CreatorPalette p = Scout(accounts[i], cache->get(), warm_counts);
-      same = same && scout::palette::ColorsJson(p.colors) ==
-                         scout::palette::ColorsJson(found[i].colors);
+      same = same &&
+             scout::palette::ColorsJson(p.colors) == scout::palette::ColorsJson(found[i].colors);
     }
   }
   const double warm_cpu = Cpu() - start;

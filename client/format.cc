@@ -35,11 +35,10 @@ std::string FormatSearch(const scout::v1::SearchPostsResponse& response) {
                                  response.total_size(), " posts\n");
   int n = 0;
   for (const scout::v1::Post& post : response.posts()) {
-    absl::StrAppend(&out, "\n", ++n, ". @", post.username(), " · ",
-                    MediaTypeLabel(post.media_type()), " · ",
-                    absl::FormatTime("%Y-%m-%d %H:%M", FromTimestamp(post.timestamp()),
-                                     absl::UTCTimeZone()),
-                    " UTC · id ", post.id(), "\n   ");
+    absl::StrAppend(
+        &out, "\n", ++n, ". @", post.username(), " · ", MediaTypeLabel(post.media_type()), " · ",
+        absl::FormatTime("%Y-%m-%d %H:%M", FromTimestamp(post.timestamp()), absl::UTCTimeZone()),
+        " UTC · id ", post.id(), "\n   ");
     if (post.has_like_count()) absl::StrAppend(&out, post.like_count(), " likes · ");
     if (post.has_comments_count()) absl::StrAppend(&out, post.comments_count(), " comments · ");
     absl::StrAppend(&out, "engagement ", post.engagement());
@@ -94,12 +93,12 @@ std::string FormatProfile(const scout::v1::UserProfile& p) {
     if (day.has_reach()) reach.push_back(day.reach());
   }
   if (!p.daily().empty()) {
-    absl::StrAppend(&out, "  ", p.daily(0).date(), " .. ", p.daily(p.daily_size() - 1).date(),
-                    " (", p.daily_size(), " days)\n");
+    absl::StrAppend(&out, "  ", p.daily(0).date(), " .. ", p.daily(p.daily_size() - 1).date(), " (",
+                    p.daily_size(), " days)\n");
   }
-  for (const auto& [label, series] : {std::pair{"followers  ", &followers},
-                                      std::pair{"impressions", &impressions},
-                                      std::pair{"reach      ", &reach}}) {
+  for (const auto& [label, series] :
+       {std::pair{"followers  ", &followers}, std::pair{"impressions", &impressions},
+        std::pair{"reach      ", &reach}}) {
     if (series->empty()) continue;
     absl::StrAppend(&out, "  ", label, " ", Sparkline(*series), " ", series->back(), "\n");
   }
@@ -114,10 +113,10 @@ std::string FormatProfile(const scout::v1::UserProfile& p) {
     absl::StrAppend(&out, "  recent posts unavailable: ", p.recent_posts_error(), "\n");
   }
   for (const scout::v1::Post& post : p.recent_posts()) {
-    absl::StrAppend(&out, "  · ",
-                    absl::FormatTime("%Y-%m-%d", FromTimestamp(post.timestamp()),
-                                     absl::UTCTimeZone()),
-                    " ", MediaTypeLabel(post.media_type()), " ", Shorten(post.caption()), "\n");
+    absl::StrAppend(
+        &out, "  · ",
+        absl::FormatTime("%Y-%m-%d", FromTimestamp(post.timestamp()), absl::UTCTimeZone()), " ",
+        MediaTypeLabel(post.media_type()), " ", Shorten(post.caption()), "\n");
   }
   return out;
 }
@@ -169,17 +168,16 @@ std::string FormatPalette(const scout::v1::Palette& palette) {
 }
 
 std::string PaletteSvg(const scout::v1::Palette& palette, int width, int height) {
-  std::string out = absl::StrCat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"", width, "\" height=\"", height,
-      "\" viewBox=\"0 0 ", width, " ", height, "\">\n  <title>palette of ", palette.user_id(),
-      "</title>\n");
+  std::string out = absl::StrCat("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"", width,
+                                 "\" height=\"", height, "\" viewBox=\"0 0 ", width, " ", height,
+                                 "\">\n  <title>palette of ", palette.user_id(), "</title>\n");
   const std::vector<int> ends = Segments(palette, width);
   for (int i = 0, start = 0; i < palette.colors_size(); start = ends[i++]) {
     const scout::v1::Color& c = palette.colors(i);
     // The hex comes from the server: only "#rrggbb" goes into the markup.
-    const std::string fill = absl::StrFormat("#%02x%02x%02x", std::clamp(c.red(), 0, 255),
-                                             std::clamp(c.green(), 0, 255),
-                                             std::clamp(c.blue(), 0, 255));
+    const std::string fill =
+        absl::StrFormat("#%02x%02x%02x", std::clamp(c.red(), 0, 255), std::clamp(c.green(), 0, 255),
+                        std::clamp(c.blue(), 0, 255));
     absl::StrAppend(&out, "  <rect x=\"", start, "\" y=\"0\" width=\"", ends[i] - start,
                     "\" height=\"", height, "\" fill=\"", fill, "\"><title>", fill,
                     absl::StrFormat(" %.1f%%", 100 * c.percentage()), "</title></rect>\n");

@@ -13,14 +13,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
-#include "common/base/flags.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/format.h"
-#include "common/io/files.h"
+#include "common/base/flags.h"
 #include "common/base/proto_json.h"
 #include "common/base/time.h"
+#include "common/io/files.h"
 #include "scout/v1/service.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "", "server address (env SCOUT_SERVER; default 127.0.0.1:50051)");
@@ -77,8 +77,8 @@ absl::Status FillSearch(SearchPostsRequest& request) {
   scout::v1::SortOrder sort;
   if (!scout::v1::SortOrder_Parse(
           absl::StrCat("SORT_ORDER_", absl::AsciiStrToUpper(absl::GetFlag(FLAGS_sort))), &sort)) {
-    return absl::InvalidArgumentError(absl::StrCat("--sort: unknown order ",
-                                                   absl::GetFlag(FLAGS_sort)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--sort: unknown order ", absl::GetFlag(FLAGS_sort)));
   }
   request.set_sort(sort);
   request.set_page_size(absl::GetFlag(FLAGS_page_size));
@@ -122,9 +122,9 @@ int main(int argc, char** argv) {
   if (const char* key = std::getenv("SCOUT_API_KEY"); key != nullptr && *key != '\0') {
     context.AddMetadata("authorization", absl::StrCat("Bearer ", key));
   }
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(
-                           static_cast<int64_t>(absl::GetFlag(FLAGS_timeout) * 1000)));
+  context.set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(absl::GetFlag(FLAGS_timeout) * 1000)));
   grpc::Status status;
   std::string output;
   const bool json = absl::GetFlag(FLAGS_json);

@@ -7,10 +7,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/io/files.h"
 #include "common/base/log.h"
 #include "common/base/sha256.h"
 #include "common/base/status.h"
+#include "common/io/files.h"
 
 namespace scout::server {
 namespace {
@@ -56,15 +56,16 @@ absl::StatusOr<std::unique_ptr<ApiKeys>> ApiKeys::Load(std::string path, absl::D
     // wrong: a configuration error, as a missing --tls_cert file is.
     return absl::InvalidArgumentError(absl::StrCat("--api_keys: ", loaded.message()));
   }
-  keys->watcher_ = std::make_unique<Periodic>(poll, [raw = keys.get(), last_error = std::string()]() mutable {
-    const absl::Status status = raw->ReloadIfChanged();
-    // Said once per distinct problem, not every second.
-    if (!status.ok() && status.ToString() != last_error) {
-      Log(LogLevel::kError, "API key file not reloaded; the previous keys stay valid",
-          {{"path", raw->path_}, {"error", status.ToString()}});
-    }
-    last_error = status.ok() ? "" : status.ToString();
-  });
+  keys->watcher_ =
+      std::make_unique<Periodic>(poll, [raw = keys.get(), last_error = std::string()]() mutable {
+        const absl::Status status = raw->ReloadIfChanged();
+        // Said once per distinct problem, not every second.
+        if (!status.ok() && status.ToString() != last_error) {
+          Log(LogLevel::kError, "API key file not reloaded; the previous keys stay valid",
+              {{"path", raw->path_}, {"error", status.ToString()}});
+        }
+        last_error = status.ok() ? "" : status.ToString();
+      });
   return keys;
 }
 

@@ -10,9 +10,9 @@
 // Thread-safe.
 #pragma once
 
+#include <sys/stat.h>
 #include <memory>
 #include <string>
-#include <sys/stat.h>
 
 #include <atomic>
 

@@ -54,8 +54,9 @@ int main(int argc, char** argv) {
   if (const std::string reflection = absl::GetFlag(FLAGS_reflection); reflection != "auto") {
     bool on = false;
     if (!absl::SimpleAtob(reflection, &on)) {
-      return scout::Exit(kProgram, scout::kExitBadUsage,
-                         absl::StrCat("--reflection: true, false or auto, not \"", reflection, "\""));
+      return scout::Exit(
+          kProgram, scout::kExitBadUsage,
+          absl::StrCat("--reflection: true, false or auto, not \"", reflection, "\""));
     }
     options.reflection = on;
   }
@@ -88,6 +89,6 @@ int main(int argc, char** argv) {
 
   scout::InstallStopHandlers();
   scout::WaitThenDrain(absl::Seconds(absl::GetFlag(FLAGS_drain_seconds)),
-                      [&](absl::Time deadline) { (*server)->Shutdown(deadline); });
+                       [&](absl::Time deadline) { (*server)->Shutdown(deadline); });
   return scout::kExitOk;
 }

@@ -50,8 +50,7 @@ absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token, uint64_t que
     return BadToken();
   }
   PageCursor cursor{body["q"].get<uint64_t>(), body["n"].get<int64_t>(), body["a"]};
-  if (cursor.query_hash != query_hash || cursor.returned < 0 ||
-      cursor.returned > kMaxReturned) {
+  if (cursor.query_hash != query_hash || cursor.returned < 0 || cursor.returned > kMaxReturned) {
     return BadToken();
   }
   for (const nlohmann::json& value : cursor.search_after) {

@@ -15,8 +15,8 @@ namespace scout::server {
 
 struct PageCursor {
   uint64_t query_hash = 0;
-  int64_t returned = 0;           // Hits served before this page.
-  nlohmann::json search_after;    // The last hit's sort values.
+  int64_t returned = 0;         // Hits served before this page.
+  nlohmann::json search_after;  // The last hit's sort values.
 };
 
 // A fingerprint of everything that shapes the result set (not page_size,

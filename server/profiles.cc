@@ -4,9 +4,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/base/log.h"
 #include "common/backends/metrics.h"
 #include "common/backends/profile_facts.h"
+#include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/base/time.h"
 
@@ -46,7 +46,8 @@ absl::StatusOr<ProfileFacts> FromRow(const ProfileFactsRow& row) {
 
   absl::StatusOr<std::vector<DailyPoint>> daily = ParseDailyJson(row.daily_json);
   if (!daily.ok()) {
-    return absl::DataLossError(absl::StrCat("profile_facts of ", p.id(), ": ", daily.status().message()));
+    return absl::DataLossError(
+        absl::StrCat("profile_facts of ", p.id(), ": ", daily.status().message()));
   }
   const absl::CivilDay epoch(1970, 1, 1);
   for (const DailyPoint& point : *daily) {
@@ -146,8 +147,9 @@ absl::Status ProfileStore::Refresh() {
   absl::StatusOr<std::shared_ptr<ProfileSnapshot>> loaded;
   absl::Status status = warehouse_->InTransaction([&]() -> absl::Status {
     SCOUT_RETURN_IF_ERROR(warehouse_->Exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
-    SCOUT_ASSIGN_OR_RETURN(const SqlRows version,
-                           warehouse_->Query("SELECT COALESCE(MAX(version), 0) FROM load_versions"));
+    SCOUT_ASSIGN_OR_RETURN(
+        const SqlRows version,
+        warehouse_->Query("SELECT COALESCE(MAX(version), 0) FROM load_versions"));
     const int64_t latest = Int(version.rows[0][0]);
     if (latest == Current()->version) return absl::OkStatus();
     loaded = Load(*warehouse_, latest);
@@ -166,9 +168,8 @@ absl::StatusOr<std::shared_ptr<ProfileSnapshot>> ProfileStore::Load(Warehouse& w
   auto snapshot = std::make_shared<ProfileSnapshot>();
   snapshot->version = version;
   snapshot->loaded_at = absl::Now();
-  const std::string query = absl::StrCat(SelectProfileFacts(),
-                                         " WHERE creator_id > $1 ORDER BY creator_id LIMIT ",
-                                         kPageRows);
+  const std::string query = absl::StrCat(
+      SelectProfileFacts(), " WHERE creator_id > $1 ORDER BY creator_id LIMIT ", kPageRows);
   std::string after;
   for (;;) {
     SCOUT_ASSIGN_OR_RETURN(const SqlRows page, warehouse.Query(query, {after}));

@@ -20,9 +20,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/base/periodic.h"
 #include "common/backends/profile_facts.h"
 #include "common/backends/warehouse.h"
+#include "common/base/periodic.h"
 #include "scout/v1/types.pb.h"
 
 namespace scout::server {

@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "common/base/log.h"
 #include "common/backends/metrics.h"
+#include "common/base/log.h"
 
 namespace scout::server {
 namespace {
@@ -41,8 +41,7 @@ RpcFamilies& Families() {
 bool UsableRequestId(absl::string_view id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
   for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' &&
-        c != '.') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
       return false;
     }
   }
@@ -65,8 +64,7 @@ absl::string_view Metadata(const grpc::CallbackServerContext& context, const cha
 // the same in both.
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
 }  // namespace
@@ -83,7 +81,8 @@ Rpc::Rpc(grpc::CallbackServerContext* context, const char* method,
   context->AddInitialMetadata("x-request-id", request_id_);
 
   if (policy.api_keys != nullptr) {
-    absl::StatusOr<std::string> client = policy.api_keys->Check(Metadata(*context, "authorization"));
+    absl::StatusOr<std::string> client =
+        policy.api_keys->Check(Metadata(*context, "authorization"));
     if (!client.ok()) {
       admission_ = client.status();
       return;

@@ -24,8 +24,8 @@ constexpr absl::Duration kMinBudget = absl::Milliseconds(1);
 
 absl::Status CheckCount(int count, absl::string_view field) {
   if (count > kMaxFilterValues) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", kMaxFilterValues,
-                                                   " values (got ", count, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", kMaxFilterValues, " values (got ", count, ")"));
   }
   return absl::OkStatus();
 }
@@ -34,8 +34,8 @@ absl::Status CheckCount(int count, absl::string_view field) {
 // not, and such text could not be written as the JSON request body.
 absl::Status CheckUtf8(const std::string& text, absl::string_view field, int index = -1) {
   if (IsValidUtf8(text)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, index >= 0 ? absl::StrCat("[", index, "]") : "", ": not valid UTF-8"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, index >= 0 ? absl::StrCat("[", index, "]") : "", ": not valid UTF-8"));
 }
 
 absl::Status CheckUtf8(const google::protobuf::RepeatedPtrField<std::string>& values,
@@ -46,8 +46,7 @@ absl::Status CheckUtf8(const google::protobuf::RepeatedPtrField<std::string>& va
 
 // One `term` filter per tag: a post must carry every listed tag.
 absl::Status AddTagFilters(const google::protobuf::RepeatedPtrField<std::string>& tags,
-                           absl::string_view field, absl::string_view es_field,
-                           json& filters) {
+                           absl::string_view field, absl::string_view es_field, json& filters) {
   SCOUT_RETURN_IF_ERROR(CheckCount(tags.size(), field));
   for (int i = 0; i < tags.size(); ++i) {
     const std::string key = TagKey(tags[i]);
@@ -201,8 +200,8 @@ absl::StatusOr<v1::SearchPostsResponse> PostSearch::Search(const SearchPostsRequ
   SCOUT_ASSIGN_OR_RETURN(const Query query, BuildQuery(request));
   const absl::Duration budget = deadline - absl::Now();
   if (budget < kMinBudget) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "deadline passed before searching (", absl::FormatDuration(budget), " left)"));
+    return absl::DeadlineExceededError(
+        absl::StrCat("deadline passed before searching (", absl::FormatDuration(budget), " left)"));
   }
   absl::StatusOr<json> answer =
       elastic_->Call("POST", absl::StrCat(alias_, "/_search"), query.body, budget);
@@ -255,7 +254,8 @@ absl::StatusOr<v1::SearchPostsResponse> PostSearch::ReadAnswer(const SearchPosts
       (returned < response.total_size() || response.total_size_is_lower_bound())) {
     const json& last = list->back();
     const auto sort = last.find("sort");
-    if (sort == last.end() || !sort->is_array()) return malformed("the last hit has no sort values");
+    if (sort == last.end() || !sort->is_array())
+      return malformed("the last hit has no sort values");
     response.set_next_page_token(EncodePageToken({QueryHash(request), returned, *sort}));
   }
   return response;

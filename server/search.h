@@ -10,8 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/base/clock.h"
 #include "common/backends/elastic.h"
+#include "common/base/clock.h"
 #include "scout/v1/service.pb.h"
 
 namespace scout::server {

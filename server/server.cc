@@ -11,9 +11,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/config.h"
-#include "common/io/files.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
+#include "common/io/files.h"
 #include "grpc/health/v1/health.pb.h"
 
 namespace scout::server {
@@ -43,7 +43,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   for (const auto& [flag, path] : {std::pair{"--tls_cert", options.tls_cert_file},
                                    std::pair{"--tls_key", options.tls_key_file}}) {
     absl::StatusOr<std::string> pem = ReadFile(path);
-    if (!pem.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", pem.status().message()));
+    if (!pem.ok())
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": ", pem.status().message()));
     if (!absl::StrContains(*pem, "-----BEGIN ")) {
       return absl::InvalidArgumentError(absl::StrCat(flag, ": ", path, " is not PEM"));
     }
@@ -97,8 +98,8 @@ absl::StatusOr<std::unique_ptr<ScoutServer>> ScoutServer::Start(const scout::v1:
     SCOUT_ASSIGN_OR_RETURN(server->api_keys_, ApiKeys::Load(options.api_keys_file));
     options.service.rpc.api_keys = server->api_keys_.get();
   } else if (!IsLoopback(config.listen())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "refusing to serve ", config.listen(), " to anyone without keys: give --api_keys"));
+    return absl::InvalidArgumentError(absl::StrCat("refusing to serve ", config.listen(),
+                                                   " to anyone without keys: give --api_keys"));
   }
   if (!config.metrics_listen().empty()) {
     SCOUT_ASSIGN_OR_RETURN(server->metrics_, MetricsEndpoint::Start(config.metrics_listen()));

@@ -11,10 +11,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
-#include "common/base/clock.h"
 #include "common/backends/elastic.h"
 #include "common/backends/http.h"
 #include "common/backends/metrics.h"
+#include "common/base/clock.h"
 #include "scout/v1/config.pb.h"
 #include "server/api_keys.h"
 #include "server/profiles.h"

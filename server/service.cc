@@ -39,9 +39,9 @@ absl::StatusOr<const ProfileFacts*> BrandServiceImpl::FindProfile(
     const std::string& user_id, std::shared_ptr<const ProfileSnapshot>& snapshot) const {
   if (user_id.empty() || user_id.size() > kMaxUserIdLength ||
       user_id.find_first_not_of("0123456789") != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "user_id: want the creator's numeric Instagram id (1 to ", kMaxUserIdLength,
-        " digits), got \"", user_id.substr(0, 40), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("user_id: want the creator's numeric Instagram id (1 to ", kMaxUserIdLength,
+                     " digits), got \"", user_id.substr(0, 40), "\""));
   }
   if (profiles_ == nullptr) {
     return absl::FailedPreconditionError("profiles are off: the server has no --pg_dsn");

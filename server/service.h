@@ -31,8 +31,7 @@ class BrandServiceImpl final : public scout::v1::BrandService::CallbackService {
  public:
   // `profiles` may be null (no warehouse configured): profile calls then
   // answer FAILED_PRECONDITION.
-  BrandServiceImpl(const PostSearch* search, const ProfileStore* profiles,
-                   ServiceOptions options);
+  BrandServiceImpl(const PostSearch* search, const ProfileStore* profiles, ServiceOptions options);
 
   grpc::ServerUnaryReactor* SearchPosts(grpc::CallbackServerContext* context,
                                         const scout::v1::SearchPostsRequest* request,

@@ -7,8 +7,8 @@
 
 #include <atomic>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -16,21 +16,21 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/io/files.h"
-#include "common/io/lake.h"
 #include "common/backends/media_fetch.h"
-#include "common/io/media_store.h"
 #include "common/base/proto_json.h"
 #include "common/base/text.h"
 #include "common/base/time.h"
+#include "common/io/files.h"
+#include "common/io/lake.h"
+#include "common/io/media_store.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/profiles.h"
 #include "server/server.h"
 #include "tests/lake_fixture.h"
 #include "tests/metric_value.h"
 #include "tests/services_fixture.h"
-#include "workers/aggregate/aggregate.h"
 #include "tools/genlake/genlake.h"
+#include "workers/aggregate/aggregate.h"
 #include "workers/aggregate/post_aggregates.h"
 #include "workers/ingest/ingest.h"
 
@@ -54,8 +54,7 @@ json ReadJson(const fs::path& path) {
 struct Expected {
   std::map<std::string, int64_t> followers;  // Date -> followers, last 90 days.
   bool business = false;
-  int64_t posts = 0, feed_posts = 0, likes_and_comments = 0, followers_sum = 0,
-          followers_posts = 0;
+  int64_t posts = 0, feed_posts = 0, likes_and_comments = 0, followers_sum = 0, followers_posts = 0;
 };
 
 class AggregateTest : public scout::testing::ServicesTest {
@@ -89,8 +88,8 @@ class AggregateTest : public scout::testing::ServicesTest {
     options.index_prefix = prefix_;
     options.media.policy = scout::testing::GenlakeCdnPolicy(root_);
     if (tweak) tweak(options);
-    AggregateEnv env{lake_.get(), warehouse_.get(), elastic_.get(), media_.get(), http_.get(),
-                     clock_.get()};
+    AggregateEnv env{lake_.get(),  warehouse_.get(), elastic_.get(),
+                     media_.get(), http_.get(),      clock_.get()};
     return RunAggregate(env, options, dates);
   }
 
@@ -108,8 +107,9 @@ class AggregateTest : public scout::testing::ServicesTest {
     warehouse_down_ = true;
     absl::StatusOr<std::unique_ptr<Warehouse>> probe = Warehouse::Connect(dsn_);
     ASSERT_TRUE(probe.ok()) << probe.status();
-    (void)(*probe)->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                         "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    (void)(*probe)->Exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()");
   }
 
   std::atomic<bool> warehouse_down_{false};
@@ -169,8 +169,8 @@ class AggregateTest : public scout::testing::ServicesTest {
       ++e.posts;
       if (post.contains("like_count")) {
         ++e.feed_posts;
-        e.likes_and_comments += post["like_count"].get<int64_t>() +
-                                post["comments_count"].get<int64_t>();
+        e.likes_and_comments +=
+            post["like_count"].get<int64_t>() + post["comments_count"].get<int64_t>();
       }
       if (post["owner"].contains("followers_count")) {
         ++e.followers_posts;
@@ -237,16 +237,20 @@ TEST_F(AggregateTest, FactsMatchTheLake) {
     EXPECT_EQ(*fact[4], std::to_string(want.posts)) << id;
     if (want.feed_posts > 0) {
       EXPECT_NEAR(Double(fact[6]), static_cast<double>(want.likes_and_comments) / want.feed_posts,
-                  1e-9) << id;
+                  1e-9)
+          << id;
       EXPECT_NEAR(Double(fact[7]),
                   static_cast<double>(want.likes_and_comments) / want.feed_posts /
-                      want.followers.rbegin()->second, 1e-12) << id;
+                      want.followers.rbegin()->second,
+                  1e-12)
+          << id;
     } else {
       EXPECT_FALSE(fact[6].has_value()) << id;
     }
     if (want.followers_posts > 0) {
-      EXPECT_NEAR(Double(fact[5]),
-                  static_cast<double>(want.followers_sum) / want.followers_posts, 1e-6) << id;
+      EXPECT_NEAR(Double(fact[5]), static_cast<double>(want.followers_sum) / want.followers_posts,
+                  1e-6)
+          << id;
     } else {
       EXPECT_FALSE(fact[5].has_value()) << id;  // Basic creators: absent, not 0.
     }
@@ -287,7 +291,7 @@ TEST_F(AggregateTest, HiddenLikesPostsAddNeitherLikesNorComments) {
   const std::vector<SqlValue> fact = Facts().at(id);
   EXPECT_EQ(*fact[4], std::to_string(want.posts));  // Hidden-likes posts are posts...
   const double eng_avg = static_cast<double>(want.likes_and_comments) / want.feed_posts;
-  EXPECT_NEAR(Double(fact[6]), eng_avg, 1e-9);      // ...but not in eng_avg.
+  EXPECT_NEAR(Double(fact[6]), eng_avg, 1e-9);  // ...but not in eng_avg.
   EXPECT_LT(Double(fact[6]), 200000.0 / want.feed_posts);
   EXPECT_NEAR(Double(fact[7]), eng_avg / want.followers.rbegin()->second, 1e-12);
 
@@ -305,8 +309,8 @@ TEST_F(AggregateTest, HiddenLikesPostsAddNeitherLikesNorComments) {
 TEST_F(AggregateTest, AMissingPostsAliasIsAnErrorNotZeroPosts) {
   AggregateOptions options;
   options.index_prefix = prefix_ + "-typo";  // No such alias.
-  AggregateEnv env{lake_.get(), warehouse_.get(), elastic_.get(), media_.get(), http_.get(),
-                   clock_.get()};
+  AggregateEnv env{lake_.get(),  warehouse_.get(), elastic_.get(),
+                   media_.get(), http_.get(),      clock_.get()};
   const v1::AggregateReport report = RunAggregate(env, options, {kToday});
   EXPECT_THAT(report.error(), ::testing::HasSubstr("FAILED_PRECONDITION"));
   EXPECT_THAT(report.error(), ::testing::HasSubstr(absl::StrCat("\"", prefix_, "-typo\"")));
@@ -390,13 +394,16 @@ TEST_F(AggregateTest, RerunGivesTheSameTablesAndBadFilesAreQuarantined) {
   const fs::path file = root_ / "lake/instagram_graph/stats" / broken /
                         absl::StrCat(absl::FormatCivilTime(kToday), ".json");
   const std::string good = *ReadFile(file.string());
-  ASSERT_TRUE(WriteFileAtomically(file.string(), "{\"id\": \"" + broken + "\", \"followers_count\": \"x\"}").ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(file.string(), "{\"id\": \"" + broken + "\", \"followers_count\": \"x\"}")
+          .ok());
   v1::AggregateReport report = Aggregate(kToday, kToday);
   ASSERT_EQ(report.error(), "");
   EXPECT_EQ(report.stats_quarantined(), 1);
   ASSERT_EQ(report.quarantined_size(), 1);
   EXPECT_THAT(report.quarantined(0).reason(), ::testing::HasSubstr("followers_count"));
-  EXPECT_THAT(Scalar("SELECT reason FROM stats_quarantine"), ::testing::HasSubstr("followers_count"));
+  EXPECT_THAT(Scalar("SELECT reason FROM stats_quarantine"),
+              ::testing::HasSubstr("followers_count"));
 
   ASSERT_TRUE(WriteFileAtomically(file.string(), good).ok());
   report = Aggregate(kToday, kToday);
@@ -421,10 +428,9 @@ TEST_F(AggregateTest, FailedQualityCheckRollsTheLoadBack) {
   const std::string basic = CreatorOf(false);
   const v1::AggregateReport report = Aggregate(kToday, kToday, [&](AggregateOptions& options) {
     options.before_transaction = [&] {
-      ASSERT_TRUE(warehouse_
-                      ->Exec("UPDATE stage_stats SET impressions = 7 WHERE creator_id = $1",
-                             {basic})
-                      .ok());
+      ASSERT_TRUE(
+          warehouse_->Exec("UPDATE stage_stats SET impressions = 7 WHERE creator_id = $1", {basic})
+              .ok());
     };
   });
   EXPECT_THAT(report.error(), ::testing::HasSubstr("data-quality check failed"));
@@ -454,8 +460,7 @@ TEST_F(AggregateTest, BasicFileWithInsightsIsQuarantinedAndTheRestLoads) {
     EXPECT_THAT(report.quarantined(0).reason(), ::testing::HasSubstr("profile_views"));
     EXPECT_EQ(report.facts_written(), static_cast<int64_t>(Creators().size()) - 1);
   }
-  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM creator_daily_stats WHERE creator_id = $1", {basic}),
-            "0");
+  EXPECT_EQ(Scalar("SELECT COUNT(*) FROM creator_daily_stats WHERE creator_id = $1", {basic}), "0");
 }
 
 TEST_F(AggregateTest, ChecksLookOnlyAtWhatTheRunLoaded) {
@@ -496,13 +501,14 @@ TEST_F(AggregateTest, BadTextIsQuarantinedOrCleanedAndTheRestLoads) {
   EXPECT_THAT(report.quarantined(0).key(), ::testing::HasSubstr(creators[0]));
   EXPECT_TRUE(IsValidUtf8(report.quarantined(0).reason()));
   EXPECT_THAT(ToJson(report), ::testing::HasSubstr("not valid JSON"));  // It serializes.
-  EXPECT_THAT(Scalar("SELECT reason FROM stats_quarantine"), ::testing::HasSubstr("not valid JSON"));
+  EXPECT_THAT(Scalar("SELECT reason FROM stats_quarantine"),
+              ::testing::HasSubstr("not valid JSON"));
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM profile_facts"), std::to_string(creators.size() - 1));
   EXPECT_EQ(Scalar("SELECT biography FROM profile_facts WHERE creator_id = $1", {creators[1]}),
             "ab" + std::string(4094, 'x'));
-  EXPECT_EQ(Scalar("SELECT LENGTH(name) FROM creator_daily_stats WHERE creator_id = $1",
-                   {creators[1]}),
-            "512");
+  EXPECT_EQ(
+      Scalar("SELECT LENGTH(name) FROM creator_daily_stats WHERE creator_id = $1", {creators[1]}),
+      "512");
 }
 
 TEST_F(AggregateTest, FactsOnlyMoveForwardUnlessBackfill) {
@@ -521,8 +527,8 @@ TEST_F(AggregateTest, FactsOnlyMoveForwardUnlessBackfill) {
   EXPECT_EQ(Facts(), before);
 
   // --backfill says to replace them.
-  report = Aggregate(kToday - 3, kToday - 3,
-                     [](AggregateOptions& options) { options.backfill = true; });
+  report =
+      Aggregate(kToday - 3, kToday - 3, [](AggregateOptions& options) { options.backfill = true; });
   ASSERT_EQ(report.error(), "") << report.DebugString();
   EXPECT_EQ(report.facts_kept_newer(), 0);
   EXPECT_EQ(report.facts_written(), static_cast<int64_t>(n));
@@ -545,8 +551,8 @@ TEST_F(AggregateTest, ReadersSeeWholeLoadsOnly) {
     absl::StatusOr<std::unique_ptr<Warehouse>> w = Warehouse::Connect(dsn_);
     ASSERT_TRUE(w.ok());
     while (!done) {
-      absl::StatusOr<SqlRows> rows = (*w)->Query(
-          "SELECT COUNT(DISTINCT load_version), COUNT(*) FROM profile_facts");
+      absl::StatusOr<SqlRows> rows =
+          (*w)->Query("SELECT COUNT(DISTINCT load_version), COUNT(*) FROM profile_facts");
       ASSERT_TRUE(rows.ok());
       if (*rows->rows[0][0] != "1" || *rows->rows[0][1] != count) ++torn;
       ++reads;
@@ -594,7 +600,8 @@ TEST_F(AggregateTest, ServerAnswersProfilesFromItsSnapshot) {
   ASSERT_TRUE(call(id, 0, profile).ok());
   EXPECT_EQ(profile.recent_posts_size(), 0);
 
-  EXPECT_EQ(call("17841000000999999", std::nullopt, profile).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(call("17841000000999999", std::nullopt, profile).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(call("abc'; DROP TABLE x", std::nullopt, profile).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(call(id, 51, profile).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -680,9 +687,8 @@ TEST_F(AggregateTest, SnapshotMetricsShowAnOutageAndTheRecovery) {
   };
   const auto age = [] { return MetricValue("scout_profile_snapshot_age_seconds"); };
   store.Start();
-  ASSERT_TRUE(eventually([&] {
-    return MetricValue("scout_profile_snapshot_profiles") == Creators().size();
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return MetricValue("scout_profile_snapshot_profiles") == Creators().size(); }));
   EXPECT_EQ(MetricValue("scout_profile_snapshot_version"), store.Current()->version);
   EXPECT_LT(age(), 1.0);
 

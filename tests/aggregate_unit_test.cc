@@ -11,24 +11,36 @@
 namespace scout::aggregate {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 const absl::CivilDay kDay(2026, 11, 20);
 
 json Basic() {
-  return {{"created_at", "2026-11-20"}, {"biography", "bio"}, {"id", "17841400036094485"},
-          {"ig_id", 287041203},        {"followers_count", 5333}, {"follows_count", 18},
-          {"media_count", 93},          {"name", "Printed Name"},
-          {"profile_picture_url", "https://cdn/p.jpg"}, {"username", "udacity"}};
+  return {{"created_at", "2026-11-20"},
+          {"biography", "bio"},
+          {"id", "17841400036094485"},
+          {"ig_id", 287041203},
+          {"followers_count", 5333},
+          {"follows_count", 18},
+          {"media_count", 93},
+          {"name", "Printed Name"},
+          {"profile_picture_url", "https://cdn/p.jpg"},
+          {"username", "udacity"}};
 }
 
 json Business() {
   json stats = Basic();
-  stats.update({{"website", "https://bit.ly/3bIJCO3"}, {"impressions", 3759}, {"reach", 1301},
-                {"follower_count", 3}, {"email_contacts", 0}, {"phone_call_clicks", 0},
-                {"text_message_clicks", 0}, {"get_directions_clicks", 0},
-                {"website_clicks", 1}, {"profile_views", 31}});
+  stats.update({{"website", "https://bit.ly/3bIJCO3"},
+                {"impressions", 3759},
+                {"reach", 1301},
+                {"follower_count", 3},
+                {"email_contacts", 0},
+                {"phone_call_clicks", 0},
+                {"text_message_clicks", 0},
+                {"get_directions_clicks", 0},
+                {"website_clicks", 1},
+                {"profile_views", 31}});
   return stats;
 }
 
@@ -91,8 +103,8 @@ DailyStats Current(int64_t followers) {
 
 TEST(NormalizeStats, BasicFileWithBusinessInsightsIsRefused) {
   // Accepted before, it failed the day's quality check for every shard.
-  for (const char* field : {"profile_views", "follower_count", "website_clicks",
-                            "email_contacts", "get_directions_clicks"}) {
+  for (const char* field : {"profile_views", "follower_count", "website_clicks", "email_contacts",
+                            "get_directions_clicks"}) {
     json stats = Basic();
     stats[field] = 4;
     const absl::Status status = Normalize(stats).status();
@@ -139,11 +151,11 @@ TEST(BuildFact, SeriesIsOrderedOnePointADayWithinNinetyDays) {
 
 TEST(BuildFact, AveragesRatesAndGrowth) {
   const DailyStats today = Current(1000);
-  PostAggregate posts{.posts = 5, .feed_posts = 4, .likes = 300, .comments = 100,
-                      .followers_avg = 950.5};
-  const Fact fact = BuildFact(today,
-                              {{kDay - 40, 100, {}, {}}, {kDay - 30, 800, {}, {}}, {kDay - 10, 900, {}, {}}},
-                              &posts, R"({"colors":[]})", "file:///m/1/p.jpg");
+  PostAggregate posts{
+      .posts = 5, .feed_posts = 4, .likes = 300, .comments = 100, .followers_avg = 950.5};
+  const Fact fact = BuildFact(
+      today, {{kDay - 40, 100, {}, {}}, {kDay - 30, 800, {}, {}}, {kDay - 10, 900, {}, {}}}, &posts,
+      R"({"colors":[]})", "file:///m/1/p.jpg");
   EXPECT_EQ(fact.doc_count, 5);
   EXPECT_DOUBLE_EQ(*fact.eng_avg, 100.0);  // (300 + 100) / 4 feed posts.
   EXPECT_DOUBLE_EQ(*fact.engagement_rate, 0.1);

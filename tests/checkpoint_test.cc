@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/io/files.h"
 #include "common/io/lake.h"
 #include "tests/faulty_files.h"
@@ -199,8 +199,7 @@ TEST_F(CheckpointTest, LakeListsFoldersAndRefusesAMissingRoot) {
 
   listed = NewLocalLake((dir_ / "unmounted").string())->List("posts");
   EXPECT_EQ(listed.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_NE(listed.status().message().find("not a folder"), std::string::npos)
-      << listed.status();
+  EXPECT_NE(listed.status().message().find("not a folder"), std::string::npos) << listed.status();
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ class ElasticTest : public ::testing::Test {
     es_url_ = url;
     elastic_ = std::make_unique<Elastic>(http_.get(), es_url_);
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    prefix_ = absl::AsciiStrToLower(absl::StrCat("test-", info->test_suite_name(), "-",
-                                                 info->name(), "-", getpid()));
+    prefix_ = absl::AsciiStrToLower(
+        absl::StrCat("test-", info->test_suite_name(), "-", info->name(), "-", getpid()));
     Cleanup();
   }
   void TearDown() override {
@@ -37,8 +37,8 @@ class ElasticTest : public ::testing::Test {
   // Elasticsearch refuses wildcard deletes, so each index is named.
   void Cleanup() {
     absl::StatusOr<nlohmann::json> indices = elastic_->Call(
-        "GET", absl::StrCat("_cat/indices/", prefix_, "-*,", prefix_,
-                            ".quarantine*?format=json&h=index"));
+        "GET",
+        absl::StrCat("_cat/indices/", prefix_, "-*,", prefix_, ".quarantine*?format=json&h=index"));
     if (indices.ok()) {
       for (const nlohmann::json& row : *indices) {
         (void)elastic_->Call("DELETE", row["index"].get<std::string>());

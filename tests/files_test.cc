@@ -6,9 +6,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
-#include <algorithm>
 #include <thread>
 #include <vector>
 

@@ -155,9 +155,9 @@ std::set<std::string> BusinessUsers(const std::map<std::string, FileInfo>& files
 }
 
 Keys ExpectedPostKeys(const std::string& type, bool business, bool product_spelling) {
-  Keys keys = {"caption",   "id",       "ig_id",     "is_comment_enabled",
-               "media_type", "permalink", "shortcode", "timestamp",
-               "username",  "owner",    "mentioned_users", "hashtags"};
+  Keys keys = {"caption",    "id",        "ig_id",           "is_comment_enabled",
+               "media_type", "permalink", "shortcode",       "timestamp",
+               "username",   "owner",     "mentioned_users", "hashtags"};
   const bool story = type.rfind("STORY_", 0) == 0;
   if (!story) keys = Union(keys, {"like_count", "comments_count", "media_url"});
   if (type == "CAROUSEL_ALBUM") keys.insert("children");
@@ -244,16 +244,16 @@ TEST_F(GenlakeTest, EveryVariantHasExactlyItsFields) {
     if (type.rfind("STORY_", 0) == 0) ++(product ? product_spelling : type_spelling);
 
     EXPECT_EQ(KeysOf(post), ExpectedPostKeys(type, is_business, product)) << path;
-    const Keys owner_keys = is_business ? Keys{"id", "username", "followers_count"}
-                                        : Keys{"id", "username"};
+    const Keys owner_keys =
+        is_business ? Keys{"id", "username", "followers_count"} : Keys{"id", "username"};
     EXPECT_EQ(KeysOf(post["owner"]), owner_keys);
     EXPECT_EQ(post["owner"]["id"], UserOf(path));
     EXPECT_EQ(fs::path(path).filename().string(), post["id"].get<std::string>() + ".json");
     EXPECT_TRUE(std::regex_match(post["id"].get<std::string>(), std::regex(R"(\d{17})")));
     EXPECT_TRUE(ids.insert(post["id"]).second) << "duplicate id in " << path;
     EXPECT_TRUE(std::regex_match(post["timestamp"].get<std::string>(), TimestampRe()));
-    EXPECT_EQ(post["permalink"], "https://www.instagram.com/p/" +
-                                     post["shortcode"].get<std::string>() + "/");
+    EXPECT_EQ(post["permalink"],
+              "https://www.instagram.com/p/" + post["shortcode"].get<std::string>() + "/");
     if (post.contains("like_count")) {
       EXPECT_TRUE(post["like_count"].is_number_integer());
     }
@@ -271,9 +271,8 @@ TEST_F(GenlakeTest, EveryVariantHasExactlyItsFields) {
       EXPECT_NE(post["media_url"].get<std::string>().find(".mp4"), std::string::npos);
     }
     escaped_files += info.content.find("\\u") != std::string::npos;
-    raw_utf8_files += std::any_of(info.content.begin(), info.content.end(), [](char ch) {
-      return static_cast<unsigned char>(ch) >= 0x80;
-    });
+    raw_utf8_files += std::any_of(info.content.begin(), info.content.end(),
+                                  [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; });
     const std::string caption = post["caption"];
     non_ascii_captions += std::any_of(caption.begin(), caption.end(), [](char ch) {
       return static_cast<unsigned char>(ch) >= 0x80;
@@ -290,13 +289,13 @@ TEST_F(GenlakeTest, EveryVariantHasExactlyItsFields) {
   EXPECT_GT(escaped_files, 0);
   EXPECT_GT(raw_utf8_files, 0);
 
-  const Keys basic_stats = {"created_at", "biography", "id", "ig_id", "followers_count",
-                            "follows_count", "media_count", "name", "profile_picture_url",
-                            "username"};
-  const Keys business_stats = Union(
-      basic_stats, {"website", "impressions", "reach", "follower_count", "email_contacts",
-                    "phone_call_clicks", "text_message_clicks", "get_directions_clicks",
-                    "website_clicks", "profile_views"});
+  const Keys basic_stats = {"created_at",          "biography",     "id",          "ig_id",
+                            "followers_count",     "follows_count", "media_count", "name",
+                            "profile_picture_url", "username"};
+  const Keys business_stats =
+      Union(basic_stats, {"website", "impressions", "reach", "follower_count", "email_contacts",
+                          "phone_call_clicks", "text_message_clicks", "get_directions_clicks",
+                          "website_clicks", "profile_views"});
   int stats_files = 0;
   for (const auto& [path, info] : files) {
     if (!IsStats(path)) continue;
@@ -532,8 +531,8 @@ TEST_F(GenlakeTest, JpegsHaveRequestedSizeAndTruthColourFractions) {
     for (const json& c : colors) {
       EXPECT_EQ(KeysOf(c), (Keys{"red", "green", "blue", "hex", "percentage"}));
       char hex[8];
-      std::snprintf(hex, sizeof(hex), "#%02x%02x%02x", c["red"].get<int>(),
-                    c["green"].get<int>(), c["blue"].get<int>());
+      std::snprintf(hex, sizeof(hex), "#%02x%02x%02x", c["red"].get<int>(), c["green"].get<int>(),
+                    c["blue"].get<int>());
       EXPECT_EQ(c["hex"], hex);
       palette.push_back(
           {c["red"].get<double>(), c["green"].get<double>(), c["blue"].get<double>()});

@@ -12,13 +12,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/io/files.h"
-#include "common/io/lake.h"
 #include "common/backends/media_fetch.h"
-#include "common/io/media_store.h"
 #include "common/backends/post_index.h"
 #include "common/base/shard.h"
 #include "common/base/time.h"
+#include "common/io/files.h"
+#include "common/io/lake.h"
+#include "common/io/media_store.h"
 #include "tests/es_fixture.h"
 #include "tests/lake_fixture.h"
 #include "tools/genlake/genlake.h"
@@ -146,9 +146,8 @@ class IngestTest : public scout::testing::ElasticTest {
   }
 
   json Stored(const std::string& post_id) {
-    absl::StatusOr<json> answer = elastic_->Call(
-        "POST", absl::StrCat(prefix_, "/_search"),
-        json{{"query", {{"term", {{"id", post_id}}}}}});
+    absl::StatusOr<json> answer = elastic_->Call("POST", absl::StrCat(prefix_, "/_search"),
+                                                 json{{"query", {{"term", {{"id", post_id}}}}}});
     if (!answer.ok() || (*answer)["hits"]["hits"].empty()) return nullptr;
     return (*answer)["hits"]["hits"][0]["_source"];
   }
@@ -353,8 +352,10 @@ TEST_F(IngestTest, MonthsPastTheWindowAreDroppedAndPastMonthsMerged) {
   // A later write to a past month (the daily rewrites do that) leaves a
   // second segment; the next ingest merges the month back to one.
   const std::string october = absl::StrCat(prefix_, "-2026.10");
-  ASSERT_TRUE(elastic_->Call("PUT", absl::StrCat(october, "/_doc/extra?refresh=true"),
-                             json{{"id", "extra"}}).ok());
+  ASSERT_TRUE(
+      elastic_
+          ->Call("PUT", absl::StrCat(october, "/_doc/extra?refresh=true"), json{{"id", "extra"}})
+          .ok());
   const v1::IngestReport second = Ingest(kToday, http_.get());
   ASSERT_EQ(second.error(), "");
   EXPECT_THAT(second.indices_merged(), ::testing::Contains(october));
@@ -423,7 +424,8 @@ TEST_F(IngestTest, HostilePictureUrlsAreRefusedAndTheirPostsStillIndexed) {
       {"evil-1", "file:///etc/passwd"},
       {"evil-2", absl::StrCat(es_url_, "/_cat/indices")},
       {"evil-3", "gopher://127.0.0.1:9200/x"},
-      {"evil-4", absl::StrCat("file://", fs::absolute(root_ / "cdn").lexically_normal().string(), "/../lake/x.jpg")}};
+      {"evil-4", absl::StrCat("file://", fs::absolute(root_ / "cdn").lexically_normal().string(),
+                              "/../lake/x.jpg")}};
   for (const auto& [id, url] : hostile) {
     const json post = {{"id", id},
                        {"media_type", "STORY_IMAGE"},

@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "common/base/clock.h"
 #include "common/backends/elastic.h"
 #include "common/backends/media_fetch.h"
+#include "common/base/clock.h"
 #include "common/io/lake.h"
 #include "common/io/media_store.h"
 #include "tools/genlake/genlake.h"
@@ -39,9 +39,9 @@ inline MediaFetchPolicy GenlakeCdnPolicy(const std::filesystem::path& root) {
 
 // Runs scout-ingest over the lake with the checkpoint `<root>/ingest-<i>.ckpt`
 // of the options' shard.
-inline v1::IngestReport IngestLake(const std::filesystem::path& root, Lake& lake,
-                                   Elastic& elastic, MediaStore& media, HttpClient& http,
-                                   const Clock& clock, const ingest::IngestOptions& options) {
+inline v1::IngestReport IngestLake(const std::filesystem::path& root, Lake& lake, Elastic& elastic,
+                                   MediaStore& media, HttpClient& http, const Clock& clock,
+                                   const ingest::IngestOptions& options) {
   absl::StatusOr<ingest::Checkpoint> checkpoint = ingest::Checkpoint::Open(
       (root / absl::StrCat("ingest-", options.shard.ToString().substr(0, 1), ".ckpt")).string());
   if (!checkpoint.ok()) {

@@ -156,8 +156,8 @@ TEST_F(MediaFetchTest, TheDefaultAllowsOnlyTheInstagramCdnOverHttp) {
 }
 
 TEST_F(MediaFetchTest, BadEntriesAreRejectedByName) {
-  for (const char* allow : {"ftp://x/", "https://x/no-slash", "file://host/dir/", ".", "a/b",
-                            "file:///a/../b/"}) {
+  for (const char* allow :
+       {"ftp://x/", "https://x/no-slash", "file://host/dir/", ".", "a/b", "file:///a/../b/"}) {
     const absl::StatusOr<MediaFetchPolicy> policy = MediaFetchPolicy::Parse(allow, 10);
     EXPECT_TRUE(absl::IsInvalidArgument(policy.status())) << allow;
     EXPECT_TRUE(absl::StrContains(policy.status().message(), "--media_source_allow")) << allow;
@@ -174,8 +174,8 @@ TEST_F(MediaFetchTest, LoopbackIsRefusedUnlessTheHostIsNamedExplicitly) {
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "internal address"));
   EXPECT_EQ(server_.requests(), 0);
 
-  const absl::StatusOr<HttpResponse> named =
-      Fetch(Policy(absl::StrCat("localhost:", server_.port())), server_.Url("/ok/pic.jpg", "localhost"));
+  const absl::StatusOr<HttpResponse> named = Fetch(
+      Policy(absl::StrCat("localhost:", server_.port())), server_.Url("/ok/pic.jpg", "localhost"));
   ASSERT_TRUE(named.ok()) << named.status();
   EXPECT_EQ(named->status, 200);
   EXPECT_EQ(named->body, kJpeg);
@@ -221,9 +221,9 @@ TEST_F(MediaFetchTest, LocalFilesOnlyUnderTheNamedDirectory) {
   ASSERT_TRUE(pic.ok()) << pic.status();
   EXPECT_EQ(pic->status, 200);
   EXPECT_EQ(pic->body, kJpeg);
-  for (const std::string& url :
-       {cdn + "../secret.jpg", cdn + "%2e%2e/secret.jpg", absl::StrCat("file://", dir.string(), "/secret.jpg"),
-        std::string("file:///etc/passwd"), cdn + "./pic.jpg"}) {
+  for (const std::string& url : {cdn + "../secret.jpg", cdn + "%2e%2e/secret.jpg",
+                                 absl::StrCat("file://", dir.string(), "/secret.jpg"),
+                                 std::string("file:///etc/passwd"), cdn + "./pic.jpg"}) {
     EXPECT_TRUE(absl::IsPermissionDenied(Fetch(policy, url).status())) << url;
   }
   // Not a regular file: never read (it would never end).
@@ -240,12 +240,12 @@ TEST_F(MediaFetchTest, TheCopierStoresOnlyPicturesAndCountsRefusals) {
   options.policy = Policy(server_.Url("/ok/"));
   MediaCopier copier(http_.get(), store.get(), options);
   MediaCopyStats stats;
-  const std::vector<absl::Status> results = copier.CopyBatch(
-      {{server_.Url("/ok/pic.jpg"), "1/pic.jpg"},
-       {server_.Url("/ok/text"), "1/text.jpg"},
-       {"file:///etc/passwd", "1/passwd.jpg"},
-       {server_.Url("/secret"), "1/secret.jpg"}},
-      stats);
+  const std::vector<absl::Status> results =
+      copier.CopyBatch({{server_.Url("/ok/pic.jpg"), "1/pic.jpg"},
+                        {server_.Url("/ok/text"), "1/text.jpg"},
+                        {"file:///etc/passwd", "1/passwd.jpg"},
+                        {server_.Url("/secret"), "1/secret.jpg"}},
+                       stats);
   ASSERT_EQ(results.size(), 4u);
   EXPECT_TRUE(results[0].ok()) << results[0];
   EXPECT_TRUE(absl::IsFailedPrecondition(results[1])) << results[1];

@@ -53,8 +53,7 @@ TEST(MetricsTest, MeteredClientTimesEveryCallAndCountsFailures) {
 }
 
 TEST(MetricsTest, EndpointServesTheRegistry) {
-  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
-      MetricsEndpoint::Start("127.0.0.1:0");
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint = MetricsEndpoint::Start("127.0.0.1:0");
   ASSERT_TRUE(endpoint.ok()) << endpoint.status();
   EXPECT_GT((*endpoint)->port(), 0);
   absl::StatusOr<std::unique_ptr<MetricsEndpoint>> taken =

@@ -13,10 +13,10 @@
 namespace scout::ingest {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using nlohmann::json;
 using scout::v1::Post;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 json Base(const char* media_type) {
   return {{"caption", "Hello #World with @friend"},
@@ -101,11 +101,14 @@ TEST(NormalizePost, CarouselTakesEveryChildInOrder) {
     json raw = Feed("CAROUSEL_ALBUM");
     if (business) raw = Business(raw);
     raw["media_url"] = "https://cdn/c1.jpg";
-    raw["children"] = {{"data",
-                        {{{"id", "c1"}, {"media_type", "IMAGE"}, {"media_url", "https://cdn/c1.jpg"}},
-                         {{"id", "c2"}, {"media_type", "IMAGE"}, {"media_url", "https://cdn/c2.jpg"}},
-                         {{"id", "c3"}, {"media_type", "VIDEO"}, {"media_url", "https://cdn/c3.mp4"},
-                          {"thumbnail_url", "https://cdn/c3.jpg"}}}}};
+    raw["children"] = {
+        {"data",
+         {{{"id", "c1"}, {"media_type", "IMAGE"}, {"media_url", "https://cdn/c1.jpg"}},
+          {{"id", "c2"}, {"media_type", "IMAGE"}, {"media_url", "https://cdn/c2.jpg"}},
+          {{"id", "c3"},
+           {"media_type", "VIDEO"},
+           {"media_url", "https://cdn/c3.mp4"},
+           {"thumbnail_url", "https://cdn/c3.jpg"}}}}};
     const Post post = Normalize(raw);
     EXPECT_EQ(post.media_type(), v1::MEDIA_TYPE_CAROUSEL_ALBUM);
     ASSERT_EQ(post.media_size(), 3);
@@ -144,10 +147,12 @@ TEST(NormalizePost, StoriesInBothSpellingsHaveNoLikes) {
   };
   const Case cases[] = {
       {{{"media_type", "STORY_IMAGE"}}, v1::MEDIA_TYPE_STORY_IMAGE, "media_url"},
-      {{{"media_product_type", "STORY"}, {"media_type", "IMAGE"}}, v1::MEDIA_TYPE_STORY_IMAGE,
+      {{{"media_product_type", "STORY"}, {"media_type", "IMAGE"}},
+       v1::MEDIA_TYPE_STORY_IMAGE,
        "media_url"},
       {{{"media_type", "STORY_VIDEO"}}, v1::MEDIA_TYPE_STORY_VIDEO, "thumbnail_url"},
-      {{{"media_product_type", "STORY"}, {"media_type", "VIDEO"}}, v1::MEDIA_TYPE_STORY_VIDEO,
+      {{{"media_product_type", "STORY"}, {"media_type", "VIDEO"}},
+       v1::MEDIA_TYPE_STORY_VIDEO,
        "thumbnail_url"},
   };
   for (const Case& c : cases) {
@@ -276,8 +281,8 @@ TEST(NormalizePost, ReasonsAreValidUtf8) {
   std::string accents;
   for (int i = 0; i < 30; ++i) accents += "é";
   raw["media_type"] = "a" + accents;  // The 40-byte excerpt ends mid-"é".
-  for (const std::string& text : {raw.dump(), std::string("{\"id\": \xff\xfe}"),
-                                   std::string("\xc3\x28 garbage")}) {
+  for (const std::string& text :
+       {raw.dump(), std::string("{\"id\": \xff\xfe}"), std::string("\xc3\x28 garbage")}) {
     const std::string reason = Reason(text);
     EXPECT_TRUE(IsValidUtf8(reason)) << reason;
   }

@@ -31,7 +31,8 @@ using nlohmann::json;
 class PaletteQualityTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    root_ = new fs::path(fs::path(::testing::TempDir()) / absl::StrCat("palette-quality-", getpid()));
+    root_ =
+        new fs::path(fs::path(::testing::TempDir()) / absl::StrCat("palette-quality-", getpid()));
     fs::remove_all(*root_);
     genlake::Options options;
     options.lake = (*root_ / "lake").string();
@@ -120,9 +121,10 @@ TEST_F(PaletteQualityTest, RecoversTheTruePalettes) {
     }
     cv::Mat labels, centres;
     cv::setRNGSeed(1);
-    const double opencv_sse = cv::kmeans(
-        data, 6, labels, cv::TermCriteria(cv::TermCriteria::EPS | cv::TermCriteria::COUNT, 300, 1e-4),
-        10, cv::KMEANS_PP_CENTERS, centres);
+    const double opencv_sse =
+        cv::kmeans(data, 6, labels,
+                   cv::TermCriteria(cv::TermCriteria::EPS | cv::TermCriteria::COUNT, 300, 1e-4), 10,
+                   cv::KMEANS_PP_CENTERS, centres);
     EXPECT_LE(palette.clusters.sse, 1.02 * opencv_sse);
     // Our reported error is the error of our centres.
     EXPECT_NEAR(SquaredError(pixels, palette.clusters.centres), palette.clusters.sse,

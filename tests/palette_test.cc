@@ -13,16 +13,16 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/io/lake.h"
-#include "common/io/media_store.h"
 #include "common/backends/post_index.h"
 #include "common/base/time.h"
+#include "common/io/lake.h"
+#include "common/io/media_store.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/server.h"
 #include "tests/lake_fixture.h"
 #include "tests/services_fixture.h"
-#include "workers/aggregate/aggregate.h"
 #include "tools/genlake/genlake.h"
+#include "workers/aggregate/aggregate.h"
 #include "workers/ingest/ingest.h"
 #include "workers/palette/palette.h"
 
@@ -60,8 +60,8 @@ class PaletteTest : public scout::testing::ServicesTest {
     ingest::IngestOptions ingest_options;
     ingest_options.index_prefix = prefix_;
     ingest_options.media.policy = scout::testing::GenlakeCdnPolicy(root_);
-    const v1::IngestReport ingested = scout::testing::IngestLake(
-        root_, *lake_, *elastic_, *media_, *http_, *clock_, ingest_options);
+    const v1::IngestReport ingested = scout::testing::IngestLake(root_, *lake_, *elastic_, *media_,
+                                                                 *http_, *clock_, ingest_options);
     ASSERT_EQ(ingested.error(), "");
     ASSERT_GT(ingested.media_fetched(), 0);
     (void)elastic_->Call("POST", absl::StrCat(prefix_, "/_refresh"));
@@ -69,8 +69,8 @@ class PaletteTest : public scout::testing::ServicesTest {
     aggregate::AggregateOptions aggregate_options;
     aggregate_options.index_prefix = prefix_;
     aggregate_options.media.policy = scout::testing::GenlakeCdnPolicy(root_);
-    aggregate::AggregateEnv aggregate_env{lake_.get(), warehouse_.get(), elastic_.get(),
-                                          media_.get(), http_.get(), clock_.get()};
+    aggregate::AggregateEnv aggregate_env{lake_.get(),  warehouse_.get(), elastic_.get(),
+                                          media_.get(), http_.get(),      clock_.get()};
     ASSERT_EQ(aggregate::RunAggregate(aggregate_env, aggregate_options, {kToday}).error(), "");
   }
   void TearDown() override {
@@ -93,8 +93,8 @@ class PaletteTest : public scout::testing::ServicesTest {
     aggregate::AggregateOptions options;
     options.index_prefix = prefix_;
     options.before_transaction = before_transaction;
-    aggregate::AggregateEnv env{lake_.get(), warehouse_.get(), elastic_.get(),
-                                media_.get(), http_.get(), clock_.get()};
+    aggregate::AggregateEnv env{lake_.get(),  warehouse_.get(), elastic_.get(),
+                                media_.get(), http_.get(),      clock_.get()};
     return aggregate::RunAggregate(env, options, {kToday});
   }
 
@@ -132,11 +132,10 @@ class PaletteTest : public scout::testing::ServicesTest {
 
 TEST_F(PaletteTest, PalettesReachTheWarehouseTheFactsAndTheServer) {
   // The first picture of the second creator's newest post is truncated.
-  absl::StatusOr<json> newest = elastic_->Call(
-      "POST", absl::StrCat(prefix_, "/_search"),
-      {{"size", 1},
-       {"query", {{"term", {{"owner_id", creators_[1]}}}}},
-       {"sort", {{{"timestamp", "desc"}}}}});
+  absl::StatusOr<json> newest = elastic_->Call("POST", absl::StrCat(prefix_, "/_search"),
+                                               {{"size", 1},
+                                                {"query", {{"term", {{"owner_id", creators_[1]}}}}},
+                                                {"sort", {{{"timestamp", "desc"}}}}});
   ASSERT_TRUE(newest.ok()) << newest.status();
   const fs::path truncated =
       root_ / "media" /
@@ -171,20 +170,18 @@ TEST_F(PaletteTest, PalettesReachTheWarehouseTheFactsAndTheServer) {
     for (const json& c : parsed) sum += c["percentage"].get<double>();
     EXPECT_NEAR(sum, 1.0, 1e-9);
     // The server's copy in the facts carries the same colours.
-    const json facts = json::parse(Scalar(
-        "SELECT palette_json FROM profile_facts WHERE creator_id = $1", {id}));
+    const json facts =
+        json::parse(Scalar("SELECT palette_json FROM profile_facts WHERE creator_id = $1", {id}));
     EXPECT_EQ(facts["colors"], parsed) << id;
     EXPECT_EQ(facts["computed_at"], "2026-11-21T02:00:00Z");
     EXPECT_GT(facts["pixel_count"].get<int64_t>(), 0);
   }
-  EXPECT_EQ(Scalar("SELECT palette_json FROM profile_facts WHERE creator_id = $1",
-                   {creators_[0]}),
+  EXPECT_EQ(Scalar("SELECT palette_json FROM profile_facts WHERE creator_id = $1", {creators_[0]}),
             "");
   // One version for the run (3 batches): servers reload once.
   EXPECT_EQ(Scalar("SELECT COUNT(*) FROM load_versions WHERE kind = 'palette'"), "1");
   EXPECT_EQ(Scalar("SELECT SUM(row_count) FROM load_versions WHERE kind = 'palette'"), "5");
-  EXPECT_EQ(Scalar("SELECT MAX(version) FROM load_versions"),
-            std::to_string(first.load_version()));
+  EXPECT_EQ(Scalar("SELECT MAX(version) FROM load_versions"), std::to_string(first.load_version()));
 
   // The second run decodes nothing and writes the same colours.
   const v1::PaletteReport second = Palette();
@@ -246,8 +243,8 @@ TEST_F(PaletteTest, PaletteCommittedDuringAnAggregateIsKept) {
 
 TEST_F(PaletteTest, PalettesWithoutFactsAreReportedAndPublishedByTheNextAggregate) {
   // The creator's daily facts are not loaded yet.
-  ASSERT_TRUE(warehouse_->Exec("DELETE FROM profile_facts WHERE creator_id = $1", {creators_[2]})
-                  .ok());
+  ASSERT_TRUE(
+      warehouse_->Exec("DELETE FROM profile_facts WHERE creator_id = $1", {creators_[2]}).ok());
   const v1::PaletteReport report = Palette();
   ASSERT_EQ(report.error(), "");
   EXPECT_EQ(report.palettes_written(), 5);

@@ -28,8 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // n pixels around each centre, +-spread on every channel, shuffled.
-std::string Clusters(const std::vector<std::array<int, 3>>& centres,
-                     const std::vector<int>& counts, int spread, uint32_t seed) {
+std::string Clusters(const std::vector<std::array<int, 3>>& centres, const std::vector<int>& counts,
+                     int spread, uint32_t seed) {
   std::mt19937 rng(seed);
   std::string rgb;
   for (size_t c = 0; c < centres.size(); ++c) {
@@ -284,9 +284,7 @@ TEST_F(SampleCacheTest, RoundTripAndTornTail) {
 
   // Not a cache file at all: started over.
   cache->reset();
-  {
-    std::ofstream(path_, std::ios::trunc) << "something else entirely";
-  }
+  { std::ofstream(path_, std::ios::trunc) << "something else entirely"; }
   cache = SampleCache::Open(path_);
   ASSERT_TRUE(cache.ok());
   EXPECT_EQ((*cache)->size(), 0u);
@@ -329,11 +327,14 @@ TEST(PaletteFormatTest, SwatchesAndSvgFollowThePercentages) {
   EXPECT_NE(text.find("50.0%"), std::string::npos);
   const std::string svg = client::PaletteSvg(palette, 600, 80);
   EXPECT_NE(svg.find(R"(<rect x="0" y="0" width="300" height="80" fill="#ff0000")"),
-            std::string::npos) << svg;
+            std::string::npos)
+      << svg;
   EXPECT_NE(svg.find(R"(<rect x="300" y="0" width="180" height="80" fill="#00ff00")"),
-            std::string::npos) << svg;
+            std::string::npos)
+      << svg;
   EXPECT_NE(svg.find(R"(<rect x="480" y="0" width="120" height="80" fill="#0000ff")"),
-            std::string::npos) << svg;
+            std::string::npos)
+      << svg;
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 
 #include "client/format.h"
 #include "common/backends/profile_facts.h"
-#include "common/base/text.h"
 #include "common/backends/warehouse.h"
+#include "common/base/text.h"
 
 namespace scout {
 namespace {

@@ -17,9 +17,9 @@
 namespace scout::server {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
 using scout::v1::SearchPostsRequest;
+using ::testing::HasSubstr;
 
 const absl::Time kNow = absl::FromUnixSeconds(1795305600);  // 2026-11-22T00:00:00Z
 
@@ -96,7 +96,8 @@ TEST_F(SearchQueryTest, PageSizeDefaultsAndIsBounded) {
     request.set_page_size(bad);
     const absl::Status status = Build(request).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
-    EXPECT_THAT(std::string(status.message()), HasSubstr("page_size: 0 (default 20) to at most 100"));
+    EXPECT_THAT(std::string(status.message()),
+                HasSubstr("page_size: 0 (default 20) to at most 100"));
   }
 }
 
@@ -197,8 +198,8 @@ TEST_F(SearchQueryTest, HostileTextIsRejectedOrOnlyAValue) {
 }
 
 TEST(PostIndex, MonthlyIndicesExpireWhenTheirWholeMonthLeftTheWindow) {
-  const absl::Time post = absl::FromCivil(absl::CivilSecond(2026, 5, 31, 23, 0, 0),
-                                          absl::UTCTimeZone());
+  const absl::Time post =
+      absl::FromCivil(absl::CivilSecond(2026, 5, 31, 23, 0, 0), absl::UTCTimeZone());
   EXPECT_EQ(MonthlyIndex("scout-posts", post), "scout-posts-2026.05");
   // 180 days before 2026-11-22 is 2026-05-26: May still holds live posts.
   EXPECT_FALSE(IndexIsExpired("scout-posts", "scout-posts-2026.05", kNow));
@@ -265,10 +266,10 @@ TEST(PostIndex, DocumentFieldsAreTheNamedOnesAndEveryIndexedFieldIsMapped) {
   *post.mutable_timestamp() = ToTimestamp(kNow);
   const json doc = json::parse(PostToDocument(post, "lake/key.json"));
   namespace f = post_field;
-  for (const char* field : {f::kId, f::kOwnerId, f::kUsername, f::kTimestamp, f::kEngagement,
-                            f::kLikeCount, f::kCommentsCount, f::kFollowersAtPost, f::kMedia,
-                            f::kMediaType, f::kTextFolded, f::kHashtagKeys, f::kMentionKeys,
-                            f::kLakeKey, f::kShardBucket}) {
+  for (const char* field :
+       {f::kId, f::kOwnerId, f::kUsername, f::kTimestamp, f::kEngagement, f::kLikeCount,
+        f::kCommentsCount, f::kFollowersAtPost, f::kMedia, f::kMediaType, f::kTextFolded,
+        f::kHashtagKeys, f::kMentionKeys, f::kLakeKey, f::kShardBucket}) {
     EXPECT_TRUE(doc.contains(field)) << field << " in " << doc.dump();
   }
   EXPECT_EQ(doc[f::kMediaType], "MEDIA_TYPE_VIDEO");
@@ -281,8 +282,8 @@ TEST(PostIndex, DocumentFieldsAreTheNamedOnesAndEveryIndexedFieldIsMapped) {
     if (field == f::kMedia || field == "caption") continue;  // _source only.
     if (!properties.contains(field)) {
       // Only fields nobody filters or sorts on may be unmapped.
-      EXPECT_THAT(field, ::testing::AnyOf("shortcode", "permalink", "media_url", "hashtags",
-                                          "mentions"))
+      EXPECT_THAT(field,
+                  ::testing::AnyOf("shortcode", "permalink", "media_url", "hashtags", "mentions"))
           << field;
     }
   }
@@ -293,8 +294,8 @@ TEST(PostIndex, DocumentFieldsAreTheNamedOnesAndEveryIndexedFieldIsMapped) {
 }
 
 TEST(PostIndex, DocumentsThatAreNotPostsAreInternal) {
-  for (const char* bad : {R"([1])", R"("x")", R"({"media_type":"VIDEO"})",
-                          R"({"media_type":3})", R"({"like_count":"many"})"}) {
+  for (const char* bad : {R"([1])", R"("x")", R"({"media_type":"VIDEO"})", R"({"media_type":3})",
+                          R"({"like_count":"many"})"}) {
     EXPECT_EQ(PostFromDocument(json::parse(bad)).status().code(), absl::StatusCode::kInternal)
         << bad;
   }
@@ -364,32 +365,38 @@ TEST(PostSearchAnswers, AQueryElasticsearchRefusesIsInternalNotTheCallers) {
 
 TEST(PostSearchAnswers, MalformedAnswersAreInternalWithAClearMessage) {
   const std::string post = PostToDocument(v1::Post(), "k");
-  for (const std::string& body : std::vector<std::string>{
-           "[]", "{}", "5", R"({"hits":5})", R"({"hits":{}})",
-           R"({"hits":{"total":3,"hits":[]}})",
-           R"({"hits":{"total":{"value":"3","relation":"eq"},"hits":[]}})",
-           R"({"hits":{"total":{"value":3},"hits":[]}})",
-           R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":{}}})",
-           R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[7]}})",
-           R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_id":"1"}]}})",
-           R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_source":[]}]}})",
-           R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_source":{"media_type":"?"}}]}})",
-           // A full page whose last hit has no sort values to page on.
-           absl::StrCat(R"({"hits":{"total":{"value":5,"relation":"eq"},"hits":[{"_source":)",
-                        post, "}]}}"),
-       }) {
+  for (
+      const std::string& body : std::vector<std::string>{
+          "[]",
+          "{}",
+          "5",
+          R"({"hits":5})",
+          R"({"hits":{}})",
+          R"({"hits":{"total":3,"hits":[]}})",
+          R"({"hits":{"total":{"value":"3","relation":"eq"},"hits":[]}})",
+          R"({"hits":{"total":{"value":3},"hits":[]}})",
+          R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":{}}})",
+          R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[7]}})",
+          R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_id":"1"}]}})",
+          R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_source":[]}]}})",
+          R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_source":{"media_type":"?"}}]}})",
+          // A full page whose last hit has no sort values to page on.
+          absl::StrCat(R"({"hits":{"total":{"value":5,"relation":"eq"},"hits":[{"_source":)", post,
+                       "}]}}"),
+      }) {
     CannedHttp http(200, body);
     SearchPostsRequest request;
     request.set_page_size(1);
     const absl::Status status = SearchWith(http, request).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kInternal) << body << " -> " << status;
-    EXPECT_THAT(std::string(status.message()), ::testing::AnyOf(HasSubstr("answer"),
-                                                                HasSubstr("document")))
+    EXPECT_THAT(std::string(status.message()),
+                ::testing::AnyOf(HasSubstr("answer"), HasSubstr("document")))
         << body;
   }
   // The well-formed answer passes.
-  CannedHttp good(200, absl::StrCat(R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_source":)",
-                                    post, R"(,"sort":[1,"a"]}]}})"));
+  CannedHttp good(
+      200, absl::StrCat(R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_source":)", post,
+                        R"(,"sort":[1,"a"]}]}})"));
   EXPECT_TRUE(SearchWith(good, SearchPostsRequest()).ok());
 }
 
@@ -409,9 +416,8 @@ TEST(PostSearchAnswers, UnderAMillisecondLeftNeverCallsElasticsearch) {
 TEST_F(SearchQueryTest, APageTokenThatDoesNotFitTheSortIsInvalidArgument) {
   SearchPostsRequest request;
   const uint64_t hash = QueryHash(request);
-  for (const json& after : {json::array({"not-a-time", "a"}), json::array({1, 2}),
-                            json::array({1}), json::array({1.5, "a"}),
-                            json::array({1, "a", 3}),
+  for (const json& after : {json::array({"not-a-time", "a"}), json::array({1, 2}), json::array({1}),
+                            json::array({1.5, "a"}), json::array({1, "a", 3}),
                             json::array({uint64_t{18446744073709551615u}, "a"})}) {
     request.set_page_token(EncodePageToken({hash, 20, after}));
     const absl::Status status = Build(request).status();

@@ -20,10 +20,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/io/files.h"
 #include "common/backends/post_index.h"
 #include "common/base/sha256.h"
 #include "common/base/time.h"
+#include "common/io/files.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/server.h"
@@ -33,12 +33,12 @@
 namespace scout::server {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::UnorderedElementsAre;
 using scout::v1::Post;
 using scout::v1::SearchPostsRequest;
 using scout::v1::SearchPostsResponse;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
 
 const absl::Time kNow = absl::FromUnixSeconds(1795305600);  // 2026-11-22T00:00:00Z
 
@@ -141,10 +141,10 @@ class ServerTest : public scout::testing::ElasticTest {
     return config;
   }
 
-  void StartServer(const std::string& es_url, ServerOptions options = {},
-                   std::shared_ptr<grpc::ChannelCredentials> credentials =
-                       grpc::InsecureChannelCredentials(),
-                   const std::string& metrics_listen = "") {
+  void StartServer(
+      const std::string& es_url, ServerOptions options = {},
+      std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials(),
+      const std::string& metrics_listen = "") {
     scout::v1::Config config = ServerConfig(es_url);
     config.set_metrics_listen(metrics_listen);
     absl::StatusOr<std::unique_ptr<ScoutServer>> server =
@@ -226,10 +226,9 @@ TEST_F(ServerTest, AQueryElasticsearchRefusesIsInternal) {
   // always does) is refused with a 400. That is our query not fitting our
   // index, not a bad request.
   const std::string month = MonthlyIndex(prefix_, kNow - absl::Hours(1));
-  ASSERT_TRUE(elastic_
-                  ->Call("PUT", month,
-                         {{"mappings", {{"properties", {{"id", {{"type", "text"}}}}}}}})
-                  .ok());
+  ASSERT_TRUE(
+      elastic_->Call("PUT", month, {{"mappings", {{"properties", {{"id", {{"type", "text"}}}}}}}})
+          .ok());
   Index({MakePost("1", "a", absl::Hours(1), "pasta", 1)});
   StartServer(es_url_);
   SearchPostsResponse response;
@@ -244,7 +243,8 @@ TEST_F(ServerTest, ElasticsearchErrorTypesAreExposed) {
   const absl::Status again = elastic_->Call("PUT", QuarantineIndex(prefix_)).status();
   EXPECT_EQ(again.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ElasticErrorType(again), "resource_already_exists_exception");
-  const absl::Status missing = elastic_->Call("GET", absl::StrCat(prefix_, "-none/_doc/1")).status();
+  const absl::Status missing =
+      elastic_->Call("GET", absl::StrCat(prefix_, "-none/_doc/1")).status();
   EXPECT_EQ(ElasticErrorType(missing), "index_not_found_exception");
   EXPECT_EQ(ElasticErrorType(absl::InternalError("x")), "");
 }
@@ -470,8 +470,7 @@ TEST_F(ServerTest, AnOverloadedServerRefusesAtOnceAndSkipsAbandonedCalls) {
     });
   }
   for (std::thread& other : others) other.join();
-  const int refused =
-      statuses[0].error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? 0 : 1;
+  const int refused = statuses[0].error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? 0 : 1;
   EXPECT_EQ(statuses[refused].error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << statuses[refused].error_message();
   EXPECT_THAT(statuses[refused].error_message(), HasSubstr("overloaded"));
@@ -529,8 +528,8 @@ std::string KeyLine(absl::string_view key, absl::string_view name) {
 }
 
 grpc::health::v1::HealthCheckResponse::ServingStatus Health(int port) {
-  auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   grpc::health::v1::HealthCheckResponse response;
@@ -542,8 +541,8 @@ grpc::health::v1::HealthCheckResponse::ServingStatus Health(int port) {
 
 TEST(KeyFileTest, ParsesHashesNamesAndComments) {
   const std::string hash(64, 'a');
-  absl::StatusOr<KeyHashes> keys = ParseKeyFile(absl::StrCat(
-      "# comment\n\n", hash, "  acme\n", std::string(64, 'B'), "\n"));
+  absl::StatusOr<KeyHashes> keys =
+      ParseKeyFile(absl::StrCat("# comment\n\n", hash, "  acme\n", std::string(64, 'B'), "\n"));
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_EQ(keys->size(), 2u);
   EXPECT_EQ(keys->at(hash), "acme");
@@ -635,10 +634,10 @@ TEST_F(ServerTest, ApiKeysRotateWithoutARestart) {
 // A self-signed certificate for 127.0.0.1 written to `dir`/<name>.{key,cert}.pem;
 // returns the certificate (PEM), "" on failure.
 std::string SelfSignedCertificate(const ScratchDir& dir, const std::string& name) {
-  const std::string command = absl::StrCat(
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=", name,
-      " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ", dir / (name + ".key.pem"),
-      " -out ", dir / (name + ".cert.pem"), " 2>/dev/null");
+  const std::string command =
+      absl::StrCat("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=", name,
+                   " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
+                   dir / (name + ".key.pem"), " -out ", dir / (name + ".cert.pem"), " 2>/dev/null");
   if (std::system(command.c_str()) != 0) return "";
   absl::StatusOr<std::string> cert = ReadFile(dir / (name + ".cert.pem"));
   return cert.ok() ? *cert : "";
@@ -664,8 +663,8 @@ TEST_F(ServerTest, ServesTlsAndPicksUpARenewedCertificate) {
   StartServer(es_url_, options);
   const std::string address = absl::StrCat("127.0.0.1:", server_->port());
   // A new channel per call: a renewed certificate applies to new connections.
-  const auto search = [&](const std::string& trusted, std::shared_ptr<grpc::ChannelCredentials>
-                                                          credentials = nullptr) {
+  const auto search = [&](const std::string& trusted,
+                          std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr) {
     if (credentials == nullptr) {
       grpc::SslCredentialsOptions trust;
       trust.pem_root_certs = trusted;
@@ -785,8 +784,7 @@ TEST_F(ServerTest, MetricsCountCallsAndBackendLatency) {
   const std::string invalid =
       R"(scout_rpc_requests_total{code="INVALID_ARGUMENT",method="SearchPosts"})";
   const std::string timed = R"(scout_rpc_duration_seconds_count{method="SearchPosts"})";
-  const std::string backend =
-      R"(scout_backend_request_seconds_count{backend="elasticsearch"})";
+  const std::string backend = R"(scout_backend_request_seconds_count{backend="elasticsearch"})";
   const std::string before = scrape();
 
   SearchPostsResponse response;
@@ -842,7 +840,8 @@ TEST_F(ServerTest, ShutdownDrainsCallsInFlight) {
   call.join();
   // It ran into its backend deadline (its own answer), not a cancellation,
   // and the drain ended when it did, well before the 10 s allowed.
-  EXPECT_EQ(in_flight.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << in_flight.error_message();
+  EXPECT_EQ(in_flight.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << in_flight.error_message();
   EXPECT_THAT(in_flight.error_message(), HasSubstr("elasticsearch"));
   EXPECT_LT(drained, absl::Seconds(3));
 

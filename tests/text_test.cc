@@ -26,21 +26,27 @@ TEST(FoldForSearch, LowercasesGreekAndCyrillicKeepsOtherScripts) {
 }
 
 TEST(FoldForSearch, DropsInvalidUtf8) {
-  EXPECT_EQ(FoldForSearch("a\xff" "b\xc3"), "ab");
+  EXPECT_EQ(FoldForSearch("a\xff"
+                          "b\xc3"),
+            "ab");
 }
 
 TEST(Utf8, InvalidBytesAreFoundAndReplaced) {
   EXPECT_TRUE(IsValidUtf8("Crème 🍝 \x00\x1b"));
-  for (const char* bad : {"\xff", "\xc3", "\xc3\x28", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-                          "\xc0\xaf"}) {
+  for (const char* bad :
+       {"\xff", "\xc3", "\xc3\x28", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0\xaf"}) {
     EXPECT_FALSE(IsValidUtf8(bad)) << bad;
   }
-  EXPECT_EQ(ToValidUtf8("a\xff" "b\xc3"), "a\uFFFDb\uFFFD");
+  EXPECT_EQ(ToValidUtf8("a\xff"
+                        "b\xc3"),
+            "a\uFFFDb\uFFFD");
   EXPECT_EQ(ToValidUtf8("Crème"), "Crème");
 }
 
 TEST(Utf8, NextCodePointDecodesAndSkipsABadByte) {
-  const std::string text = "\xc3\xa9\xf0\x9f\x8d\x9d\xff" "a";  // é 🍝 bad a
+  const std::string text =
+      "\xc3\xa9\xf0\x9f\x8d\x9d\xff"
+      "a";  // é 🍝 bad a
   size_t pos = 0;
   EXPECT_EQ(NextCodePoint(text, pos), 0xE9);
   EXPECT_EQ(pos, 2u);

@@ -42,8 +42,8 @@ class WarehouseTest : public ::testing::Test {
 };
 
 absl::Status Raise(Warehouse& w, const char* sqlstate) {
-  return w.Exec(absl::StrCat("DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '",
-                             sqlstate, "'; END $$"));
+  return w.Exec(absl::StrCat("DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '", sqlstate,
+                             "'; END $$"));
 }
 
 TEST_F(WarehouseTest, SerializationFailuresAndDeadlocksAreAborted) {
@@ -92,9 +92,8 @@ TEST_F(WarehouseTest, ColumnSizesMatchTheMigrations) {
 TEST_F(WarehouseTest, CutTextLoadsIntoTheColumn) {
   ASSERT_TRUE(warehouse_->Exec("CREATE TABLE t (s VARCHAR(8))").ok());
   std::string rows;
-  AppendCopyRow({WarehouseText(std::string("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\0x\xff", 13),
-                               8)},
-                rows);
+  AppendCopyRow(
+      {WarehouseText(std::string("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\0x\xff", 13), 8)}, rows);
   ASSERT_TRUE(warehouse_->CopyIn("COPY t (s) FROM STDIN", rows).ok());
   absl::StatusOr<SqlRows> back = warehouse_->Query("SELECT s FROM t");
   ASSERT_TRUE(back.ok());

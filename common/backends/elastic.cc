@@ -1,8 +1,8 @@
 #include "common/backends/elastic.h"
 
 #include "absl/strings/cord.h"
-#include "absl/types/optional.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/optional.h"
 
 namespace scout {
 namespace {
@@ -24,9 +24,8 @@ std::string Reason(const nlohmann::json& answer, absl::string_view raw) {
     if (error.is_object()) {
       const auto reason = error.find("reason");
       return absl::StrCat(ErrorType(answer), ": ",
-                          reason != error.end() && reason->is_string()
-                              ? reason->get<std::string>()
-                              : std::string());
+                          reason != error.end() && reason->is_string() ? reason->get<std::string>()
+                                                                       : std::string());
     }
     return error.dump();
   }
@@ -41,15 +40,13 @@ std::string ElasticErrorType(const absl::Status& status) {
 }
 
 absl::StatusOr<nlohmann::json> Elastic::Call(absl::string_view method, absl::string_view path,
-                                             const nlohmann::json& body,
-                                             absl::Duration timeout) {
-  return CallRaw(method, path, body.is_null() ? std::string() : body.dump(),
-                 "application/json", timeout);
+                                             const nlohmann::json& body, absl::Duration timeout) {
+  return CallRaw(method, path, body.is_null() ? std::string() : body.dump(), "application/json",
+                 timeout);
 }
 
 absl::StatusOr<nlohmann::json> Elastic::CallRaw(absl::string_view method, absl::string_view path,
-                                                std::string body,
-                                                absl::string_view content_type,
+                                                std::string body, absl::string_view content_type,
                                                 absl::Duration timeout) {
   HttpRequest request;
   request.method = std::string(method);
@@ -66,13 +63,13 @@ absl::StatusOr<nlohmann::json> Elastic::CallRaw(absl::string_view method, absl::
   const long status = response->status;
   if (status >= 200 && status < 300) {
     if (answer.is_discarded()) {
-      return absl::InternalError(absl::StrCat("elasticsearch: unparsable answer to ", method,
-                                              " /", path));
+      return absl::InternalError(
+          absl::StrCat("elasticsearch: unparsable answer to ", method, " /", path));
     }
     return answer;
   }
-  const std::string what = absl::StrCat("elasticsearch ", method, " /", path, " (HTTP ",
-                                        status, "): ", Reason(answer, response->body));
+  const std::string what = absl::StrCat("elasticsearch ", method, " /", path, " (HTTP ", status,
+                                        "): ", Reason(answer, response->body));
   absl::Status error;
   if (status == 429 || status >= 500) {
     error = absl::UnavailableError(what);

@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/backends/http.h"
 
@@ -22,8 +22,7 @@ std::string ElasticErrorType(const absl::Status& status);
 
 class Elastic {
  public:
-  Elastic(HttpClient* http, std::string base_url)
-      : http_(http), base_url_(std::move(base_url)) {}
+  Elastic(HttpClient* http, std::string base_url) : http_(http), base_url_(std::move(base_url)) {}
 
   // Sends `body` (omitted when null) and parses the JSON answer.
   // Transport failures, 429 and 5xx are UNAVAILABLE (retryable); 400 is

@@ -69,8 +69,8 @@ class CurlHttpClient final : public HttpClient {
     Transfer transfer{&request, &response.body, false, absl::OkStatus()};
     curl_slist* headers = nullptr;
     if (!request.body.empty()) {
-      headers = curl_slist_append(
-          headers, absl::StrCat("Content-Type: ", request.content_type).c_str());
+      headers =
+          curl_slist_append(headers, absl::StrCat("Content-Type: ", request.content_type).c_str());
     }
     // No "Expect: 100-continue" round trip on large bulk bodies.
     headers = curl_slist_append(headers, "Expect:");
@@ -121,9 +121,9 @@ class CurlHttpClient final : public HttpClient {
     const std::string what =
         absl::StrCat(request.method, " ", request.url, ": ", curl_easy_strerror(code));
     if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          request.method, " ", request.url, ": body larger than ", request.max_body_bytes,
-          " bytes"));
+      return absl::FailedPreconditionError(absl::StrCat(request.method, " ", request.url,
+                                                        ": body larger than ",
+                                                        request.max_body_bytes, " bytes"));
     }
     switch (code) {
       case CURLE_OPERATION_TIMEDOUT:
@@ -165,8 +165,6 @@ class CurlHttpClient final : public HttpClient {
 
 }  // namespace
 
-std::unique_ptr<HttpClient> NewCurlHttpClient() {
-  return std::make_unique<CurlHttpClient>();
-}
+std::unique_ptr<HttpClient> NewCurlHttpClient() { return std::make_unique<CurlHttpClient>(); }
 
 }  // namespace scout

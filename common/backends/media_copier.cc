@@ -19,9 +19,8 @@ bool IsFinal(const absl::Status& status) {
 }  // namespace
 
 absl::Status MediaCopier::FetchOnce(const std::string& url, std::string& bytes) {
-  SCOUT_ASSIGN_OR_RETURN(
-      HttpResponse response,
-      FetchMedia(*http_, *FileSystem::Default(), options_.policy, url, options_.timeout));
+  SCOUT_ASSIGN_OR_RETURN(HttpResponse response, FetchMedia(*http_, *FileSystem::Default(),
+                                                           options_.policy, url, options_.timeout));
   if (response.status == 404 || response.status == 403 || response.status == 410) {
     return absl::NotFoundError(absl::StrCat("HTTP ", response.status));
   }

@@ -46,8 +46,7 @@ class MediaCopier {
   // One status per job, in order: OK when the picture is (now) stored;
   // PERMISSION_DENIED when the policy refused the URL (or a redirect);
   // FAILED_PRECONDITION when the body is too large or not a picture.
-  std::vector<absl::Status> CopyBatch(const std::vector<MediaCopyJob>& jobs,
-                                      MediaCopyStats& stats);
+  std::vector<absl::Status> CopyBatch(const std::vector<MediaCopyJob>& jobs, MediaCopyStats& stats);
 
  private:
   absl::Status Fetch(const std::string& url, std::string& bytes);

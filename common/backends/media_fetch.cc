@@ -56,8 +56,7 @@ absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view url) {
   parsed.scheme = absl::AsciiStrToLower(part(CURLUPART_SCHEME, 0));
   parsed.host = absl::AsciiStrToLower(part(CURLUPART_HOST, 0));
   parsed.path = part(CURLUPART_PATH, 0);
-  parsed.has_credentials =
-      !part(CURLUPART_USER, 0).empty() || !part(CURLUPART_PASSWORD, 0).empty();
+  parsed.has_credentials = !part(CURLUPART_USER, 0).empty() || !part(CURLUPART_PASSWORD, 0).empty();
   if (parsed.scheme != "file") {
     const std::string port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
     if (!absl::SimpleAtoi(port, &parsed.port)) parsed.port = 0;
@@ -74,17 +73,17 @@ bool HasDotSegment(absl::string_view path) {
 
 bool IsPrivateV4(uint32_t a) {  // Host byte order.
   auto in = [a](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
-  return in(0x00000000, 8) ||     // 0.0.0.0/8 "this network"
-         in(0x0a000000, 8) ||     // 10/8
-         in(0x64400000, 10) ||    // 100.64/10 shared (CGNAT)
-         in(0x7f000000, 8) ||     // 127/8 loopback
-         in(0xa9fe0000, 16) ||    // 169.254/16 link-local (cloud metadata)
-         in(0xac100000, 12) ||    // 172.16/12
-         in(0xc0000000, 24) ||    // 192.0.0/24 protocol assignments
-         in(0xc0a80000, 16) ||    // 192.168/16
-         in(0xc6120000, 15) ||    // 198.18/15 benchmarking
-         in(0xe0000000, 4) ||     // multicast
-         in(0xf0000000, 4);       // reserved, broadcast
+  return in(0x00000000, 8) ||   // 0.0.0.0/8 "this network"
+         in(0x0a000000, 8) ||   // 10/8
+         in(0x64400000, 10) ||  // 100.64/10 shared (CGNAT)
+         in(0x7f000000, 8) ||   // 127/8 loopback
+         in(0xa9fe0000, 16) ||  // 169.254/16 link-local (cloud metadata)
+         in(0xac100000, 12) ||  // 172.16/12
+         in(0xc0000000, 24) ||  // 192.0.0/24 protocol assignments
+         in(0xc0a80000, 16) ||  // 192.168/16
+         in(0xc6120000, 15) ||  // 198.18/15 benchmarking
+         in(0xe0000000, 4) ||   // multicast
+         in(0xf0000000, 4);     // reserved, broadcast
 }
 
 }  // namespace
@@ -111,14 +110,15 @@ absl::Status CheckPublicAddress(const sockaddr& address) {
     }
   }
   if (is_private) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "refusing to connect to the internal address ", text,
-        " (name the host in --media_source_allow to allow it)"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("refusing to connect to the internal address ", text,
+                     " (name the host in --media_source_allow to allow it)"));
   }
   return absl::OkStatus();
 }
 
-MediaFetchPolicy::MediaFetchPolicy() : MediaFetchPolicy(*Parse(kDefaultMediaSourceAllow, kDefaultMediaMaxBytes)) {}
+MediaFetchPolicy::MediaFetchPolicy()
+    : MediaFetchPolicy(*Parse(kDefaultMediaSourceAllow, kDefaultMediaMaxBytes)) {}
 
 absl::StatusOr<MediaFetchPolicy> MediaFetchPolicy::Parse(absl::string_view allow,
                                                          int64_t max_bytes) {
@@ -268,11 +268,10 @@ absl::StatusOr<HttpResponse> FetchMedia(HttpClient& http, FileSystem& fs,
 }
 
 bool LooksLikePicture(absl::string_view bytes) {
-  return absl::StartsWith(bytes, "\xFF\xD8\xFF") ||                          // JPEG
+  return absl::StartsWith(bytes, "\xFF\xD8\xFF") ||                             // JPEG
          absl::StartsWith(bytes, absl::string_view("\x89PNG\r\n\x1A\n", 8)) ||  // PNG
          absl::StartsWith(bytes, "GIF87a") || absl::StartsWith(bytes, "GIF89a") ||
-         (bytes.size() >= 12 && absl::StartsWith(bytes, "RIFF") &&
-          bytes.substr(8, 4) == "WEBP");
+         (bytes.size() >= 12 && absl::StartsWith(bytes, "RIFF") && bytes.substr(8, 4) == "WEBP");
 }
 
 }  // namespace scout

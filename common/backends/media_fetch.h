@@ -19,9 +19,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/backends/http.h"
 #include "common/base/config.h"
 #include "common/io/files.h"
-#include "common/backends/http.h"
 #include "scout/v1/config.pb.h"
 
 namespace scout {

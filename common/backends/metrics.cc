@@ -56,8 +56,7 @@ class MeteredHttpClient final : public HttpClient {
 
 prometheus::Registry& Metrics() { return *SharedRegistry(); }
 
-absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
-    const std::string& listen) {
+absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& listen) {
   std::unique_ptr<MetricsEndpoint> endpoint(new MetricsEndpoint());
   try {
     // civetweb's syntax for a loopback-only port is "127.0.0.1:PORT" too.

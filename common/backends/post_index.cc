@@ -55,8 +55,8 @@ std::optional<absl::Time> MonthOfIndex(absl::string_view prefix, absl::string_vi
   }
   absl::Time month;
   std::string error;
-  if (!absl::ParseTime("%Y.%m", std::string(index.substr(head.size())), absl::UTCTimeZone(),
-                       &month, &error)) {
+  if (!absl::ParseTime("%Y.%m", std::string(index.substr(head.size())), absl::UTCTimeZone(), &month,
+                       &error)) {
     return std::nullopt;
   }
   return month;
@@ -65,44 +65,42 @@ std::optional<absl::Time> MonthOfIndex(absl::string_view prefix, absl::string_vi
 bool IndexIsExpired(absl::string_view prefix, absl::string_view index, absl::Time now) {
   const std::optional<absl::Time> month = MonthOfIndex(prefix, index);
   if (!month) return false;
-  const absl::CivilMonth next =
-      absl::ToCivilMonth(*month, absl::UTCTimeZone()) + 1;
+  const absl::CivilMonth next = absl::ToCivilMonth(*month, absl::UTCTimeZone()) + 1;
   return absl::FromCivil(next, absl::UTCTimeZone()) <= now - kSearchWindow;
 }
 
 nlohmann::json PostIndexTemplate(absl::string_view prefix) {
   const json keyword = {{"type", "keyword"}};
   const json number = {{"type", "long"}};
-  return {
-      {"index_patterns", {absl::StrCat(prefix, "-*")}},
-      {"priority", 100},
-      {"template",
-       {{"settings",
-         {{"number_of_shards", 1},
-          {"number_of_replicas", 0},
-          // Ingest writes in large bulks; a second of staleness is fine.
-          {"refresh_interval", "1s"}}},
-        {"aliases", {{std::string(prefix), json::object()}}},
-        {"mappings",
-         {// Everything else in the Post stays in _source, unindexed.
-          {"dynamic", false},
-          {"_source", {{"excludes", {f::kTextFolded}}}},
-          {"properties",
-           {{f::kId, keyword},
-            {f::kOwnerId, keyword},
-            {f::kUsername, keyword},
-            {f::kMediaType, keyword},
-            {f::kTimestamp, {{"type", "date"}}},
-            {f::kEngagement, number},
-            {f::kLikeCount, number},
-            {f::kCommentsCount, number},
-            // Aggregated per creator by scout-aggregate (fol_avg).
-            {f::kFollowersAtPost, number},
-            {f::kTextFolded, {{"type", "text"}}},
-            {f::kHashtagKeys, keyword},
-            {f::kMentionKeys, keyword},
-            {f::kLakeKey, keyword},
-            {f::kShardBucket, {{"type", "integer"}}}}}}}}}};
+  return {{"index_patterns", {absl::StrCat(prefix, "-*")}},
+          {"priority", 100},
+          {"template",
+           {{"settings",
+             {{"number_of_shards", 1},
+              {"number_of_replicas", 0},
+              // Ingest writes in large bulks; a second of staleness is fine.
+              {"refresh_interval", "1s"}}},
+            {"aliases", {{std::string(prefix), json::object()}}},
+            {"mappings",
+             {// Everything else in the Post stays in _source, unindexed.
+              {"dynamic", false},
+              {"_source", {{"excludes", {f::kTextFolded}}}},
+              {"properties",
+               {{f::kId, keyword},
+                {f::kOwnerId, keyword},
+                {f::kUsername, keyword},
+                {f::kMediaType, keyword},
+                {f::kTimestamp, {{"type", "date"}}},
+                {f::kEngagement, number},
+                {f::kLikeCount, number},
+                {f::kCommentsCount, number},
+                // Aggregated per creator by scout-aggregate (fol_avg).
+                {f::kFollowersAtPost, number},
+                {f::kTextFolded, {{"type", "text"}}},
+                {f::kHashtagKeys, keyword},
+                {f::kMentionKeys, keyword},
+                {f::kLakeKey, keyword},
+                {f::kShardBucket, {{"type", "integer"}}}}}}}}}};
 }
 
 std::string QuarantineIndex(absl::string_view prefix) {
@@ -131,13 +129,12 @@ absl::Status EnsureIndices(Elastic& elastic, absl::string_view prefix) {
                 {{"properties", index_template["template"]["mappings"]["properties"]}})
           .status();
   if (!mapped.ok() && !absl::IsNotFound(mapped)) return mapped;
-  const json quarantine = {
-      {"mappings",
-       {{"properties",
-         {{"key", {{"type", "keyword"}}},
-          {"reason", {{"type", "text"}}},
-          {"quarantined_at", {{"type", "date"}}}}}}},
-      {"settings", {{"number_of_shards", 1}, {"number_of_replicas", 0}}}};
+  const json quarantine = {{"mappings",
+                            {{"properties",
+                              {{"key", {{"type", "keyword"}}},
+                               {"reason", {{"type", "text"}}},
+                               {"quarantined_at", {{"type", "date"}}}}}}},
+                           {"settings", {{"number_of_shards", 1}, {"number_of_replicas", 0}}}};
   const absl::Status created = elastic.Call("PUT", QuarantineIndex(prefix), quarantine).status();
   if (!created.ok() && ElasticErrorType(created) != "resource_already_exists_exception") {
     return created;
@@ -156,8 +153,7 @@ std::string PostToDocument(const scout::v1::Post& post, absl::string_view lake_k
   (void)google::protobuf::util::MessageToJsonString(printed, &doc, options);
   doc.pop_back();  // Reopen the object to append the search fields.
   if (const absl::string_view type = MediaTypeKeyword(post.media_type()); !type.empty()) {
-    absl::StrAppend(&doc, doc.size() > 1 ? "," : "", "\"", f::kMediaType,
-                    "\":", json(type).dump());
+    absl::StrAppend(&doc, doc.size() > 1 ? "," : "", "\"", f::kMediaType, "\":", json(type).dump());
   }
 
   nlohmann::json hashtag_keys = nlohmann::json::array();
@@ -165,9 +161,9 @@ std::string PostToDocument(const scout::v1::Post& post, absl::string_view lake_k
   for (const std::string& tag : post.hashtags()) hashtag_keys.push_back(TagKey(tag));
   for (const std::string& user : post.mentions()) mention_keys.push_back(TagKey(user));
   // Free text finds words of the caption, tags and mentions alike.
-  const nlohmann::json text_folded = FoldForSearch(absl::StrCat(
-      post.caption(), "\n", absl::StrJoin(post.hashtags(), " "), "\n",
-      absl::StrJoin(post.mentions(), " "), "\n", post.username()));
+  const nlohmann::json text_folded =
+      FoldForSearch(absl::StrCat(post.caption(), "\n", absl::StrJoin(post.hashtags(), " "), "\n",
+                                 absl::StrJoin(post.mentions(), " "), "\n", post.username()));
   absl::StrAppend(&doc, doc.size() > 1 ? "," : "", "\"", f::kHashtagKeys,
                   "\":", hashtag_keys.dump(), ",\"", f::kMentionKeys, "\":", mention_keys.dump(),
                   ",\"", f::kTextFolded, "\":", text_folded.dump(), ",\"", f::kShardBucket,
@@ -187,10 +183,9 @@ absl::StatusOr<scout::v1::Post> PostFromDocument(const nlohmann::json& source) {
         type->is_string() ? MediaTypeFromKeyword(type->get_ref<const std::string&>())
                           : std::nullopt;
     if (!known) {
-      return absl::InternalError(absl::StrCat("stored post document has an unknown ",
-                                              f::kMediaType, ": ",
-                                              type->dump(-1, ' ', false,
-                                                         json::error_handler_t::replace)));
+      return absl::InternalError(
+          absl::StrCat("stored post document has an unknown ", f::kMediaType, ": ",
+                       type->dump(-1, ' ', false, json::error_handler_t::replace)));
     }
     media_type = *known;
     fields.erase(type);
@@ -217,13 +212,12 @@ json TimestampRange(absl::Time from, std::optional<absl::Time> until, bool until
 
 std::optional<json> ShardFilter(const Shard& shard) {
   if (shard.IsWhole()) return std::nullopt;
-  return json{
-      {"bool",
-       {{"should",
-         {{{"terms", {{f::kShardBucket, shard.Buckets()}}}},
-          // Documents from before the field existed (see the header).
-          {{"bool", {{"must_not", {{"exists", {{"field", f::kShardBucket}}}}}}}}}},
-        {"minimum_should_match", 1}}}};
+  return json{{"bool",
+               {{"should",
+                 {{{"terms", {{f::kShardBucket, shard.Buckets()}}}},
+                  // Documents from before the field existed (see the header).
+                  {{"bool", {{"must_not", {{"exists", {{"field", f::kShardBucket}}}}}}}}}},
+                {"minimum_should_match", 1}}}};
 }
 
 }  // namespace scout

@@ -17,8 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/backends/elastic.h"
 #include "common/base/shard.h"
@@ -40,7 +40,7 @@ inline constexpr char kCommentsCount[] = "comments_count";
 inline constexpr char kFollowersAtPost[] = "followers_at_post";
 inline constexpr char kMedia[] = "media";  // _source only: the pictures.
 // Written by PostToDocument itself, never by the JSON printer.
-inline constexpr char kMediaType[] = "media_type";   // MediaTypeKeyword.
+inline constexpr char kMediaType[] = "media_type";    // MediaTypeKeyword.
 inline constexpr char kTextFolded[] = "text_folded";  // Indexed, not in _source.
 inline constexpr char kHashtagKeys[] = "hashtag_keys";
 inline constexpr char kMentionKeys[] = "mention_keys";

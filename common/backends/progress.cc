@@ -68,8 +68,8 @@ void Progress::Draw(bool final) {
   const double rate = seconds > 0 ? done / seconds : 0;
   if (total > 0) {
     std::fprintf(stderr, "\r%s: %lld/%lld (%.0f%%) %.0f/s   ", label_.c_str(),
-                 static_cast<long long>(done), static_cast<long long>(total),
-                 100.0 * done / total, rate);
+                 static_cast<long long>(done), static_cast<long long>(total), 100.0 * done / total,
+                 rate);
   } else {
     std::fprintf(stderr, "\r%s: %lld %.0f/s   ", label_.c_str(), static_cast<long long>(done),
                  rate);

@@ -119,7 +119,8 @@ absl::StatusOr<std::unique_ptr<Warehouse>> Warehouse::Connect(const std::string&
     return absl::UnavailableError(absl::StrCat("warehouse: cannot connect: ", message));
   }
   // Notices (e.g. "table already exists, skipping") are not errors.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<Warehouse>(new Warehouse(conn));
 }
 
@@ -129,7 +130,8 @@ absl::Status Warehouse::ConnectionError(absl::string_view what, const PGresult* 
   const std::string message = absl::StrCat("warehouse: ", what, ": ", PQerrorMessage(conn_));
   if (PQstatus(conn_) != CONNECTION_OK) return absl::UnavailableError(message);
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  if (state != nullptr && (std::string_view(state) == "40001" || std::string_view(state) == "40P01")) {
+  if (state != nullptr &&
+      (std::string_view(state) == "40001" || std::string_view(state) == "40P01")) {
     return absl::AbortedError(message);  // The transaction may simply be run again.
   }
   return absl::InternalError(message);
@@ -143,10 +145,10 @@ absl::StatusOr<SqlRows> Warehouse::Query(absl::string_view sql,
   const std::string statement(sql);
   // Without parameters the simple protocol runs scripts of several
   // statements (migrations); any value from outside goes in as a parameter.
-  PGresult* result =
-      params.empty() ? PQexec(conn_, statement.c_str())
-                     : PQexecParams(conn_, statement.c_str(), static_cast<int>(values.size()),
-                                    nullptr, values.data(), nullptr, nullptr, 0);
+  PGresult* result = params.empty()
+                         ? PQexec(conn_, statement.c_str())
+                         : PQexecParams(conn_, statement.c_str(), static_cast<int>(values.size()),
+                                        nullptr, values.data(), nullptr, nullptr, 0);
   const ExecStatusType status = PQresultStatus(result);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     absl::Status error = ConnectionError(statement.substr(0, 80), result);
@@ -213,11 +215,20 @@ void AppendCopyRow(const std::vector<SqlValue>& values, std::string& out) {
     }
     for (char c : *values[i]) {
       switch (c) {
-        case '\\': out += "\\\\"; break;
-        case '\t': out += "\\t"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        default: out += c;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        default:
+          out += c;
       }
     }
   }
@@ -225,17 +236,16 @@ void AppendCopyRow(const std::vector<SqlValue>& values, std::string& out) {
 }
 
 absl::Status Migrate(Warehouse& warehouse) {
-  SCOUT_RETURN_IF_ERROR(warehouse.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations ("
-      " version INTEGER NOT NULL PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"));
+  SCOUT_RETURN_IF_ERROR(
+      warehouse.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                     " version INTEGER NOT NULL PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"));
   for (const Migration& migration : kMigrations) {
     SCOUT_RETURN_IF_ERROR(warehouse.InTransaction([&]() -> absl::Status {
       // Concurrent workers wait here; the second one then sees the version.
       SCOUT_RETURN_IF_ERROR(warehouse.Exec("LOCK TABLE schema_migrations"));
-      SCOUT_ASSIGN_OR_RETURN(
-          const SqlRows applied,
-          warehouse.Query("SELECT 1 FROM schema_migrations WHERE version = $1",
-                          {std::to_string(migration.version)}));
+      SCOUT_ASSIGN_OR_RETURN(const SqlRows applied,
+                             warehouse.Query("SELECT 1 FROM schema_migrations WHERE version = $1",
+                                             {std::to_string(migration.version)}));
       if (!applied.rows.empty()) return absl::OkStatus();
       SCOUT_RETURN_IF_ERROR(warehouse.Exec(migration.sql));
       return warehouse.Exec(

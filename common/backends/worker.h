@@ -17,17 +17,17 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
-#include "common/base/clock.h"
 #include "common/backends/elastic.h"
 #include "common/backends/http.h"
-#include "common/io/lake.h"
 #include "common/backends/media_fetch.h"
-#include "common/io/media_store.h"
 #include "common/backends/metrics.h"
+#include "common/backends/warehouse.h"
+#include "common/base/clock.h"
 #include "common/base/process.h"
 #include "common/base/shard.h"
 #include "common/base/time.h"
-#include "common/backends/warehouse.h"
+#include "common/io/lake.h"
+#include "common/io/media_store.h"
 #include "scout/v1/config.pb.h"
 
 namespace scout {
@@ -42,13 +42,13 @@ struct RequiredSetting {
 // The backends every worker builds the same way from the configuration.
 // HTTP calls are counted and timed (scout_backend_*) as the server's are.
 struct WorkerBackends {
-  std::unique_ptr<Clock> clock;                // --now pins it.
-  std::unique_ptr<HttpClient> elastic_http;    // backend="elasticsearch".
-  std::unique_ptr<HttpClient> media_http;      // Picture fetches: backend="media".
-  std::unique_ptr<Elastic> elastic;            // Null without --es_url.
-  std::unique_ptr<Lake> lake;                  // Null without --lake.
-  std::unique_ptr<MediaStore> media;           // Null without --media.
-  MediaFetchPolicy media_policy;               // Which picture URLs may be fetched.
+  std::unique_ptr<Clock> clock;              // --now pins it.
+  std::unique_ptr<HttpClient> elastic_http;  // backend="elasticsearch".
+  std::unique_ptr<HttpClient> media_http;    // Picture fetches: backend="media".
+  std::unique_ptr<Elastic> elastic;          // Null without --es_url.
+  std::unique_ptr<Lake> lake;                // Null without --lake.
+  std::unique_ptr<MediaStore> media;         // Null without --media.
+  MediaFetchPolicy media_policy;             // Which picture URLs may be fetched.
   std::string pg_dsn;
 
   // A new warehouse connection (UNAVAILABLE when it cannot be reached).

@@ -20,8 +20,6 @@ class FixedClock final : public Clock {
 }  // namespace
 
 std::unique_ptr<Clock> NewRealClock() { return std::make_unique<RealClock>(); }
-std::unique_ptr<Clock> NewFixedClock(absl::Time now) {
-  return std::make_unique<FixedClock>(now);
-}
+std::unique_ptr<Clock> NewFixedClock(absl::Time now) { return std::make_unique<FixedClock>(now); }
 
 }  // namespace scout

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/base/status.h"
 #include "common/base/time.h"
 
@@ -17,8 +17,9 @@ ABSL_FLAG(std::string, media_url, "",
           "URL prefix of the media store (env SCOUT_MEDIA_URL; default file://<media>/)");
 ABSL_FLAG(std::string, listen, "", "server address (env SCOUT_LISTEN; default 127.0.0.1:50051)");
 ABSL_FLAG(std::string, state, "", "worker state directory (env SCOUT_STATE)");
-ABSL_FLAG(std::string, index_prefix, "",
-          "Elasticsearch index prefix and read alias (env SCOUT_INDEX_PREFIX; default scout-posts)");
+ABSL_FLAG(
+    std::string, index_prefix, "",
+    "Elasticsearch index prefix and read alias (env SCOUT_INDEX_PREFIX; default scout-posts)");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9464 "
           "(env SCOUT_METRICS_LISTEN; default none)");
@@ -59,8 +60,8 @@ absl::StatusOr<scout::v1::Config> LoadConfig() {
   config.set_metrics_listen(Setting(FLAGS_metrics_listen, "SCOUT_METRICS_LISTEN"));
   config.set_media_source_allow(Setting(FLAGS_media_source_allow, "SCOUT_MEDIA_SOURCE_ALLOW",
                                         std::string(kDefaultMediaSourceAllow)));
-  const std::string max_bytes = Setting(FLAGS_media_max_bytes, "SCOUT_MEDIA_MAX_BYTES",
-                                        absl::StrCat(kDefaultMediaMaxBytes));
+  const std::string max_bytes =
+      Setting(FLAGS_media_max_bytes, "SCOUT_MEDIA_MAX_BYTES", absl::StrCat(kDefaultMediaMaxBytes));
   int64_t media_max_bytes = 0;
   if (!absl::SimpleAtoi(max_bytes, &media_max_bytes) || media_max_bytes <= 0) {
     return absl::InvalidArgumentError(

@@ -18,13 +18,11 @@ absl::Status FieldError(absl::string_view field, absl::string_view problem);
 
 // Instagram ids arrive as strings, sometimes as numbers. Empty when absent
 // and not `required`.
-absl::StatusOr<std::string> IdField(const nlohmann::json& object, const char* field,
-                                    bool required);
+absl::StatusOr<std::string> IdField(const nlohmann::json& object, const char* field, bool required);
 // Empty when absent.
 absl::StatusOr<std::string> StringField(const nlohmann::json& object, const char* field);
 // A non-negative integer, or nullopt when absent.
-absl::StatusOr<std::optional<int64_t>> CountField(const nlohmann::json& object,
-                                                  const char* field);
+absl::StatusOr<std::optional<int64_t>> CountField(const nlohmann::json& object, const char* field);
 
 // Parses a whole file as one JSON object; names what is wrong otherwise.
 absl::StatusOr<nlohmann::json> ParseObject(absl::string_view text);

@@ -38,8 +38,8 @@ void AppendTimestamp(std::string& out) {
   const int64_t millis = absl::ToUnixMillis(now);
   const int64_t second = millis / 1000;
   if (second != cached_second) {
-    cached = absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second),
-                              absl::UTCTimeZone());
+    cached =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second), absl::UTCTimeZone());
     cached_second = second;
   }
   char fraction[8];

@@ -17,8 +17,8 @@ absl::StatusOr<Shard> Shard::Parse(absl::string_view text) {
   if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &index) ||
       !absl::SimpleAtoi(parts[1], &count) || count < 1 || count > kShardBuckets || index < 0 ||
       index >= count) {
-    return absl::InvalidArgumentError(absl::StrCat("--shard wants i/N with 0 <= i < N <= ",
-                                                   kShardBuckets, ", got \"", text, "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--shard wants i/N with 0 <= i < N <= ", kShardBuckets, ", got \"", text, "\""));
   }
   return Shard(index, count);
 }

@@ -8,11 +8,11 @@
 #define SCOUT_CONCAT_(a, b) SCOUT_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define SCOUT_RETURN_IF_ERROR(expr)                 \
-  do {                                              \
-    if (absl::Status _st = (expr); !_st.ok()) {     \
-      return _st;                                   \
-    }                                               \
+#define SCOUT_RETURN_IF_ERROR(expr)             \
+  do {                                          \
+    if (absl::Status _st = (expr); !_st.ok()) { \
+      return _st;                               \
+    }                                           \
   } while (0)
 
 // `SCOUT_ASSIGN_OR_RETURN(auto x, Foo());` binds the value of an

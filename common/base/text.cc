@@ -71,11 +71,10 @@ void AppendUtf8(int32_t cp, std::string& out) {
 
 // ASCII spelling of U+00C0..U+00FF, lowercase; nullptr keeps the letter.
 constexpr const char* kLatin1[64] = {
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i",
-    "i", "i", "d", "n", "o", "o", "o", "o", "o", nullptr, "o", "u", "u", "u",
-    "u", "y", "th", "ss", "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e",
-    "e", "e", "i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", nullptr,
-    "o", "u", "u", "u", "u", "y", "th", "y"};
+    "a", "a", "a", "a", "a", "a", "ae", "c",     "e", "e", "e", "e", "i", "i", "i",  "i",
+    "d", "n", "o", "o", "o", "o", "o",  nullptr, "o", "u", "u", "u", "u", "y", "th", "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c",     "e", "e", "e", "e", "i", "i", "i",  "i",
+    "d", "n", "o", "o", "o", "o", "o",  nullptr, "o", "u", "u", "u", "u", "y", "th", "y"};
 
 // Latin Extended-A (U+0100..U+017F) as runs of letters sharing a base.
 struct FoldRun {
@@ -84,11 +83,10 @@ struct FoldRun {
   const char* ascii;
 };
 constexpr FoldRun kLatinExtA[] = {
-    {0x100, 6, "a"},  {0x106, 8, "c"},  {0x10E, 4, "d"},  {0x112, 10, "e"},
-    {0x11C, 8, "g"},  {0x124, 4, "h"},  {0x128, 10, "i"}, {0x132, 2, "ij"},
-    {0x134, 2, "j"},  {0x136, 3, "k"},  {0x139, 10, "l"}, {0x143, 9, "n"},
-    {0x14C, 6, "o"},  {0x152, 2, "oe"}, {0x154, 6, "r"},  {0x15A, 8, "s"},
-    {0x162, 6, "t"},  {0x168, 12, "u"}, {0x174, 2, "w"},  {0x176, 3, "y"},
+    {0x100, 6, "a"},  {0x106, 8, "c"},  {0x10E, 4, "d"},  {0x112, 10, "e"}, {0x11C, 8, "g"},
+    {0x124, 4, "h"},  {0x128, 10, "i"}, {0x132, 2, "ij"}, {0x134, 2, "j"},  {0x136, 3, "k"},
+    {0x139, 10, "l"}, {0x143, 9, "n"},  {0x14C, 6, "o"},  {0x152, 2, "oe"}, {0x154, 6, "r"},
+    {0x15A, 8, "s"},  {0x162, 6, "t"},  {0x168, 12, "u"}, {0x174, 2, "w"},  {0x176, 3, "y"},
     {0x179, 6, "z"},  {0x17F, 1, "s"}};
 
 void FoldCodePoint(int32_t cp, std::string& out) {
@@ -239,20 +237,30 @@ namespace {
 void AppendEscaped(absl::string_view text, std::string& out) {
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
 }
 
 }  // namespace
 
-std::string Highlight(absl::string_view text,
-                      const std::vector<std::string>& folded_terms) {
+std::string Highlight(absl::string_view text, const std::vector<std::string>& folded_terms) {
   std::string out;
   bool matched = false;
   for (size_t pos = 0; pos < text.size();) {

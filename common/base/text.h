@@ -47,7 +47,6 @@ std::vector<std::string> Words(absl::string_view folded);
 // HTML: `text` escaped (& < > " ' as entities), with every word whose folded
 // form is in `folded_terms` wrapped in <em></em>, the only markup it can
 // hold. Returns "" when nothing matched.
-std::string Highlight(absl::string_view text,
-                      const std::vector<std::string>& folded_terms);
+std::string Highlight(absl::string_view text, const std::vector<std::string>& folded_terms);
 
 }  // namespace scout

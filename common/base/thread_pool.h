@@ -51,8 +51,9 @@ class ThreadPool {
       ready_.notify_one();
       return;
     }
-    std::move(task)(absl::ResourceExhaustedError(absl::StrCat(
-        "the server is overloaded: ", max_queued_, " calls already wait for a thread; retry later")));
+    std::move(task)(absl::ResourceExhaustedError(
+        absl::StrCat("the server is overloaded: ", max_queued_,
+                     " calls already wait for a thread; retry later")));
   }
 
  private:

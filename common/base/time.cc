@@ -10,8 +10,8 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   const int64_t seconds = absl::ToUnixSeconds(t);  // Rounds toward the past.
   ts.set_seconds(seconds);
   if (t != absl::InfiniteFuture() && t != absl::InfinitePast()) {
-    ts.set_nanos(static_cast<int32_t>(
-        absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
+    ts.set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
   }
   return ts;
 }
@@ -25,8 +25,8 @@ absl::StatusOr<absl::Time> ParseTime(absl::string_view text) {
   absl::Time t;
   std::string error;
   // Instagram, RFC 3339, SQL timestamps (UTC), dates.
-  for (const char* format : {"%Y-%m-%dT%H:%M:%E*S%z", "%Y-%m-%dT%H:%M:%E*S%Ez",
-                             "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
+  for (const char* format :
+       {"%Y-%m-%dT%H:%M:%E*S%z", "%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
     if (absl::ParseTime(format, input, absl::UTCTimeZone(), &t, &error)) return t;
   }
   return absl::InvalidArgumentError(
@@ -38,8 +38,6 @@ std::string FormatRfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
-std::string FormatDay(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone());
-}
+std::string FormatDay(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone()); }
 
 }  // namespace scout

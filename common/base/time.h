@@ -7,8 +7,8 @@
 
 #include <google/protobuf/timestamp.pb.h>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace scout {

@@ -170,8 +170,7 @@ FileSystem* FileSystem::Default() {
   return fs;
 }
 
-absl::Status WriteFileAtomically(FileSystem& fs, const std::string& path,
-                                 absl::string_view data) {
+absl::Status WriteFileAtomically(FileSystem& fs, const std::string& path, absl::string_view data) {
   const std::filesystem::path target(path);
   const std::string dir = target.parent_path().string();
   if (!dir.empty()) SCOUT_RETURN_IF_ERROR(fs.CreateDirs(dir));

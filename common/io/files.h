@@ -46,8 +46,7 @@ class FileSystem {
 
   // At most `max_bytes` (negative: no cap); a longer file or one that is not
   // a regular file (a device, a FIFO) is FAILED_PRECONDITION.
-  virtual absl::StatusOr<std::string> ReadFile(const std::string& path,
-                                               int64_t max_bytes = -1) = 0;
+  virtual absl::StatusOr<std::string> ReadFile(const std::string& path, int64_t max_bytes = -1) = 0;
   // Creates or truncates (append=false), or appends (append=true).
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path,
                                                                      bool append) = 0;
@@ -96,8 +95,7 @@ class FileSystemWrapper : public FileSystem {
 // Readers see the old file or the whole new one, never a part, and a crash
 // at any point leaves one of the two: so a file that exists under its final
 // name is complete. On failure the temporary file is removed.
-absl::Status WriteFileAtomically(FileSystem& fs, const std::string& path,
-                                 absl::string_view data);
+absl::Status WriteFileAtomically(FileSystem& fs, const std::string& path, absl::string_view data);
 
 // The same on FileSystem::Default().
 absl::StatusOr<std::string> ReadFile(const std::string& path);

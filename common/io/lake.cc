@@ -11,8 +11,8 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "common/io/files.h"
 #include "common/base/status.h"
+#include "common/io/files.h"
 
 namespace scout {
 namespace {
@@ -32,8 +32,8 @@ class LocalLake final : public Lake {
       // bucket), never "no new files".
       struct stat root;
       if (::stat(root_.c_str(), &root) != 0 || !S_ISDIR(root.st_mode)) {
-        return absl::NotFoundError(
-            absl::StrCat("the lake root ", root_, " is not a folder (wrong path, or not mounted?)"));
+        return absl::NotFoundError(absl::StrCat("the lake root ", root_,
+                                                " is not a folder (wrong path, or not mounted?)"));
       }
       return entries;
     }

@@ -10,13 +10,13 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace scout {
 
 struct LakeEntry {
-  std::string name;      // Child name, no slash.
+  std::string name;  // Child name, no slash.
   bool is_dir = false;
   int64_t size = 0;      // Files only.
   int64_t mtime_ns = 0;  // Files only; an ETag stands in for it on S3.

@@ -23,12 +23,8 @@ class LocalMediaStore final : public MediaStore {
   absl::Status Put(absl::string_view key, absl::string_view bytes) override {
     return WriteFileAtomically(Path(key), bytes);
   }
-  absl::StatusOr<std::string> Get(absl::string_view key) override {
-    return ReadFile(Path(key));
-  }
-  std::string Url(absl::string_view key) const override {
-    return absl::StrCat(base_url_, key);
-  }
+  absl::StatusOr<std::string> Get(absl::string_view key) override { return ReadFile(Path(key)); }
+  std::string Url(absl::string_view key) const override { return absl::StrCat(base_url_, key); }
 
  private:
   std::string Path(absl::string_view key) const { return absl::StrCat(root_, "/", key); }

@@ -39,8 +39,8 @@ void Require(bool ok, const char* what) {
 // public addresses only; with a file directory, files under it, no "..".
 void RequireFetchPolicy(const std::string& url) {
   static const scout::MediaFetchPolicy* const kDefault = new scout::MediaFetchPolicy();
-  static const scout::MediaFetchPolicy* const kFiles = new scout::MediaFetchPolicy(
-      *scout::MediaFetchPolicy::Parse("file:///lake/cdn/", 1 << 20));
+  static const scout::MediaFetchPolicy* const kFiles =
+      new scout::MediaFetchPolicy(*scout::MediaFetchPolicy::Parse("file:///lake/cdn/", 1 << 20));
   const std::string lower = absl::AsciiStrToLower(url);
   if (absl::StatusOr<scout::MediaFetchPolicy::Target> target = kDefault->Check(url); target.ok()) {
     Require(absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://"),

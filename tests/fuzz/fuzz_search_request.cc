@@ -41,9 +41,10 @@ void Require(bool ok, const char* what) {
 // script, wildcard, a user's word...) means user input shaped the DSL.
 const absl::flat_hash_set<std::string>& AllowedKeys() {
   static const auto* keys = new absl::flat_hash_set<std::string>{
-      "size", "track_total_hits", "query", "bool", "must", "filter", "range", "timestamp",
-      "gte", "lte", "format", "term", "terms", "hashtag_keys", "mention_keys", "owner_id",
-      "media_type", "match", "text_folded", "operator", "sort", "id", "engagement", "_score",
+      "size",        "track_total_hits", "query",        "bool",     "must",       "filter",
+      "range",       "timestamp",        "gte",          "lte",      "format",     "term",
+      "terms",       "hashtag_keys",     "mention_keys", "owner_id", "media_type", "match",
+      "text_folded", "operator",         "sort",         "id",       "engagement", "_score",
       "search_after"};
   return *keys;
 }
@@ -96,8 +97,7 @@ void CheckToken(absl::string_view token, uint64_t query_hash) {
   }
   Require(cursor->query_hash == query_hash, "token is bound to its query");
   // Search adds a page to it: must not overflow.
-  Require(cursor->returned >= 0 &&
-              cursor->returned <= std::numeric_limits<int64_t>::max() / 2,
+  Require(cursor->returned >= 0 && cursor->returned <= std::numeric_limits<int64_t>::max() / 2,
           "returned is sane");
   Require(cursor->search_after.is_array() && !cursor->search_after.empty(),
           "search_after is a non-empty array");
@@ -140,12 +140,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         switch (line++ % 4) {
           case 0:
             // The first line is the query; later "query" slots go to page_token.
-            if (line == 1) request.set_query(std::string(part));
-            else request.set_page_token(std::string(part));
+            if (line == 1)
+              request.set_query(std::string(part));
+            else
+              request.set_page_token(std::string(part));
             break;
-          case 1: request.add_hashtags(std::string(part)); break;
-          case 2: request.add_mentions(std::string(part)); break;
-          case 3: request.add_owner_ids(std::string(part)); break;
+          case 1:
+            request.add_hashtags(std::string(part));
+            break;
+          case 2:
+            request.add_mentions(std::string(part));
+            break;
+          case 3:
+            request.add_owner_ids(std::string(part));
+            break;
         }
       }
       CheckBuild(request);

@@ -61,8 +61,7 @@ double Ciede2000(const Lab& x, const Lab& y) {
     }
   }
   const double t = 1 - 0.17 * std::cos(Radians(h_mean - 30)) +
-                   0.24 * std::cos(Radians(2 * h_mean)) +
-                   0.32 * std::cos(Radians(3 * h_mean + 6)) -
+                   0.24 * std::cos(Radians(2 * h_mean)) + 0.32 * std::cos(Radians(3 * h_mean + 6)) -
                    0.20 * std::cos(Radians(4 * h_mean - 63));
   const double d_theta = 30 * std::exp(-std::pow((h_mean - 275) / 25, 2));
   const double cp7 = std::pow(cp_mean, 7);

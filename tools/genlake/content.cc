@@ -40,8 +40,8 @@ MediaType DrawMediaType(Rng& rng) {
   return MediaType::kStoryVideo;
 }
 
-Plateau DrawPlateau(const Creator& c, MediaType type, bool comments_enabled,
-                    int64_t followers, Rng& rng) {
+Plateau DrawPlateau(const Creator& c, MediaType type, bool comments_enabled, int64_t followers,
+                    Rng& rng) {
   Plateau p;
   const double f = static_cast<double>(followers);
   if (IsStory(type)) {
@@ -64,25 +64,23 @@ Plateau DrawPlateau(const Creator& c, MediaType type, bool comments_enabled,
 }  // namespace
 
 std::string FormatTimestamp(int64_t day, int second_of_day) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%S+0000",
-                          StartOfDay(day) + absl::Seconds(second_of_day), absl::UTCTimeZone());
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S+0000", StartOfDay(day) + absl::Seconds(second_of_day),
+                          absl::UTCTimeZone());
 }
 
 uint64_t MediaKey(int user, int64_t day, int k, int slot) {
-  return (static_cast<uint64_t>(user) << 23) |
-         ((static_cast<uint64_t>(day) & 0xFFFF) << 7) |
+  return (static_cast<uint64_t>(user) << 23) | ((static_cast<uint64_t>(day) & 0xFFFF) << 7) |
          (static_cast<uint64_t>(k) << 3) | static_cast<uint64_t>(slot);
 }
 
 std::string MediaId(uint64_t seed, uint64_t media_key) {
-  return absl::StrCat(
-      "17", absl::Dec(Permute(Hash(kIdStream, seed), media_key), absl::kZeroPad15));
+  return absl::StrCat("17", absl::Dec(Permute(Hash(kIdStream, seed), media_key), absl::kZeroPad15));
 }
 
 std::string IgId(uint64_t seed, uint64_t post_key) {
-  return absl::StrCat("2", absl::Dec(Permute(Hash(kIdStream, seed, kIgIdSlot),
-                                             post_key | kIgIdSlot),
-                                     absl::kZeroPad15));
+  return absl::StrCat(
+      "2",
+      absl::Dec(Permute(Hash(kIdStream, seed, kIgIdSlot), post_key | kIgIdSlot), absl::kZeroPad15));
 }
 
 std::string Shortcode(uint64_t seed, uint64_t post_key) {
@@ -94,9 +92,7 @@ std::string Shortcode(uint64_t seed, uint64_t post_key) {
   return code;
 }
 
-std::string UserId(int user) {
-  return absl::StrCat("17841", absl::Dec(user, absl::kZeroPad10));
-}
+std::string UserId(int user) { return absl::StrCat("17841", absl::Dec(user, absl::kZeroPad10)); }
 
 Creator MakeCreator(uint64_t seed, int user, double business_rate) {
   Rng rng(Hash(kCreatorStream, seed, user));
@@ -111,8 +107,7 @@ Creator MakeCreator(uint64_t seed, int user, double business_rate) {
   // 25th newest post is well over a year old.
   c.posts_per_day = rng.LogUniform(0.04, 2.0);
   c.followers0 = rng.LogUniform(300, 1.5e6);
-  c.follower_trend =
-      c.business ? rng.Uniform(0.0003, 0.003) : rng.Uniform(-0.0002, 0.001);
+  c.follower_trend = c.business ? rng.Uniform(0.0003, 0.003) : rng.Uniform(-0.0002, 0.001);
   c.follower_phase = rng.Uniform(0, kTwoPi);
   c.engagement = rng.LogUniform(0.005, 0.08);
   c.follows0 = rng.LogUniform(20, 3000);
@@ -140,14 +135,13 @@ int64_t Followers(uint64_t seed, const Creator& c, int64_t day) {
     const double r = c.followers0 * c.follower_trend;
     f = c.followers0 + r * t + 0.45 * r * jitter + 0.2 * r * 7 / kTwoPi * weekly;
   } else {
-    f = c.followers0 * (1 + c.follower_trend * t + 0.003 * (jitter - 0.5) +
-                        0.002 * weekly);
+    f = c.followers0 * (1 + c.follower_trend * t + 0.003 * (jitter - 0.5) + 0.002 * weekly);
   }
   return std::max<int64_t>(0, static_cast<int64_t>(std::floor(f)));
 }
 
-std::vector<TimelinePost> BuildTimeline(uint64_t seed, const Creator& c,
-                                        int64_t first_day, int64_t last_day) {
+std::vector<TimelinePost> BuildTimeline(uint64_t seed, const Creator& c, int64_t first_day,
+                                        int64_t last_day) {
   std::vector<TimelinePost> posts;
   posts.reserve(static_cast<size_t>(c.posts_per_day * (last_day - first_day + 1) * 1.2) + 8);
   std::array<int, kMaxPostsPerDay> seconds;
@@ -173,8 +167,7 @@ Post MakePost(uint64_t seed, const Creator& c, int users, const TimelinePost& wh
   post.children = post.type == MediaType::kCarousel ? rng.Between(2, kMaxChildren) : 0;
   post.text = DrawPostText(seed, *c.topic, c.index, users, when.day, rng);
   post.followers_at_post = Followers(seed, c, when.day);
-  post.plateau = DrawPlateau(c, post.type, post.comments_enabled,
-                             post.followers_at_post, rng);
+  post.plateau = DrawPlateau(c, post.type, post.comments_enabled, post.followers_at_post, rng);
   return post;
 }
 
@@ -187,9 +180,9 @@ Metrics MetricsAt(const Post& post, int64_t as_of_day) {
   const double g = 1 - std::exp(-age_days / tau);
   const auto grown = [g](double plateau) { return std::llround(plateau * g); };
   const Plateau& p = post.plateau;
-  return {grown(p.likes),        grown(p.comments),     grown(p.saved),
-          grown(p.impressions),  grown(p.reach),        grown(p.video_views),
-          grown(p.sticker_taps), grown(p.tap_backs),    grown(p.swipe_ups)};
+  return {grown(p.likes),        grown(p.comments),  grown(p.saved),
+          grown(p.impressions),  grown(p.reach),     grown(p.video_views),
+          grown(p.sticker_taps), grown(p.tap_backs), grown(p.swipe_ups)};
 }
 
 Malform MalformOf(uint64_t seed, double rate, uint64_t post_key) {

@@ -61,8 +61,8 @@ std::string UserId(int user);
 // ---------------------------------------------------------------------------
 // Creators.
 
-inline constexpr int kCurrentPosts = 25;       // What the API returns each day.
-inline constexpr int kHistoryDays = 730;       // Posts exist this long before the window.
+inline constexpr int kCurrentPosts = 25;           // What the API returns each day.
+inline constexpr int kHistoryDays = 730;           // Posts exist this long before the window.
 inline constexpr int64_t kFollowerOrigin = 18262;  // 2020-01-01: t = 0 of follower curves.
 
 struct Creator {
@@ -76,13 +76,13 @@ struct Creator {
   bool business = false;
   bool ascii_json = false;  // Writes \uXXXX escapes, as Python's json.dump does.
   double posts_per_day = 0;
-  double followers0 = 0;   // Followers at kFollowerOrigin.
+  double followers0 = 0;      // Followers at kFollowerOrigin.
   double follower_trend = 0;  // Per day, as a fraction of followers0.
   double follower_phase = 0;
-  double engagement = 0;   // Likes per follower on a typical post.
+  double engagement = 0;  // Likes per follower on a typical post.
   double follows0 = 0;
   double follows_trend = 0;
-  int64_t media0 = 0;      // Posts before the lake's history starts.
+  int64_t media0 = 0;  // Posts before the lake's history starts.
   int64_t ig_id = 0;
 };
 
@@ -102,8 +102,8 @@ struct TimelinePost {
 };
 
 // In time order.
-std::vector<TimelinePost> BuildTimeline(uint64_t seed, const Creator& c,
-                                        int64_t first_day, int64_t last_day);
+std::vector<TimelinePost> BuildTimeline(uint64_t seed, const Creator& c, int64_t first_day,
+                                        int64_t last_day);
 
 // ---------------------------------------------------------------------------
 // Posts.
@@ -116,8 +116,8 @@ inline bool IsStory(MediaType t) {
 
 // What each metric grows toward as the post ages.
 struct Plateau {
-  double likes = 0, comments = 0, saved = 0, impressions = 0, reach = 0,
-         video_views = 0, sticker_taps = 0, tap_backs = 0, swipe_ups = 0;
+  double likes = 0, comments = 0, saved = 0, impressions = 0, reach = 0, video_views = 0,
+         sticker_taps = 0, tap_backs = 0, swipe_ups = 0;
 };
 
 struct Post {
@@ -136,8 +136,8 @@ struct Post {
 Post MakePost(uint64_t seed, const Creator& c, int users, const TimelinePost& when);
 
 struct Metrics {
-  int64_t likes, comments, saved, impressions, reach, video_views,
-      sticker_taps, tap_backs, swipe_ups;
+  int64_t likes, comments, saved, impressions, reach, video_views, sticker_taps, tap_backs,
+      swipe_ups;
 };
 
 // Metrics as the API client saw them at the end of `as_of_day`: fast growth

@@ -23,10 +23,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "common/io/files.h"
-#include "common/io/lake.h"
 #include "common/base/status.h"
 #include "common/base/time.h"
+#include "common/io/files.h"
+#include "common/io/lake.h"
 #include "tools/genlake/content.h"
 #include "tools/genlake/lake_json.h"
 #include "tools/genlake/pictures.h"
@@ -72,9 +72,8 @@ absl::Status MakeDirs(const std::string& path) {
 // ---------------------------------------------------------------------------
 // Per-creator work.
 
-absl::Status WriteImage(const Palette& palette, Layout layout, uint64_t image_seed,
-                        int size, const std::string& dir, absl::string_view name,
-                        Scratch* s) {
+absl::Status WriteImage(const Palette& palette, Layout layout, uint64_t image_seed, int size,
+                        const std::string& dir, absl::string_view name, Scratch* s) {
   SCOUT_RETURN_IF_ERROR(DrawJpeg(palette, layout, image_seed, size, &s->picture));
   const std::vector<uchar>& jpeg = s->picture.jpeg;
   return WriteFileAtomically(
@@ -91,8 +90,8 @@ absl::Status WritePostImages(const Run& run, const Palette& palette, const Post&
     const uint64_t key = post.key | static_cast<uint64_t>(slot);
     const uint64_t image_seed = Hash(kImageStream, seed, key);
     const auto layout = static_cast<Layout>(image_seed % kLayouts);
-    SCOUT_RETURN_IF_ERROR(WriteImage(palette, layout, image_seed, run.options.image_size,
-                                     dir, absl::StrCat(MediaId(seed, key), ".jpg"), s));
+    SCOUT_RETURN_IF_ERROR(WriteImage(palette, layout, image_seed, run.options.image_size, dir,
+                                     absl::StrCat(MediaId(seed, key), ".jpg"), s));
     ++summary->images;
   }
   return absl::OkStatus();
@@ -100,9 +99,8 @@ absl::Status WritePostImages(const Run& run, const Palette& palette, const Post&
 
 // Writes the window's posts plus the creator's newest 25 (which may be older
 // than the window for slow creators), as the API client would have.
-absl::Status WritePosts(const Run& run, const Creator& c,
-                        const std::vector<TimelinePost>& timeline, Scratch* s,
-                        Summary* summary) {
+absl::Status WritePosts(const Run& run, const Creator& c, const std::vector<TimelinePost>& timeline,
+                        Scratch* s, Summary* summary) {
   const Options& o = run.options;
   const int n = static_cast<int>(timeline.size());
   const int first_in_window = static_cast<int>(
@@ -120,9 +118,9 @@ absl::Status WritePosts(const Run& run, const Creator& c,
     const Post post = MakePost(o.seed, c, o.users, timeline[i]);
     // A post stops being updated once 25 newer posts exist: its metrics are
     // those of the day before its 25th newer post appeared.
-    const int64_t as_of_day =
-        i + kCurrentPosts < n ? std::max(post.when.day, timeline[i + kCurrentPosts].day - 1)
-                              : run.today;
+    const int64_t as_of_day = i + kCurrentPosts < n
+                                  ? std::max(post.when.day, timeline[i + kCurrentPosts].day - 1)
+                                  : run.today;
     const Malform malform = MalformOf(o.seed, o.malformed_rate, post.key);
     s->text.clear();
     AppendPostJson(o, c, post, as_of_day, malform, &s->text);
@@ -139,9 +137,8 @@ absl::Status WritePosts(const Run& run, const Creator& c,
   return absl::OkStatus();
 }
 
-absl::Status WriteStats(const Run& run, const Creator& c,
-                        const std::vector<TimelinePost>& timeline, Scratch* s,
-                        Summary* summary) {
+absl::Status WriteStats(const Run& run, const Creator& c, const std::vector<TimelinePost>& timeline,
+                        Scratch* s, Summary* summary) {
   const std::string dir = absl::StrCat(run.stats_dir, "/", c.id);
   SCOUT_RETURN_IF_ERROR(MakeDir(dir));
   for (int64_t day = run.window_first; day <= run.today; ++day) {
@@ -151,20 +148,20 @@ absl::Status WriteStats(const Run& run, const Creator& c,
     const int64_t media_count = c.media0 + (published - timeline.begin());
     s->text.clear();
     AppendStatsJson(run.options, c, day, media_count, &s->text);
-    SCOUT_RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(dir, "/", FormatDay(StartOfDay(day)), ".json"), s->text));
+    SCOUT_RETURN_IF_ERROR(
+        WriteFileAtomically(absl::StrCat(dir, "/", FormatDay(StartOfDay(day)), ".json"), s->text));
     ++summary->stats;
   }
   return absl::OkStatus();
 }
 
-absl::Status WriteProfilePicture(const Run& run, const Creator& c, Scratch* s,
-                                 Summary* summary) {
+absl::Status WriteProfilePicture(const Run& run, const Creator& c, Scratch* s, Summary* summary) {
   const Options& o = run.options;
   const std::string dir = absl::StrCat(o.cdn, "/", c.id);
   SCOUT_RETURN_IF_ERROR(MakeDir(dir));
   SCOUT_RETURN_IF_ERROR(WriteImage(MakePalette(o.seed, c.index), Layout::kRings,
-                                   Hash(kProfileStream, o.seed, c.index),
-                                   o.image_size, dir, "profile.jpg", s));
+                                   Hash(kProfileStream, o.seed, c.index), o.image_size, dir,
+                                   "profile.jpg", s));
   ++summary->profile_pictures;
   return absl::OkStatus();
 }
@@ -264,8 +261,7 @@ absl::StatusOr<Summary> Execute(const Run& run, int threads) {
   if (!run.advance && !o.no_media) SCOUT_RETURN_IF_ERROR(WriteTruth(o));
   // Last, so an interrupted run leaves the previous state and can be rerun.
   SCOUT_RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(o.lake, "/", kStateFile), state));
-  summary.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }
 
@@ -273,13 +269,20 @@ absl::StatusOr<Summary> Execute(const Run& run, int threads) {
 
 const char* MalformName(Malform kind) {
   switch (kind) {
-    case Malform::kNone: return "none";
-    case Malform::kEmpty: return "empty";
-    case Malform::kTruncated: return "truncated";
-    case Malform::kWrongType: return "wrong_type";
-    case Malform::kMissingId: return "missing_id";
-    case Malform::kBadTimestamp: return "bad_timestamp";
-    case Malform::kArray: return "array";
+    case Malform::kNone:
+      return "none";
+    case Malform::kEmpty:
+      return "empty";
+    case Malform::kTruncated:
+      return "truncated";
+    case Malform::kWrongType:
+      return "wrong_type";
+    case Malform::kMissingId:
+      return "missing_id";
+    case Malform::kBadTimestamp:
+      return "bad_timestamp";
+    case Malform::kArray:
+      return "array";
   }
   return "unknown";
 }
@@ -295,9 +298,9 @@ absl::StatusOr<Summary> Generate(const Options& options, int threads) {
     SCOUT_ASSIGN_OR_RETURN(const std::string existing, ReadFile(state_path));
     SCOUT_ASSIGN_OR_RETURN(const std::string requested, StateJson(o, anchor));
     if (existing != requested) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          o.lake, " holds a lake generated with other options (", state_path,
-          "); use --advance or an empty directory"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(o.lake, " holds a lake generated with other options (", state_path,
+                       "); use --advance or an empty directory"));
     }
   }
   return Execute(MakeRun(o, anchor, /*advance=*/false), threads);

@@ -34,10 +34,10 @@ enum class Malform {
   kNone = -1,
   kEmpty = 0,
   kTruncated,
-  kWrongType,     // "like_count": "lots"
+  kWrongType,  // "like_count": "lots"
   kMissingId,
   kBadTimestamp,
-  kArray,         // A JSON array wrapping the post instead of an object.
+  kArray,  // A JSON array wrapping the post instead of an object.
 };
 inline constexpr int kMalformKinds = 6;
 const char* MalformName(Malform kind);

@@ -76,7 +76,10 @@ class JsonWriter {
     Separate();
     AppendJsonString(value, ascii_only_, out_);
   }
-  void Str(absl::string_view key, absl::string_view value) { Key(key); String(value); }
+  void Str(absl::string_view key, absl::string_view value) {
+    Key(key);
+    String(value);
+  }
   void Int(absl::string_view key, int64_t value) {
     Key(key);
     Separate();
@@ -115,8 +118,8 @@ std::string MediaUrl(const Options& o, const Creator& c, absl::string_view media
 
 }  // namespace
 
-void AppendPostJson(const Options& options, const Creator& c, const Post& post,
-                    int64_t as_of_day, Malform malform, std::string* out) {
+void AppendPostJson(const Options& options, const Creator& c, const Post& post, int64_t as_of_day,
+                    Malform malform, std::string* out) {
   const uint64_t seed = options.seed;
   const Metrics m = MetricsAt(post, as_of_day);
   const bool story = IsStory(post.type);
@@ -209,8 +212,8 @@ void AppendPostJson(const Options& options, const Creator& c, const Post& post,
   if (malform == Malform::kEmpty) out->clear();
 }
 
-void AppendStatsJson(const Options& options, const Creator& c, int64_t day,
-                     int64_t media_count, std::string* out) {
+void AppendStatsJson(const Options& options, const Creator& c, int64_t day, int64_t media_count,
+                     std::string* out) {
   const uint64_t seed = options.seed;
   const int64_t followers = Followers(seed, c, day);
   const double t = static_cast<double>(day - kFollowerOrigin);

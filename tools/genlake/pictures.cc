@@ -7,8 +7,8 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "tools/genlake/random.h"
 #include "tools/colour/ciede2000.h"
+#include "tools/genlake/random.h"
 
 namespace scout::genlake {
 namespace {
@@ -34,11 +34,16 @@ void RankBlocks(Layout layout, Rng& rng, int size, PictureScratch* s) {
   const int cx = rng.Below(blocks), cy = rng.Below(blocks);
   const auto key = [&](int x, int y) {
     switch (layout) {
-      case Layout::kRows: return y;
-      case Layout::kColumns: return x;
-      case Layout::kDiagonal: return x + y;
-      case Layout::kRings: return static_cast<int>(2 * std::hypot(x - cx, y - cy));
-      case Layout::kSquares: return std::max(std::abs(x - cx), std::abs(y - cy));
+      case Layout::kRows:
+        return y;
+      case Layout::kColumns:
+        return x;
+      case Layout::kDiagonal:
+        return x + y;
+      case Layout::kRings:
+        return static_cast<int>(2 * std::hypot(x - cx, y - cy));
+      case Layout::kSquares:
+        return std::max(std::abs(x - cx), std::abs(y - cy));
     }
     return 0;
   };

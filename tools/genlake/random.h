@@ -52,12 +52,8 @@ class Rng {
   double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
   double Uniform(double lo, double hi) { return lo + (hi - lo) * Uniform(); }
   // Spreads values over orders of magnitude, like follower counts do.
-  double LogUniform(double lo, double hi) {
-    return lo * std::exp(std::log(hi / lo) * Uniform());
-  }
-  int Below(int n) {
-    return static_cast<int>(((Next() >> 32) * static_cast<uint64_t>(n)) >> 32);
-  }
+  double LogUniform(double lo, double hi) { return lo * std::exp(std::log(hi / lo) * Uniform()); }
+  int Below(int n) { return static_cast<int>(((Next() >> 32) * static_cast<uint64_t>(n)) >> 32); }
   int Between(int lo, int hi) { return lo + Below(hi - lo + 1); }
   bool Chance(double p) { return Uniform() < p; }
   // Knuth's method: fine for the small means of posts per day.

@@ -62,10 +62,10 @@ absl::StatusOr<State> ParseState(const std::string& text, const std::string& pat
   if (!j.is_object()) return absl::DataLossError(absl::StrCat(path, ": not a JSON object"));
   const auto has = [&j](const char* key, nlohmann::json::value_t type) {
     const auto it = j.find(key);
-    return it != j.end() && (it->type() == type ||
-                             (type == nlohmann::json::value_t::number_integer &&
-                              it->is_number_unsigned()) ||
-                             (type == nlohmann::json::value_t::number_float && it->is_number()));
+    return it != j.end() &&
+           (it->type() == type ||
+            (type == nlohmann::json::value_t::number_integer && it->is_number_unsigned()) ||
+            (type == nlohmann::json::value_t::number_float && it->is_number()));
   };
   using T = nlohmann::json::value_t;
   for (const char* key : {"users", "days", "image_size"}) {

@@ -53,12 +53,9 @@ constexpr std::array<Topic, 10> kTopics = {{
        {"StreetStyle", "streetstyle", "STREETSTYLE"}}},
      "Outfits, thrift finds and the occasional splurge"},
     // fitness
-    {{"deadlift", "morning run", "yoga flow", "protein bowl", "HIIT session",
-      "rest day"},
+    {{"deadlift", "morning run", "yoga flow", "protein bowl", "HIIT session", "rest day"},
      {"💪", "🔥", "🏃"},
-     {{{"FitFam", "fitfam", "FITFAM"},
-       {"Gym", "gym", "GYM"},
-       {"Fitness", "fitness", "FITNESS"}}},
+     {{{"FitFam", "fitfam", "FITFAM"}, {"Gym", "gym", "GYM"}, {"Fitness", "fitness", "FITNESS"}}},
      "Coach. Strong > skinny"},
     // pets
     {{"puppy", "kitten", "ñandú", "parrot", "dog park", "cat nap"},
@@ -89,8 +86,7 @@ constexpr std::array<Topic, 10> kTopics = {{
        {"Sketch", "sketch", "SKETCH"}}},
      "Painter. Commissions open"},
     // gardening
-    {{"tomatoes", "compost", "balcony garden", "sunflowers", "seedlings",
-      "greenhouse"},
+    {{"tomatoes", "compost", "balcony garden", "sunflowers", "seedlings", "greenhouse"},
      {"🌱", "🌻", "🍅"},
      {{{"GardenLife", "gardenlife", "GARDENLIFE"},
        {"Jardín", "jardin", "JARDÍN"},
@@ -106,15 +102,13 @@ constexpr std::array<TagGroup, 4> kSharedTags = {{
 }};
 
 constexpr std::array<absl::string_view, 10> kPlaces = {
-    "São Paulo", "Zürich", "東京", "Москва", "Reykjavík",
+    "São Paulo", "Zürich", "東京",  "Москва",           "Reykjavík",
     "Kraków",    "Lisboa", "Paris", "Ciudad de México", "Brooklyn"};
 
 constexpr std::array<absl::string_view, 10> kAdjectives = {
-    "cozy", "bold", "fresh", "perfect", "wild", "naïve", "golden",
-    "messy", "crispy", "très chic"};
+    "cozy", "bold", "fresh", "perfect", "wild", "naïve", "golden", "messy", "crispy", "très chic"};
 
-constexpr std::array<absl::string_view, 6> kEmoji = {"✨", "🔥", "❤️",
-                                                    "😍", "🙌", "🌈"};
+constexpr std::array<absl::string_view, 6> kEmoji = {"✨", "🔥", "❤️", "😍", "🙌", "🌈"};
 
 // {a} adjective, {n} noun, {p} place, {e} emoji, {d} a day number.
 constexpr std::array<absl::string_view, 10> kSentences = {
@@ -135,11 +129,9 @@ constexpr std::array<absl::string_view, 16> kHandleWords = {
     "daily", "nomad",   "bloom",  "retro", "cosmic", "lens",  "coral", "atlas"};
 
 constexpr std::array<absl::string_view, 10> kFirstNames = {
-    "Maria", "José", "Zoë", "Łukasz", "Aiko", "Søren", "Chloé", "Mateo",
-    "Olga",  "Sam"};
+    "Maria", "José", "Zoë", "Łukasz", "Aiko", "Søren", "Chloé", "Mateo", "Olga", "Sam"};
 constexpr std::array<absl::string_view, 10> kLastNames = {
-    "Rossi",  "Müller", "García", "Nowak", "山田",
-    "Ivanova", "O'Brien", "Dubois", "Silva", "Núñez"};
+    "Rossi", "Müller", "García", "Nowak", "山田", "Ivanova", "O'Brien", "Dubois", "Silva", "Núñez"};
 
 void AppendSentence(const Topic& topic, int64_t day, Rng& rng, std::string* out) {
   const absl::string_view tmpl = rng.Pick(kSentences);
@@ -149,13 +141,21 @@ void AppendSentence(const Topic& topic, int64_t day, Rng& rng, std::string* out)
       continue;
     }
     switch (tmpl[i + 1]) {
-      case 'a': absl::StrAppend(out, rng.Pick(kAdjectives)); break;
-      case 'n': absl::StrAppend(out, rng.Pick(topic.nouns)); break;
-      case 'p': absl::StrAppend(out, rng.Pick(kPlaces)); break;
+      case 'a':
+        absl::StrAppend(out, rng.Pick(kAdjectives));
+        break;
+      case 'n':
+        absl::StrAppend(out, rng.Pick(topic.nouns));
+        break;
+      case 'p':
+        absl::StrAppend(out, rng.Pick(kPlaces));
+        break;
       case 'e':
         absl::StrAppend(out, rng.Chance(0.5) ? rng.Pick(topic.emoji) : rng.Pick(kEmoji));
         break;
-      default: absl::StrAppend(out, day % 100 + 1); break;
+      default:
+        absl::StrAppend(out, day % 100 + 1);
+        break;
     }
     i += 2;
   }
@@ -163,9 +163,7 @@ void AppendSentence(const Topic& topic, int64_t day, Rng& rng, std::string* out)
 
 }  // namespace
 
-const Topic* DrawTopic(Rng& rng) {
-  return &kTopics[rng.Below(static_cast<int>(kTopics.size()))];
-}
+const Topic* DrawTopic(Rng& rng) { return &kTopics[rng.Below(static_cast<int>(kTopics.size()))]; }
 
 std::string DrawName(Rng& rng) {
   return absl::StrCat(rng.Pick(kFirstNames), " ", rng.Pick(kLastNames));

@@ -4,13 +4,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/base/hash.h"
-#include "common/base/parallel.h"
 #include "common/backends/profile_facts.h"
 #include "common/backends/progress.h"
+#include "common/backends/worker.h"
+#include "common/base/hash.h"
+#include "common/base/parallel.h"
 #include "common/base/status.h"
 #include "common/base/time.h"
-#include "common/backends/worker.h"
 #include "workers/aggregate/facts.h"
 #include "workers/aggregate/post_aggregates.h"
 #include "workers/aggregate/stats.h"
@@ -102,9 +102,8 @@ class AggregateRun {
 
     const absl::Time end = absl::FromCivil(day + 1, absl::UTCTimeZone());
     SCOUT_ASSIGN_OR_RETURN(
-        const auto posts,
-        AggregatePosts(*env_.elastic, options_.index_prefix, end - absl::Hours(24 * kRecentDays),
-                       end, options_.shard));
+        const auto posts, AggregatePosts(*env_.elastic, options_.index_prefix,
+                                         end - absl::Hours(24 * kRecentDays), end, options_.shard));
     if (options_.before_transaction) options_.before_transaction();
     int64_t written = 0;
     SCOUT_RETURN_IF_ERROR(w.InTransaction([&]() -> absl::Status {
@@ -113,8 +112,8 @@ class AggregateRun {
       SCOUT_ASSIGN_OR_RETURN(std::vector<Fact> facts, BuildFacts(stats, pictures, posts));
       std::string rows;
       for (const Fact& fact : facts) AppendCopyRow(FactValues(fact), rows);
-      SCOUT_RETURN_IF_ERROR(w.CopyIn(
-          absl::StrCat("COPY stage_facts (", kProfileFactsColumns, ") FROM STDIN"), rows));
+      SCOUT_RETURN_IF_ERROR(
+          w.CopyIn(absl::StrCat("COPY stage_facts (", kProfileFactsColumns, ") FROM STDIN"), rows));
       SCOUT_ASSIGN_OR_RETURN(written, SwapFacts(day, facts));
       return absl::OkStatus();
     }));
@@ -190,10 +189,10 @@ class AggregateRun {
     std::vector<size_t> owners;
     for (size_t i = 0; i < stats.size(); ++i) {
       if (stats[i].profile_picture_source.empty()) continue;
-      jobs.push_back({stats[i].profile_picture_source,
-                      absl::StrCat(stats[i].creator_id, "/profile-",
-                                   absl::Hex(StableHash(stats[i].profile_picture_source)),
-                                   ".jpg")});
+      jobs.push_back(
+          {stats[i].profile_picture_source,
+           absl::StrCat(stats[i].creator_id, "/profile-",
+                        absl::Hex(StableHash(stats[i].profile_picture_source)), ".jpg")});
       owners.push_back(i);
     }
     const std::vector<absl::Status> results = copier_.CopyBatch(jobs, picture_stats_);
@@ -243,7 +242,8 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
           env_.warehouse->Query(
               absl::StrCat("SELECT creator_id, day, followers_count, impressions, reach "
                            "FROM creator_daily_stats WHERE day > $1 AND day < $2 "
-                           "AND creator_id IN (", ids, ")"),
+                           "AND creator_id IN (",
+                           ids, ")"),
               params));
       absl::flat_hash_map<std::string, std::vector<SeriesPoint>> series;
       for (const std::vector<SqlValue>& row : history.rows) {
@@ -273,11 +273,11 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
       for (size_t i = start; i < end; ++i) {
         const auto post = posts.find(stats[i].creator_id);
         const auto palette = palette_of.find(stats[i].creator_id);
-        facts.push_back(BuildFact(
-            stats[i], std::move(series[stats[i].creator_id]),
-            post == posts.end() ? nullptr : &post->second,
-            palette == palette_of.end() ? std::nullopt : std::optional(palette->second),
-            pictures[i]));
+        facts.push_back(
+            BuildFact(stats[i], std::move(series[stats[i].creator_id]),
+                      post == posts.end() ? nullptr : &post->second,
+                      palette == palette_of.end() ? std::nullopt : std::optional(palette->second),
+                      pictures[i]));
         if (post != posts.end()) report_.set_creators_with_posts(report_.creators_with_posts() + 1);
       }
     }
@@ -294,33 +294,31 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
                            w.Query("SELECT COALESCE(MAX(version), 0) + 1 FROM load_versions"));
     const std::string version = *last.rows[0][0];
     const std::string backfill = options_.backfill ? "true" : "false";
-    SCOUT_ASSIGN_OR_RETURN(
-        const SqlRows newer,
-        w.Query("SELECT COUNT(*) FROM stage_facts s JOIN profile_facts f "
-                "ON f.creator_id = s.creator_id WHERE f.as_of > s.as_of "
-                "AND NOT CAST($1 AS BOOLEAN)",
-                {backfill}));
+    SCOUT_ASSIGN_OR_RETURN(const SqlRows newer,
+                           w.Query("SELECT COUNT(*) FROM stage_facts s JOIN profile_facts f "
+                                   "ON f.creator_id = s.creator_id WHERE f.as_of > s.as_of "
+                                   "AND NOT CAST($1 AS BOOLEAN)",
+                                   {backfill}));
     const int64_t kept = ToCount(newer.rows[0][0]).value_or(0);
-    SCOUT_RETURN_IF_ERROR(w.Exec(
-        "DELETE FROM profile_facts USING stage_facts "
-        "WHERE profile_facts.creator_id = stage_facts.creator_id "
-        "AND (CAST($1 AS BOOLEAN) OR profile_facts.as_of <= stage_facts.as_of)",
-        {backfill}));
-    SCOUT_RETURN_IF_ERROR(w.Exec(
-        absl::StrCat("INSERT INTO profile_facts (", kProfileFactsColumns, ", ",
-                     kProfileFactsLoadColumns, ") SELECT ", kProfileFactsColumns,
-                     ", CAST($1 AS BIGINT), CAST($2 AS TIMESTAMP) FROM stage_facts s "
-                     "WHERE NOT EXISTS (SELECT 1 FROM profile_facts f "
-                     "WHERE f.creator_id = s.creator_id)"),
-        {version, FormatRfc3339(env_.clock->Now())}));
+    SCOUT_RETURN_IF_ERROR(
+        w.Exec("DELETE FROM profile_facts USING stage_facts "
+               "WHERE profile_facts.creator_id = stage_facts.creator_id "
+               "AND (CAST($1 AS BOOLEAN) OR profile_facts.as_of <= stage_facts.as_of)",
+               {backfill}));
+    SCOUT_RETURN_IF_ERROR(
+        w.Exec(absl::StrCat("INSERT INTO profile_facts (", kProfileFactsColumns, ", ",
+                            kProfileFactsLoadColumns, ") SELECT ", kProfileFactsColumns,
+                            ", CAST($1 AS BIGINT), CAST($2 AS TIMESTAMP) FROM stage_facts s "
+                            "WHERE NOT EXISTS (SELECT 1 FROM profile_facts f "
+                            "WHERE f.creator_id = s.creator_id)"),
+               {version, FormatRfc3339(env_.clock->Now())}));
     SCOUT_RETURN_IF_ERROR(CheckQuality(version, facts));
     const int64_t written = static_cast<int64_t>(facts.size()) - kept;
     SCOUT_RETURN_IF_ERROR(w.Exec(
         "INSERT INTO load_versions (version, kind, as_of, shard, row_count, finished_at) "
         "VALUES (CAST($1 AS BIGINT), 'aggregate', CAST($2 AS DATE), $3, CAST($4 AS BIGINT), "
         "CURRENT_TIMESTAMP)",
-        {version, absl::FormatCivilTime(day), options_.shard.ToString(),
-         std::to_string(written)}));
+        {version, absl::FormatCivilTime(day), options_.shard.ToString(), std::to_string(written)}));
     int64_t loaded = 0;
     (void)absl::SimpleAtoi(version, &loaded);
     report_.set_load_version(loaded);
@@ -328,8 +326,7 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
     return written;
   }
 
-  absl::Status CheckQuality(const std::string& version,
-                            const std::vector<Fact>& facts) {
+  absl::Status CheckQuality(const std::string& version, const std::vector<Fact>& facts) {
     struct Check {
       const char* name;
       const char* sql;
@@ -384,9 +381,9 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
     failure->set_check(check);
     failure->set_row_count(static_cast<int64_t>(rows.size()));
     for (size_t i = 0; i < rows.size() && i < kMaxFailedRows; ++i) failure->add_rows(rows[i]);
-    failed = absl::FailedPreconditionError(
-        absl::StrCat("data-quality check failed: ", check, " (", rows.size(), " rows, e.g. ",
-                     rows[0], "); the load was rolled back"));
+    failed = absl::FailedPreconditionError(absl::StrCat("data-quality check failed: ", check, " (",
+                                                        rows.size(), " rows, e.g. ", rows[0],
+                                                        "); the load was rolled back"));
   }
 
   const AggregateEnv& env_;

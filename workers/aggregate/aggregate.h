@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "absl/time/civil_time.h"
-#include "common/base/clock.h"
 #include "common/backends/elastic.h"
-#include "common/io/lake.h"
 #include "common/backends/media_copier.h"
-#include "common/base/shard.h"
 #include "common/backends/warehouse.h"
+#include "common/base/clock.h"
+#include "common/base/shard.h"
+#include "common/io/lake.h"
 #include "scout/v1/jobs.pb.h"
 
 namespace scout::aggregate {

@@ -16,8 +16,8 @@
 
 namespace scout::aggregate {
 
-inline constexpr int kSeriesDays = 90;   // Daily series length.
-inline constexpr int kRecentDays = 30;   // doc_count, fol_avg, eng_avg, growth.
+inline constexpr int kSeriesDays = 90;  // Daily series length.
+inline constexpr int kRecentDays = 30;  // doc_count, fol_avg, eng_avg, growth.
 
 using SeriesPoint = DailyPoint;
 

@@ -11,8 +11,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "common/base/proto_json.h"
 #include "common/backends/worker.h"
+#include "common/base/proto_json.h"
 #include "workers/aggregate/aggregate.h"
 
 ABSL_FLAG(std::string, date, "", "the day to load, YYYY-MM-DD (Airflow's {{ ds }})");
@@ -28,10 +28,12 @@ namespace {
 constexpr absl::string_view kProgram = "scout-aggregate";
 
 absl::StatusOr<std::vector<absl::CivilDay>> Dates() {
-  const auto parse = [](const std::string& text, const char* flag) -> absl::StatusOr<absl::CivilDay> {
+  const auto parse = [](const std::string& text,
+                        const char* flag) -> absl::StatusOr<absl::CivilDay> {
     absl::CivilDay day;
     if (!absl::ParseCivilTime(text, &day)) {
-      return absl::InvalidArgumentError(absl::StrCat(flag, " wants YYYY-MM-DD, got \"", text, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " wants YYYY-MM-DD, got \"", text, "\""));
     }
     return day;
   };
@@ -61,13 +63,11 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Loads creator stats and rebuilds profile facts.\n"
       "Usage: scout-aggregate --date YYYY-MM-DD | --from D1 --to D2 [--shard i/N]");
-  absl::StatusOr<scout::Worker> worker =
-      scout::StartWorker(kProgram, argc, argv,
-                         {{[](const scout::v1::Config& c) { return c.lake(); }, "--lake / SCOUT_LAKE"},
-                          {[](const scout::v1::Config& c) { return c.es_url(); },
-                           "--es_url / SCOUT_ES_URL"},
-                          {[](const scout::v1::Config& c) { return c.pg_dsn(); },
-                           "--pg_dsn / SCOUT_PG_DSN"}});
+  absl::StatusOr<scout::Worker> worker = scout::StartWorker(
+      kProgram, argc, argv,
+      {{[](const scout::v1::Config& c) { return c.lake(); }, "--lake / SCOUT_LAKE"},
+       {[](const scout::v1::Config& c) { return c.es_url(); }, "--es_url / SCOUT_ES_URL"},
+       {[](const scout::v1::Config& c) { return c.pg_dsn(); }, "--pg_dsn / SCOUT_PG_DSN"}});
   if (!worker.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, worker.status().message());
   const scout::v1::Config& config = worker->config;
   absl::StatusOr<std::vector<absl::CivilDay>> dates = Dates();

@@ -61,9 +61,11 @@ absl::StatusOr<absl::flat_hash_map<std::string, PostAggregate>> AggregatePosts(
     if (absl::IsNotFound(answer.status())) {
       // No alias is not "no posts": a wrong prefix or a fresh cluster would
       // otherwise write doc_count 0 for everyone and pass every check.
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the posts alias \"", alias, "\" does not exist (wrong index prefix, or scout-ingest "
-          "never ran against this cluster): ", answer.status().message()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the posts alias \"", alias,
+                       "\" does not exist (wrong index prefix, or scout-ingest "
+                       "never ran against this cluster): ",
+                       answer.status().message()));
     }
     if (!answer.ok()) return answer.status();
     const json* owners = nullptr;
@@ -83,7 +85,8 @@ absl::StatusOr<absl::flat_hash_map<std::string, PostAggregate>> AggregatePosts(
           !bucket.contains("feed") || !bucket["feed"].is_object() ||
           !bucket["feed"].contains("doc_count") ||
           !bucket["feed"]["doc_count"].is_number_integer()) {
-        return Malformed(absl::StrCat("a bucket is not an owner's: ", bucket.dump().substr(0, 200)));
+        return Malformed(
+            absl::StrCat("a bucket is not an owner's: ", bucket.dump().substr(0, 200)));
       }
       const std::string& owner = bucket["key"]["owner"].get_ref<const std::string&>();
       // Posts indexed before shard_bucket existed match every shard's filter.

@@ -16,10 +16,10 @@
 namespace scout::aggregate {
 
 struct PostAggregate {
-  int64_t posts = 0;       // Every post, stories included.
-  int64_t feed_posts = 0;  // Posts with a like count (likes not hidden).
-  int64_t likes = 0;       // Over the feed posts.
-  int64_t comments = 0;    // Over the feed posts too, so eng_avg is per feed post.
+  int64_t posts = 0;                    // Every post, stories included.
+  int64_t feed_posts = 0;               // Posts with a like count (likes not hidden).
+  int64_t likes = 0;                    // Over the feed posts.
+  int64_t comments = 0;                 // Over the feed posts too, so eng_avg is per feed post.
   std::optional<double> followers_avg;  // Over posts that carry followers.
 };
 
@@ -27,7 +27,6 @@ struct PostAggregate {
 // (Elasticsearch filters by shard, so each shard reads its own posts only).
 // FAILED_PRECONDITION when the alias does not exist.
 absl::StatusOr<absl::flat_hash_map<std::string, PostAggregate>> AggregatePosts(
-    Elastic& elastic, const std::string& alias, absl::Time from, absl::Time to,
-    const Shard& shard);
+    Elastic& elastic, const std::string& alias, absl::Time from, absl::Time to, const Shard& shard);
 
 }  // namespace scout::aggregate

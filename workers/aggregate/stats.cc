@@ -19,9 +19,8 @@ SqlValue Count(const std::optional<int64_t>& value) {
 
 }  // namespace
 
-absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text,
-                                          absl::string_view creator_id, absl::CivilDay day,
-                                          absl::string_view source_key) {
+absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text, absl::string_view creator_id,
+                                          absl::CivilDay day, absl::string_view source_key) {
   if (creator_id.size() > column_bytes::kCreatorId || !IsValidUtf8(creator_id)) {
     return absl::InvalidArgumentError("the folder name is not a creator id");
   }
@@ -33,22 +32,23 @@ absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text,
 
   SCOUT_ASSIGN_OR_RETURN(const std::string id, IdField(object, "id", true));
   if (id != creator_id) {
-    return FieldError("id", absl::StrCat("\"", id, "\" is not the creator of this folder (",
-                                         creator_id, ")"));
+    return FieldError(
+        "id", absl::StrCat("\"", id, "\" is not the creator of this folder (", creator_id, ")"));
   }
   SCOUT_ASSIGN_OR_RETURN(const std::string created_at, StringField(object, "created_at"));
   if (!created_at.empty() && created_at != absl::FormatCivilTime(day)) {
-    return FieldError("created_at",
-                      absl::StrCat("\"", created_at, "\" is not the file's day ",
-                                   absl::FormatCivilTime(day)));
+    return FieldError("created_at", absl::StrCat("\"", created_at, "\" is not the file's day ",
+                                                 absl::FormatCivilTime(day)));
   }
   SCOUT_ASSIGN_OR_RETURN(const std::optional<int64_t> followers,
                          CountField(object, "followers_count"));
   if (!followers) return FieldError("followers_count", "missing");
   stats.followers_count = *followers;
 
-  for (auto [field, out] : {std::pair{"username", &stats.username}, {"name", &stats.name},
-                            {"biography", &stats.biography}, {"website", &stats.website},
+  for (auto [field, out] : {std::pair{"username", &stats.username},
+                            {"name", &stats.name},
+                            {"biography", &stats.biography},
+                            {"website", &stats.website},
                             {"profile_picture_url", &stats.profile_picture_source}}) {
     SCOUT_ASSIGN_OR_RETURN(*out, StringField(object, field));
   }

@@ -28,9 +28,8 @@ struct DailyStats {
 };
 
 // `creator_id` and `day` come from the file's path; the file must agree.
-absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text,
-                                          absl::string_view creator_id, absl::CivilDay day,
-                                          absl::string_view source_key);
+absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text, absl::string_view creator_id,
+                                          absl::CivilDay day, absl::string_view source_key);
 
 // The creator_daily_stats columns, in table order (for COPY).
 inline constexpr const char* kDailyStatsColumns =

@@ -5,8 +5,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/io/files.h"
 #include "common/base/status.h"
+#include "common/io/files.h"
 
 namespace scout::ingest {
 namespace {
@@ -23,8 +23,7 @@ bool ParseLine(absl::string_view line, std::string& key, FileState& state) {
   if (fields.size() != 5 || fields[4].size() != 1) return false;
   key = std::string(fields[0]);
   state.outcome = static_cast<Outcome>(fields[4][0]);
-  return absl::SimpleAtoi(fields[1], &state.size) &&
-         absl::SimpleAtoi(fields[2], &state.mtime_ns) &&
+  return absl::SimpleAtoi(fields[1], &state.size) && absl::SimpleAtoi(fields[2], &state.mtime_ns) &&
          absl::SimpleHexAtoi(fields[3], &state.content_hash);
 }
 

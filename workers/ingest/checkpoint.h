@@ -17,16 +17,16 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/io/files.h"
 
 namespace scout::ingest {
 
 enum class Outcome : char {
   kIndexed = 'i',
-  kTooOld = 'o',        // Outside the 180-day window: never indexed.
+  kTooOld = 'o',  // Outside the 180-day window: never indexed.
   kQuarantined = 'q',
   kMediaPending = 'm',  // Indexed, but a picture failed: retried next run.
 };
@@ -44,8 +44,7 @@ class Checkpoint {
  public:
   // Loads `<path>` and `<path>.journal`; missing files mean a first run.
   // UNAVAILABLE when another process holds the checkpoint (retry later).
-  static absl::StatusOr<Checkpoint> Open(std::string path,
-                                         FileSystem* fs = FileSystem::Default());
+  static absl::StatusOr<Checkpoint> Open(std::string path, FileSystem* fs = FileSystem::Default());
 
   Checkpoint(Checkpoint&& other) noexcept = default;
   Checkpoint& operator=(Checkpoint&&) = delete;

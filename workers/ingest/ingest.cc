@@ -6,14 +6,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/backends/post_index.h"
+#include "common/backends/progress.h"
+#include "common/backends/worker.h"
 #include "common/base/hash.h"
 #include "common/base/log.h"
 #include "common/base/parallel.h"
-#include "common/backends/post_index.h"
-#include "common/backends/progress.h"
 #include "common/base/status.h"
 #include "common/base/time.h"
-#include "common/backends/worker.h"
 #include "workers/ingest/normalize.h"
 
 namespace scout::ingest {
@@ -48,10 +48,17 @@ struct Work {
   FileState State() const {
     FileState state{file->size, file->mtime_ns, hash, Outcome::kIndexed};
     switch (kind) {
-      case kUnchanged: state.outcome = file->prior->outcome; break;
-      case kTooOld: state.outcome = Outcome::kTooOld; break;
-      case kQuarantine: state.outcome = Outcome::kQuarantined; break;
-      default: state.outcome = media_complete ? Outcome::kIndexed : Outcome::kMediaPending;
+      case kUnchanged:
+        state.outcome = file->prior->outcome;
+        break;
+      case kTooOld:
+        state.outcome = Outcome::kTooOld;
+        break;
+      case kQuarantine:
+        state.outcome = Outcome::kQuarantined;
+        break;
+      default:
+        state.outcome = media_complete ? Outcome::kIndexed : Outcome::kMediaPending;
     }
     return state;
   }
@@ -125,14 +132,14 @@ class IngestRun {
       for (const LakeEntry& file : files) {
         if (file.is_dir || !absl::EndsWith(file.name, ".json")) continue;
         report_.set_files_listed(report_.files_listed() + 1);
-        Candidate candidate{absl::StrCat(dir, file.name), creator.name, file.size,
-                            file.mtime_ns, nullptr};
+        Candidate candidate{absl::StrCat(dir, file.name), creator.name, file.size, file.mtime_ns,
+                            nullptr};
         candidate.prior = env_.checkpoint->Find(candidate.key);
-        const bool retry_media =
-            candidate.prior != nullptr && candidate.prior->outcome == Outcome::kMediaPending &&
-            options_.fetch_media;
-        if (candidate.prior != nullptr && !retry_media &&
-            candidate.prior->size == file.size && candidate.prior->mtime_ns == file.mtime_ns) {
+        const bool retry_media = candidate.prior != nullptr &&
+                                 candidate.prior->outcome == Outcome::kMediaPending &&
+                                 options_.fetch_media;
+        if (candidate.prior != nullptr && !retry_media && candidate.prior->size == file.size &&
+            candidate.prior->mtime_ns == file.mtime_ns) {
           report_.set_files_untouched(report_.files_untouched() + 1);
           continue;
         }
@@ -240,8 +247,7 @@ class IngestRun {
   Action QuarantineAction(Work& work) const {
     return {&work, Action::kIndexQuarantine,
             BulkHeader("index", QuarantineIndex(options_.index_prefix), work.file->key) +
-                QuarantineDocument(work.file->key, work.reason, work.file->size, work.hash,
-                                   now_) +
+                QuarantineDocument(work.file->key, work.reason, work.file->size, work.hash, now_) +
                 "\n"};
   }
 
@@ -262,9 +268,9 @@ class IngestRun {
       }
       // A fixed file leaves the quarantine.
       if (was_quarantined && work.kind != Work::kQuarantine && work.kind != Work::kUnchanged) {
-        actions.push_back({&work, Action::kDeleteQuarantine,
-                           BulkHeader("delete", QuarantineIndex(options_.index_prefix),
-                                      work.file->key)});
+        actions.push_back(
+            {&work, Action::kDeleteQuarantine,
+             BulkHeader("delete", QuarantineIndex(options_.index_prefix), work.file->key)});
       }
     }
     for (Action& action : actions) ++action.work->pending_actions;
@@ -280,9 +286,9 @@ class IngestRun {
     absl::Status last_error;
     for (int attempt = 1; !pending.empty(); ++attempt) {
       if (attempt > options_.bulk_attempts) {
-        return absl::UnavailableError(absl::StrCat(
-            "elasticsearch did not accept ", pending.size(), " bulk items after ",
-            options_.bulk_attempts, " attempts; last error: ", last_error.ToString()));
+        return absl::UnavailableError(
+            absl::StrCat("elasticsearch did not accept ", pending.size(), " bulk items after ",
+                         options_.bulk_attempts, " attempts; last error: ", last_error.ToString()));
       }
       if (attempt > 1) {
         absl::SleepFor(backoff);
@@ -290,12 +296,10 @@ class IngestRun {
       }
       std::string body;
       for (const Action& action : pending) body += action.ndjson;
-      absl::StatusOr<json> answer = env_.elastic->CallRaw("POST", "_bulk", std::move(body),
-                                                          "application/x-ndjson",
-                                                          absl::Seconds(120));
+      absl::StatusOr<json> answer = env_.elastic->CallRaw(
+          "POST", "_bulk", std::move(body), "application/x-ndjson", absl::Seconds(120));
       if (!answer.ok()) {
-        if (!absl::IsUnavailable(answer.status()) &&
-            !absl::IsDeadlineExceeded(answer.status())) {
+        if (!absl::IsUnavailable(answer.status()) && !absl::IsDeadlineExceeded(answer.status())) {
           return answer.status();
         }
         last_error = answer.status();
@@ -320,14 +324,14 @@ class IngestRun {
           Work& work = *action.work;
           work.kind = Work::kQuarantine;
           const json& error = result.value("error", json::object());
-          work.reason = absl::StrCat("elasticsearch rejected the document: ",
-                                     error.value("type", ""), ": ", error.value("reason", ""));
+          work.reason =
+              absl::StrCat("elasticsearch rejected the document: ", error.value("type", ""), ": ",
+                           error.value("reason", ""));
           retry.push_back(QuarantineAction(work));
         } else {
           return absl::InternalError(absl::StrCat(
               "elasticsearch rejected a quarantine ",
-              action.kind == Action::kDeleteQuarantine ? "delete" : "record", ": ",
-              result.dump()));
+              action.kind == Action::kDeleteQuarantine ? "delete" : "record", ": ", result.dump()));
         }
       }
       pending = std::move(retry);
@@ -376,7 +380,8 @@ class IngestRun {
         continue;
       }
       SCOUT_RETURN_IF_ERROR(env_.elastic
-                                ->Call("POST", absl::StrCat(index, "/_forcemerge?max_num_segments=1"),
+                                ->Call("POST",
+                                       absl::StrCat(index, "/_forcemerge?max_num_segments=1"),
                                        nullptr, absl::Minutes(30))
                                 .status());
       report_.add_indices_merged(index);
@@ -387,8 +392,8 @@ class IngestRun {
   absl::Status DropExpiredIndices() {
     SCOUT_ASSIGN_OR_RETURN(
         const json indices,
-        env_.elastic->Call("GET", absl::StrCat("_cat/indices/", options_.index_prefix,
-                                               "-*?format=json&h=index")));
+        env_.elastic->Call(
+            "GET", absl::StrCat("_cat/indices/", options_.index_prefix, "-*?format=json&h=index")));
     for (const json& row : indices) {
       const std::string index = row.value("index", "");
       if (!IndexIsExpired(options_.index_prefix, index, now_)) continue;

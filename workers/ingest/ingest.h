@@ -7,13 +7,13 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/base/clock.h"
 #include "common/backends/elastic.h"
-#include "common/io/lake.h"
+#include "common/backends/media_copier.h"
+#include "common/base/clock.h"
 #include "common/base/shard.h"
+#include "common/io/lake.h"
 #include "scout/v1/jobs.pb.h"
 #include "workers/ingest/checkpoint.h"
-#include "common/backends/media_copier.h"
 
 namespace scout::ingest {
 

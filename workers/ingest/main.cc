@@ -23,13 +23,11 @@ int main(int argc, char** argv) {
       "Indexes the data lake's new and changed posts into Elasticsearch.\n"
       "Usage: scout-ingest [--lake DIR] [--es_url URL] [--media DIR] [--state DIR] "
       "[--shard i/N] [--no_media]");
-  absl::StatusOr<scout::Worker> worker =
-      scout::StartWorker(kProgram, argc, argv,
-                         {{[](const scout::v1::Config& c) { return c.lake(); }, "--lake / SCOUT_LAKE"},
-                          {[](const scout::v1::Config& c) { return c.es_url(); },
-                           "--es_url / SCOUT_ES_URL"},
-                          {[](const scout::v1::Config& c) { return c.state(); },
-                           "--state / SCOUT_STATE"}});
+  absl::StatusOr<scout::Worker> worker = scout::StartWorker(
+      kProgram, argc, argv,
+      {{[](const scout::v1::Config& c) { return c.lake(); }, "--lake / SCOUT_LAKE"},
+       {[](const scout::v1::Config& c) { return c.es_url(); }, "--es_url / SCOUT_ES_URL"},
+       {[](const scout::v1::Config& c) { return c.state(); }, "--state / SCOUT_STATE"}});
   if (!worker.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, worker.status().message());
   const scout::v1::Config& config = worker->config;
   scout::ingest::IngestOptions options;
@@ -45,9 +43,9 @@ int main(int argc, char** argv) {
   }
 
   // Each shard keeps its own checkpoint: shards never share files.
-  const std::string checkpoint_path = absl::StrCat(
-      config.state(), "/ingest-", config.index_prefix(), "-shard-",
-      absl::StrReplaceAll(options.shard.ToString(), {{"/", "-of-"}}), ".ckpt");
+  const std::string checkpoint_path =
+      absl::StrCat(config.state(), "/ingest-", config.index_prefix(), "-shard-",
+                   absl::StrReplaceAll(options.shard.ToString(), {{"/", "-of-"}}), ".ckpt");
   absl::StatusOr<scout::ingest::Checkpoint> checkpoint =
       scout::ingest::Checkpoint::Open(checkpoint_path);
   if (!checkpoint.ok()) {
@@ -55,9 +53,9 @@ int main(int argc, char** argv) {
   }
 
   const scout::WorkerBackends& backends = worker->backends;
-  scout::ingest::IngestEnv env{backends.lake.get(),       backends.elastic.get(),
-                               backends.media.get(),      backends.media_http.get(),
-                               backends.clock.get(),      &*checkpoint};
+  scout::ingest::IngestEnv env{backends.lake.get(),  backends.elastic.get(),
+                               backends.media.get(), backends.media_http.get(),
+                               backends.clock.get(), &*checkpoint};
   const scout::v1::IngestReport report = scout::ingest::RunIngest(env, options);
 
   return scout::FinishWithReport(kProgram, report, report.error());

@@ -88,8 +88,8 @@ absl::Status CollectMedia(const json& object, Post& post) {
       break;
     case v1::MEDIA_TYPE_CAROUSEL_ALBUM: {
       const auto children = object.find("children");
-      if (children == object.end() || !children->is_object() ||
-          !children->contains("data") || !(*children)["data"].is_array()) {
+      if (children == object.end() || !children->is_object() || !children->contains("data") ||
+          !(*children)["data"].is_array()) {
         AddMedia(post, post.id(), v1::MEDIA_TYPE_IMAGE, media_url);
         break;
       }
@@ -101,8 +101,7 @@ absl::Status CollectMedia(const json& object, Post& post) {
         if (type == "VIDEO") {
           SCOUT_ASSIGN_OR_RETURN(url, StringField(child, "thumbnail_url"));
         }
-        AddMedia(post, std::move(id),
-                 type == "VIDEO" ? v1::MEDIA_TYPE_VIDEO : v1::MEDIA_TYPE_IMAGE,
+        AddMedia(post, std::move(id), type == "VIDEO" ? v1::MEDIA_TYPE_VIDEO : v1::MEDIA_TYPE_IMAGE,
                  std::move(url));
       }
       break;
@@ -115,8 +114,7 @@ absl::Status CollectMedia(const json& object, Post& post) {
 
 // Tags from the comma-separated field and from the caption, deduplicated by
 // their folded key, first spelling kept.
-void AddTags(const std::vector<std::string>& found,
-             absl::flat_hash_set<std::string>& seen,
+void AddTags(const std::vector<std::string>& found, absl::flat_hash_set<std::string>& seen,
              google::protobuf::RepeatedPtrField<std::string>& out) {
   for (const std::string& tag : found) {
     std::string key = TagKey(tag);

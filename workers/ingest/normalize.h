@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "scout/v1/types.pb.h"
 
 namespace scout::ingest {

@@ -21,16 +21,12 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Computes creator colour palettes from their recent pictures.\n"
       "Usage: scout-palette [--shard i/N] [--max_images 50] [--threads 2]");
-  absl::StatusOr<scout::Worker> worker =
-      scout::StartWorker(kProgram, argc, argv,
-                         {{[](const scout::v1::Config& c) { return c.es_url(); },
-                           "--es_url / SCOUT_ES_URL"},
-                          {[](const scout::v1::Config& c) { return c.pg_dsn(); },
-                           "--pg_dsn / SCOUT_PG_DSN"},
-                          {[](const scout::v1::Config& c) { return c.media(); },
-                           "--media / SCOUT_MEDIA"},
-                          {[](const scout::v1::Config& c) { return c.state(); },
-                           "--state / SCOUT_STATE"}});
+  absl::StatusOr<scout::Worker> worker = scout::StartWorker(
+      kProgram, argc, argv,
+      {{[](const scout::v1::Config& c) { return c.es_url(); }, "--es_url / SCOUT_ES_URL"},
+       {[](const scout::v1::Config& c) { return c.pg_dsn(); }, "--pg_dsn / SCOUT_PG_DSN"},
+       {[](const scout::v1::Config& c) { return c.media(); }, "--media / SCOUT_MEDIA"},
+       {[](const scout::v1::Config& c) { return c.state(); }, "--state / SCOUT_STATE"}});
   if (!worker.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, worker.status().message());
   const scout::v1::Config& config = worker->config;
   scout::palette::PaletteOptions options;

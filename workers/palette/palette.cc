@@ -7,13 +7,13 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/base/parallel.h"
 #include "common/backends/post_index.h"
 #include "common/backends/profile_facts.h"
 #include "common/backends/progress.h"
+#include "common/backends/worker.h"
+#include "common/base/parallel.h"
 #include "common/base/status.h"
 #include "common/base/time.h"
-#include "common/backends/worker.h"
 
 namespace scout::palette {
 namespace {
@@ -74,8 +74,7 @@ struct CreatorResult {
 
 class PaletteRun {
  public:
-  PaletteRun(const PaletteEnv& env, const PaletteOptions& options)
-      : env_(env), options_(options) {}
+  PaletteRun(const PaletteEnv& env, const PaletteOptions& options) : env_(env), options_(options) {}
 
   PaletteReport Run() {
     const double cpu_start = CpuSeconds();
@@ -117,8 +116,7 @@ class PaletteRun {
   absl::Status ScanAndProcess() {
     namespace f = post_field;
     const absl::Time now = env_.clock->Now();
-    json filters = json::array(
-        {TimestampRange(now - absl::Hours(24 * options_.recent_days), now)});
+    json filters = json::array({TimestampRange(now - absl::Hours(24 * options_.recent_days), now)});
     if (std::optional<json> mine = ShardFilter(options_.shard)) {
       filters.push_back(*std::move(mine));
     }
@@ -132,9 +130,8 @@ class PaletteRun {
     std::optional<Creator> current;
     std::vector<Creator> batch;
     for (;;) {
-      absl::StatusOr<json> answer =
-          env_.elastic->Call("POST", absl::StrCat(options_.index_prefix, "/_search"), request,
-                             absl::Seconds(120));
+      absl::StatusOr<json> answer = env_.elastic->Call(
+          "POST", absl::StrCat(options_.index_prefix, "/_search"), request, absl::Seconds(120));
       if (absl::IsNotFound(answer.status())) break;  // Nothing indexed yet.
       if (!answer.ok()) return answer.status();
       const json* hits = nullptr;
@@ -290,12 +287,12 @@ class PaletteRun {
       SCOUT_ASSIGN_OR_RETURN(const SqlRows last,
                              w.Query("SELECT COALESCE(MAX(version), 0) + 1 FROM load_versions"));
       const std::string version = *last.rows[0][0];
-      SCOUT_RETURN_IF_ERROR(w.Exec(
-          "INSERT INTO load_versions (version, kind, as_of, shard, row_count, finished_at) "
-          "VALUES (CAST($1 AS BIGINT), 'palette', CAST($2 AS DATE), $3, CAST($4 AS BIGINT), "
-          "CURRENT_TIMESTAMP)",
-          {version, FormatDay(computed_at_), options_.shard.ToString(),
-           std::to_string(report_.palettes_written())}));
+      SCOUT_RETURN_IF_ERROR(
+          w.Exec("INSERT INTO load_versions (version, kind, as_of, shard, row_count, finished_at) "
+                 "VALUES (CAST($1 AS BIGINT), 'palette', CAST($2 AS DATE), $3, CAST($4 AS BIGINT), "
+                 "CURRENT_TIMESTAMP)",
+                 {version, FormatDay(computed_at_), options_.shard.ToString(),
+                  std::to_string(report_.palettes_written())}));
       int64_t loaded = 0;
       (void)absl::SimpleAtoi(version, &loaded);
       report_.set_load_version(loaded);
@@ -326,8 +323,8 @@ void ImageCounts::Add(const ImageCounts& other) {
   missing += other.missing;
 }
 
-absl::StatusOr<PixelSample> SamplePicture(absl::string_view bytes, SampleCache* cache,
-                                          int pixels, ImageCounts& counts) {
+absl::StatusOr<PixelSample> SamplePicture(absl::string_view bytes, SampleCache* cache, int pixels,
+                                          ImageCounts& counts) {
   const ImageKey key = KeyOf(bytes);
   std::optional<PixelSample> cached = cache ? cache->Find(key) : std::nullopt;
   if (cached) {

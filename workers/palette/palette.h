@@ -31,11 +31,11 @@
 #include <string>
 #include <vector>
 
-#include "common/base/clock.h"
 #include "common/backends/elastic.h"
-#include "common/io/media_store.h"
-#include "common/base/shard.h"
 #include "common/backends/warehouse.h"
+#include "common/base/clock.h"
+#include "common/base/shard.h"
+#include "common/io/media_store.h"
 #include "scout/v1/jobs.pb.h"
 #include "workers/palette/kmeans.h"
 #include "workers/palette/sample_cache.h"
@@ -82,12 +82,12 @@ struct ImageCounts {
 // One picture's sample: from `cache` when these bytes were seen before,
 // else decoded and added to it (`cache` may be null). DATA_LOSS when the
 // picture cannot be decoded.
-absl::StatusOr<PixelSample> SamplePicture(absl::string_view bytes, SampleCache* cache,
-                                          int pixels, ImageCounts& counts);
+absl::StatusOr<PixelSample> SamplePicture(absl::string_view bytes, SampleCache* cache, int pixels,
+                                          ImageCounts& counts);
 
 struct CreatorPalette {
-  int image_count = 0;      // Pictures that contributed pixels.
-  int64_t pixel_count = 0;  // Sampled pixels clustered.
+  int image_count = 0;               // Pictures that contributed pixels.
+  int64_t pixel_count = 0;           // Sampled pixels clustered.
   std::vector<PaletteColor> colors;  // Empty without pixels.
   KMeansResult clusters;
 };

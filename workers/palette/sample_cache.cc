@@ -10,18 +10,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "common/io/files.h"
 #include "common/base/hash.h"
 #include "common/base/sha256.h"
 #include "common/base/status.h"
+#include "common/io/files.h"
 
 namespace scout::palette {
 namespace {
 
 constexpr char kHeader[8] = {'S', 'C', 'P', 'A', 'L', '1', '\n', '\0'};
-constexpr size_t kRecordHead = 8;             // length + checksum
-constexpr size_t kPayloadHead = 16 + 2 + 2;   // key + width + height
-constexpr uint32_t kMaxPayload = 1u << 24;    // Far above any sample.
+constexpr size_t kRecordHead = 8;            // length + checksum
+constexpr size_t kPayloadHead = 16 + 2 + 2;  // key + width + height
+constexpr uint32_t kMaxPayload = 1u << 24;   // Far above any sample.
 
 void Put16(std::string& out, uint32_t v) {
   out.push_back(static_cast<char>(v & 0xff));
@@ -37,9 +37,7 @@ uint32_t Get16(const char* p) {
 }
 uint32_t Get32(const char* p) { return Get16(p) | (Get16(p + 2) << 16); }
 
-uint32_t Checksum(absl::string_view payload) {
-  return static_cast<uint32_t>(StableHash(payload));
-}
+uint32_t Checksum(absl::string_view payload) { return static_cast<uint32_t>(StableHash(payload)); }
 
 // pread until `n` bytes or end of file; returns the bytes read.
 ssize_t ReadAt(int fd, char* out, size_t n, int64_t offset) {
@@ -103,8 +101,8 @@ absl::Status SampleCache::Load() {
   std::string buffer;
   int64_t buffer_start = 0;
   const auto view = [&](int64_t offset, size_t n) -> const char* {
-    if (offset < buffer_start || offset + static_cast<int64_t>(n) >
-                                     buffer_start + static_cast<int64_t>(buffer.size())) {
+    if (offset < buffer_start ||
+        offset + static_cast<int64_t>(n) > buffer_start + static_cast<int64_t>(buffer.size())) {
       buffer.resize(std::max<size_t>(n, 1 << 20));
       const ssize_t got = ReadAt(fd_, buffer.data(), buffer.size(), offset);
       buffer.resize(got > 0 ? static_cast<size_t>(got) : 0);
@@ -126,11 +124,10 @@ absl::Status SampleCache::Load() {
       if (payload == nullptr || Checksum(absl::string_view(payload, length)) != checksum) break;
       ImageKey key;
       std::memcpy(key.data(), payload, key.size());
-      entries_.insert_or_assign(
-          key, Entry{at + static_cast<int64_t>(kRecordHead + kPayloadHead),
-                     static_cast<uint32_t>((length - kPayloadHead) / 3),
-                     static_cast<uint16_t>(Get16(payload + 16)),
-                     static_cast<uint16_t>(Get16(payload + 18))});
+      entries_.insert_or_assign(key, Entry{at + static_cast<int64_t>(kRecordHead + kPayloadHead),
+                                           static_cast<uint32_t>((length - kPayloadHead) / 3),
+                                           static_cast<uint16_t>(Get16(payload + 16)),
+                                           static_cast<uint16_t>(Get16(payload + 18))});
       at += static_cast<int64_t>(kRecordHead + length);
     }
   }

@@ -13,10 +13,14 @@ namespace {
 
 int ReducedFlag(int reduction) {
   switch (reduction) {
-    case 2: return cv::IMREAD_REDUCED_COLOR_2;
-    case 4: return cv::IMREAD_REDUCED_COLOR_4;
-    case 8: return cv::IMREAD_REDUCED_COLOR_8;
-    default: return cv::IMREAD_COLOR;
+    case 2:
+      return cv::IMREAD_REDUCED_COLOR_2;
+    case 4:
+      return cv::IMREAD_REDUCED_COLOR_4;
+    case 8:
+      return cv::IMREAD_REDUCED_COLOR_8;
+    default:
+      return cv::IMREAD_COLOR;
   }
 }
 
@@ -92,8 +96,7 @@ std::optional<ImageSize> JpegSize(absl::string_view bytes) {
     }
     const size_t length = (size_t{p[i + 2]} << 8) | p[i + 3];
     // SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC).
-    if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-        marker != 0xCC) {
+    if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
       if (i + 9 > n) return std::nullopt;
       const int height = (p[i + 5] << 8) | p[i + 6];
       const int width = (p[i + 7] << 8) | p[i + 8];
@@ -145,10 +148,10 @@ absl::StatusOr<PixelSample> SampleImage(absl::string_view bytes, int pixels) {
   // A gx x gy grid with gx / gy close to the aspect ratio and gx * gy close
   // to `pixels`, never more cells than pixels.
   const double aspect = static_cast<double>(image.cols) / image.rows;
-  const int gx = std::clamp(static_cast<int>(std::lround(std::sqrt(pixels * aspect))), 1,
-                            image.cols);
-  const int gy = std::clamp(static_cast<int>(std::lround(static_cast<double>(pixels) / gx)), 1,
-                            image.rows);
+  const int gx =
+      std::clamp(static_cast<int>(std::lround(std::sqrt(pixels * aspect))), 1, image.cols);
+  const int gy =
+      std::clamp(static_cast<int>(std::lround(static_cast<double>(pixels) / gx)), 1, image.rows);
   sample.rgb.resize(static_cast<size_t>(3 * gx * gy));
   char* out = sample.rgb.data();
   for (int j = 0; j < gy; ++j) {
