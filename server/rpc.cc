@@ -117,14 +117,16 @@ grpc::ServerUnaryReactor* Rpc::Finish(const absl::Status& status) && {
   const bool log = policy_->log_requests || !status.ok();
   // The context may be gone once the reactor is finished: read it first.
   const std::string peer = log ? context_->peer() : std::string();
-  grpc::ServerUnaryReactor* const reactor = std::exchange(reactor_, nullptr);
-  reactor->Finish(ToGrpcStatus(status));
-
+  // Counted before the answer leaves, so a client that scrapes /metrics after
+  // its call returned always sees the call.
   RpcFamilies& families = Families();
   const std::string code = absl::StatusCodeToString(status.code());
   families.requests.Add({{"method", method_}, {"code", code}}).Increment();
   families.seconds.Add({{"method", method_}}, LatencyBuckets())
       .Observe(absl::ToDoubleSeconds(took));
+  grpc::ServerUnaryReactor* const reactor = std::exchange(reactor_, nullptr);
+  reactor->Finish(ToGrpcStatus(status));
+
   if (log) {
     nlohmann::ordered_json fields = {{"request_id", request_id_},
                                      {"method", method_},
