@@ -155,6 +155,21 @@ TEST_F(MediaFetchTest, TheDefaultAllowsOnlyTheInstagramCdnOverHttp) {
   EXPECT_EQ(server_.requests(), 0);
 }
 
+TEST_F(MediaFetchTest, WhatIsCheckedIsWhatIsFetched) {
+  // curl reads lenient spellings ("HTTPS:/host/p"); the policy hands back its
+  // canonical form and the fetch sends exactly that (found by fuzz_normalize).
+  const MediaFetchPolicy cdn;
+  const absl::StatusOr<MediaFetchPolicy::Target> target =
+      cdn.Check("HTTPS:/scontent.CDNINSTAGRAM.com/v/1.jpg");
+  ASSERT_TRUE(target.ok()) << target.status();
+  EXPECT_EQ(target->url, "https://scontent.CDNINSTAGRAM.com/v/1.jpg");
+
+  const std::string lenient = absl::StrCat("HTTP:/127.0.0.1:", server_.port(), "/ok/pic.jpg");
+  const absl::StatusOr<HttpResponse> fetched = Fetch(Policy(server_.Url("/ok/")), lenient);
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  EXPECT_EQ(fetched->body, kJpeg);
+}
+
 TEST_F(MediaFetchTest, BadEntriesAreRejectedByName) {
   for (const char* allow :
        {"ftp://x/", "https://x/no-slash", "file://host/dir/", ".", "a/b", "file:///a/../b/"}) {

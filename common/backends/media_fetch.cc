@@ -23,6 +23,7 @@ constexpr size_t kMaxUrlLength = 4096;
 // A URL as curl itself will read it (so the policy and the fetch never
 // disagree on the host).
 struct ParsedUrl {
+  std::string url;  // curl's canonical form: what is checked is what is fetched.
   std::string scheme, host, path;
   int port = 0;
   bool has_credentials = false;
@@ -53,6 +54,7 @@ absl::StatusOr<ParsedUrl> ParseUrl(absl::string_view url) {
     return out;
   };
   ParsedUrl parsed;
+  parsed.url = part(CURLUPART_URL, 0);
   parsed.scheme = absl::AsciiStrToLower(part(CURLUPART_SCHEME, 0));
   parsed.host = absl::AsciiStrToLower(part(CURLUPART_HOST, 0));
   parsed.path = part(CURLUPART_PATH, 0);
@@ -203,6 +205,7 @@ absl::StatusOr<MediaFetchPolicy::Target> MediaFetchPolicy::Check(absl::string_vi
         absl::StrCat("the scheme \"", parsed.scheme, "\" is not fetched (http and https are)"));
   }
   if (parsed.has_credentials) return absl::PermissionDeniedError("a URL with credentials");
+  target.url = parsed.url;
   for (const Entry& entry : entries_) {
     switch (entry.kind) {
       case Entry::kSuffix:
@@ -254,7 +257,7 @@ absl::StatusOr<HttpResponse> FetchMedia(HttpClient& http, FileSystem& fs,
       return response;
     }
     HttpRequest request;
-    request.url = current;
+    request.url = target->url;
     request.timeout = deadline - absl::Now();
     request.protocols = "http,https";
     request.follow_redirects = false;

@@ -46,6 +46,10 @@ class MediaFetchPolicy {
 
   // How a URL the policy accepts is fetched.
   struct Target {
+    // !is_file: the URL in curl's canonical form ("HTTPS:/Host/p" becomes
+    // "https://Host/p"). Fetch this, never the text that was checked, so the
+    // check and the fetch cannot read one URL two ways.
+    std::string url;
     bool is_file = false;
     std::string file_path;       // is_file.
     bool allow_private = false;  // !is_file: internal addresses allowed.

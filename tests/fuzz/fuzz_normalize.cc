@@ -41,12 +41,17 @@ void RequireFetchPolicy(const std::string& url) {
   static const scout::MediaFetchPolicy* const kDefault = new scout::MediaFetchPolicy();
   static const scout::MediaFetchPolicy* const kFiles =
       new scout::MediaFetchPolicy(*scout::MediaFetchPolicy::Parse("file:///lake/cdn/", 1 << 20));
-  const std::string lower = absl::AsciiStrToLower(url);
   if (absl::StatusOr<scout::MediaFetchPolicy::Target> target = kDefault->Check(url); target.ok()) {
-    Require(absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://"),
+    // What is fetched is the canonical URL (curl also reads "HTTPS:/host/p").
+    const std::string fetched = absl::AsciiStrToLower(target->url);
+    Require(absl::StartsWith(fetched, "http://") || absl::StartsWith(fetched, "https://"),
             "default policy: http(s) only");
     Require(!target->is_file && !target->allow_private, "default policy: public addresses only");
-    Require(absl::StrContains(lower, "cdninstagram.com") || absl::StrContains(lower, "fbcdn.net"),
+    const size_t host_start = fetched.find("://") + 3;
+    const absl::string_view host = absl::string_view(fetched).substr(
+        host_start, fetched.find_first_of(":/?#", host_start) - host_start);
+    Require(absl::EndsWith(host, ".cdninstagram.com") || host == "cdninstagram.com" ||
+                absl::EndsWith(host, ".fbcdn.net") || host == "fbcdn.net",
             "default policy: the CDN hosts only");
   } else {
     Require(absl::IsPermissionDenied(target.status()), "a refusal is PERMISSION_DENIED");
