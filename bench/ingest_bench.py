@@ -4,7 +4,7 @@ it: a first load, then the next day after the API client rewrote every
 creator's newest 25 posts. Prints one JSON line per run and leaves the
 indices `bench-<users>-*` in place for bench/search_bench.py.
 
-    eval "$(scripts/services up)"; bench/ingest_bench.py USERS [--days 50]
+    eval "$(scripts/services up)"; bench/ingest_bench.py USERS [--days 50] [--bin OTHER_CHECKOUT/build/bin]
 """
 import argparse
 import json
@@ -57,6 +57,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("users", type=int)
     parser.add_argument("--days", type=int, default=50)
+    parser.add_argument("--bin", type=pathlib.Path, default=BIN,
+                        help="the binaries to measure (another checkout's build/bin: a baseline)")
     args = parser.parse_args()
     es = os.environ["SCOUT_ES_URL"]
     prefix = f"bench-{args.users}"
@@ -70,15 +72,15 @@ def main():
                SCOUT_INDEX_PREFIX=prefix)
     delete_indices(es, prefix)
 
-    gen, gen_wall, _ = run([BIN / "scout-genlake", "--users", args.users, "--days", args.days,
+    gen, gen_wall, _ = run([args.bin / "scout-genlake", "--users", args.users, "--days", args.days,
                             "--today", "2026-11-20", "--seed", 1, "--no-media"], env)
     print(json.dumps({"run": "genlake", "users": args.users, "post_files":
                       gen["files"]["posts_new"], "seconds": round(gen_wall, 1)}), flush=True)
-    report, wall, cpu = run([BIN / "scout-ingest", "--no_media", "--now",
+    report, wall, cpu = run([args.bin / "scout-ingest", "--no_media", "--now",
                              "2026-11-20T18:00:00Z"], env)
     print(json.dumps(summarize("first-load", args.users, report, wall, cpu)), flush=True)
-    advanced, _, _ = run([BIN / "scout-genlake", "--advance"], env)
-    report, wall, cpu = run([BIN / "scout-ingest", "--no_media", "--now",
+    advanced, _, _ = run([args.bin / "scout-genlake", "--advance"], env)
+    report, wall, cpu = run([args.bin / "scout-ingest", "--no_media", "--now",
                              "2026-11-21T18:00:00Z"], env)
     result = summarize("next-day", args.users, report, wall, cpu)
     result["new_posts"] = advanced["files"]["posts_new"]
