@@ -21,9 +21,6 @@ SqlValue Number(const std::optional<double>& value) {
   const auto end = std::to_chars(buffer, buffer + sizeof buffer, *value).ptr;
   return std::string(buffer, end);
 }
-SqlValue Count(const std::optional<int64_t>& value) {
-  return value ? SqlValue(std::to_string(*value)) : std::nullopt;
-}
 
 // Reads the named columns of one row; the first bad value is kept in `error`.
 class RowReader {
@@ -113,8 +110,8 @@ std::vector<SqlValue> ProfileFactsValues(const ProfileFactsRow& f) {
           WarehouseText(f.website, b::kWebsite),
           WarehouseText(f.profile_picture_url, b::kPictureUrl),
           std::to_string(f.followers_count),
-          Count(f.follows_count),
-          Count(f.media_count),
+          SqlCount(f.follows_count),
+          SqlCount(f.media_count),
           f.is_business ? "true" : "false",
           f.daily_json,  // Ours: valid JSON of bounded length (90 points).
           std::to_string(f.doc_count),

@@ -7,6 +7,7 @@
 // thread-safe: one connection per user.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,11 @@ inline constexpr size_t kPaletteJson = 4096;  // And creator_palette.colors_json
 // U+FFFD, NUL characters dropped (COPY and libpq reject them), then cut at
 // a character boundary to at most `max_bytes` bytes.
 std::string WarehouseText(absl::string_view text, size_t max_bytes);
+
+// An optional count as a column value: absent is NULL, never 0.
+inline SqlValue SqlCount(const std::optional<int64_t>& value) {
+  return value ? SqlValue(std::to_string(*value)) : std::nullopt;
+}
 
 class Warehouse {
  public:

@@ -6,18 +6,6 @@
 #include "common/base/text.h"
 
 namespace scout::aggregate {
-namespace {
-
-// Lake text is hostile: cleaned and cut to the column's size, so one odd
-// file cannot fail the COPY of everyone's.
-SqlValue Text(const std::string& value, size_t max_bytes) {
-  return WarehouseText(value, max_bytes);
-}
-SqlValue Count(const std::optional<int64_t>& value) {
-  return value ? SqlValue(std::to_string(*value)) : std::nullopt;
-}
-
-}  // namespace
 
 absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text, absl::string_view creator_id,
                                           absl::CivilDay day, absl::string_view source_key) {
@@ -86,27 +74,29 @@ absl::StatusOr<DailyStats> NormalizeStats(absl::string_view json_text, absl::str
 
 std::vector<SqlValue> DailyStatsValues(const DailyStats& s, absl::string_view loaded_at) {
   namespace b = column_bytes;
-  return {Text(s.creator_id, b::kCreatorId),
+  // Lake text is hostile: cleaned and cut to the column's size, so one odd
+  // file cannot fail the COPY of everyone's.
+  return {WarehouseText(s.creator_id, b::kCreatorId),
           absl::FormatCivilTime(s.day),
-          Text(s.username, b::kUsername),
-          Text(s.name, b::kName),
-          Text(s.biography, b::kBiography),
-          Text(s.website, b::kWebsite),
-          Text(s.profile_picture_source, b::kPictureUrl),
+          WarehouseText(s.username, b::kUsername),
+          WarehouseText(s.name, b::kName),
+          WarehouseText(s.biography, b::kBiography),
+          WarehouseText(s.website, b::kWebsite),
+          WarehouseText(s.profile_picture_source, b::kPictureUrl),
           std::to_string(s.followers_count),
-          Count(s.follows_count),
-          Count(s.media_count),
+          SqlCount(s.follows_count),
+          SqlCount(s.media_count),
           s.is_business ? "true" : "false",
-          Count(s.impressions),
-          Count(s.reach),
-          Count(s.follower_count),
-          Count(s.profile_views),
-          Count(s.website_clicks),
-          Count(s.email_contacts),
-          Count(s.phone_call_clicks),
-          Count(s.text_message_clicks),
-          Count(s.get_directions_clicks),
-          Text(s.source_key, b::kSourceKey),
+          SqlCount(s.impressions),
+          SqlCount(s.reach),
+          SqlCount(s.follower_count),
+          SqlCount(s.profile_views),
+          SqlCount(s.website_clicks),
+          SqlCount(s.email_contacts),
+          SqlCount(s.phone_call_clicks),
+          SqlCount(s.text_message_clicks),
+          SqlCount(s.get_directions_clicks),
+          WarehouseText(s.source_key, b::kSourceKey),
           std::string(loaded_at)};
 }
 
