@@ -1,0 +1,123 @@
+// The creators index in Elasticsearch: one document per creator, for
+// SearchCreators. The one owner of the creator document: index names, the
+// mapping, field names, building a document from the warehouse rows and
+// reading one back. Written by scout-aggregate (whole documents of the
+// creators it loaded) and scout-palette (the palette fields); rebuilt from
+// the warehouse into a fresh index that the read alias then points to, so a
+// half-written rebuild is never what readers see. Pure functions are
+// thread-safe; the writers are thread-compatible.
+//
+// Documents are written through the alias `<prefix>.creators`, which points to
+// exactly one generation `<prefix>.creators-<n>`; the document id is the
+// creator id, so a rerun overwrites rather than duplicates.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/backends/creator_content.h"
+#include "common/backends/elastic.h"
+#include "common/backends/profile_facts.h"
+#include "common/backends/warehouse.h"
+#include "scout/v1/types.pb.h"
+
+namespace scout {
+
+namespace creator_field {
+inline constexpr char kId[] = "id";
+inline constexpr char kUsername[] = "username";
+inline constexpr char kName[] = "name";
+inline constexpr char kBiography[] = "biography";
+inline constexpr char kHasWebsite[] = "has_website";
+inline constexpr char kIsBusiness[] = "is_business";
+inline constexpr char kFollowsCount[] = "follows_count";
+inline constexpr char kMediaCount[] = "media_count";
+inline constexpr char kPictureUrl[] = "profile_picture_url";
+inline constexpr char kFollowers[] = "followers_count";
+inline constexpr char kTier[] = "tier";  // TierSlug.
+inline constexpr char kEngagementRate[] = "engagement_rate";
+inline constexpr char kEngAvg[] = "eng_avg";
+inline constexpr char kPosts30d[] = "posts_30d";
+inline constexpr char kGrowth[] = "follower_growth_30d";
+inline constexpr char kLastPostAt[] = "last_post_at";
+inline constexpr char kAvgReach[] = "avg_reach";
+inline constexpr char kAvgImpressions[] = "avg_impressions";
+inline constexpr char kFollowersDaily[] = "followers_daily";  // _source only.
+inline constexpr char kHashtags[] = "hashtags";  // _source only: [{tag, count}].
+inline constexpr char kMentions[] = "mentions";  // _source only: [{tag, count}].
+inline constexpr char kHashtagKeys[] = "hashtag_keys";  // Folded, as posts' hashtag_keys.
+inline constexpr char kMentionKeys[] = "mention_keys";
+inline constexpr char kTopics[] = "topics";              // Slugs.
+inline constexpr char kTopicShares[] = "topic_shares";   // _source only: [{slug, share}].
+// Folded text (FoldForSearch), indexed only: username + name, biography, captions.
+inline constexpr char kNameFolded[] = "name_folded";
+inline constexpr char kBioFolded[] = "biography_folded";
+inline constexpr char kCaptionsFolded[] = "captions_folded";
+inline constexpr char kPalette[] = "palette";  // _source only: the Palette as proto JSON.
+inline constexpr char kPaletteVector[] = "palette_vector";  // dense_vector, PaletteVector.
+inline constexpr char kStatsDate[] = "as_of";
+inline constexpr char kPaletteComputedAt[] = "palette_computed_at";
+inline constexpr char kLoadVersion[] = "load_version";
+}  // namespace creator_field
+
+// The read (and write) alias, and a generation's index name.
+std::string CreatorsAlias(absl::string_view prefix);
+std::string CreatorsGeneration(absl::string_view prefix, int64_t generation);
+
+// Settings and mappings of a generation.
+nlohmann::json CreatorIndexBody();
+
+// Creates the first generation and points the alias at it when the alias
+// does not exist; teaches the current generation fields added since.
+// Idempotent.
+absl::Status EnsureCreatorIndex(Elastic& elastic, absl::string_view prefix);
+
+// The whole document of a creator. `content` is null when the creator has no
+// content row yet (no posts read): text, tags and topics are then empty.
+std::string CreatorDocument(const ProfileFactsRow& facts, const CreatorContentRow* content);
+// The palette fields only (a partial update): palette, palette_vector,
+// palette_computed_at.
+nlohmann::json PaletteFields(const scout::v1::Palette& palette);
+// INTERNAL when `source` is not a creator document.
+absl::StatusOr<scout::v1::Creator> CreatorFromDocument(const nlohmann::json& source);
+
+struct CreatorWriteResult {
+  int64_t written = 0;
+  int64_t missing = 0;  // Palette updates of creators without a document yet.
+  std::vector<std::string> failed;  // "id: reason", the first 100.
+  int64_t failed_count = 0;
+};
+
+// Writes whole documents (id -> CreatorDocument) through the alias with the
+// bulk API, retrying only the items that failed retryably. UNAVAILABLE when
+// Elasticsearch is down; items it refused for good are in `failed`.
+absl::StatusOr<CreatorWriteResult> WriteCreators(
+    Elastic& elastic, absl::string_view prefix,
+    const std::vector<std::pair<std::string, std::string>>& documents);
+// Updates the palette fields of existing documents; creators without a
+// document are counted in `missing` (scout-aggregate writes them whole later).
+absl::StatusOr<CreatorWriteResult> WriteCreatorPalettes(
+    Elastic& elastic, absl::string_view prefix,
+    const std::vector<scout::v1::Palette>& palettes);
+
+struct CreatorRebuildResult {
+  std::string index;             // The new generation.
+  std::string previous;          // The one the alias left ("" if none).
+  int64_t documents = 0;
+  double seconds = 0;
+};
+// Builds a new generation from every profile_facts row and its
+// creator_content row, then swaps the alias to it in one atomic alias
+// update and deletes the previous generation. Readers see the old index
+// until the swap. A failed rebuild deletes its half-built index.
+absl::StatusOr<CreatorRebuildResult> RebuildCreatorIndex(Elastic& elastic, Warehouse& warehouse,
+                                                         absl::string_view prefix);
+
+}  // namespace scout
