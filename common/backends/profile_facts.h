@@ -38,6 +38,11 @@ struct ProfileFactsRow {
   int64_t doc_count = 0;
   std::optional<double> fol_avg, eng_avg, engagement_rate, follower_growth_30d;
   std::optional<std::string> palette_json;  // PaletteJson; nullopt without a palette.
+  // From the posts of the last 90 days (last_post_at) and the business posts
+  // of the last 30 that carry reach / impressions (absent otherwise, never 0).
+  std::optional<absl::Time> last_post_at;
+  std::optional<double> avg_reach, avg_impressions;
+  std::vector<scout::v1::TopicShare> topics;  // topics_json (creator_content.h).
   int64_t load_version = 0;                 // Set by the load (read back only).
   std::optional<absl::Time> updated_at;     // Set by the load (read back only).
 };
