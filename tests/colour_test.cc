@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 namespace scout {
@@ -92,6 +94,101 @@ TEST(ColourSetOfTest, WeightsByPercentage) {
   EXPECT_DOUBLE_EQ(set[0].weight, 0.75);
   EXPECT_NEAR(set[1].lab.l, 100, 1e-3);
   EXPECT_TRUE(ColourSetOf(scout::v1::Palette()).empty());
+}
+
+// An independent solver to compare with: successive shortest paths with
+// Bellman-Ford (no potentials), the first implementation of PaletteDistance.
+double ReferenceEmd(const ColourSet& x, const ColourSet& y) {
+  const int n = static_cast<int>(x.size()), m = static_cast<int>(y.size());
+  if (n == 0 || m == 0) return std::numeric_limits<double>::infinity();
+  double sx = 0, sy = 0;
+  for (const WeightedColour& c : x) sx += c.weight;
+  for (const WeightedColour& c : y) sy += c.weight;
+  if (!(sx > 0) || !(sy > 0)) return std::numeric_limits<double>::infinity();
+
+  std::vector<double> cost(static_cast<size_t>(n) * m);
+  std::vector<double> flow(static_cast<size_t>(n) * m, 0.0);
+  std::vector<double> supply(n), demand(m);
+  for (int i = 0; i < n; ++i) supply[i] = std::max(0.0, x[i].weight / sx);
+  for (int j = 0; j < m; ++j) demand[j] = std::max(0.0, y[j].weight / sy);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < m; ++j) cost[i * m + j] = Ciede2000(x[i].lab, y[j].lab);
+  }
+  // Amounts below this are rounding noise of the normalised weights.
+  constexpr double kEps = 1e-12;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  std::vector<double> dist(n + m);
+  std::vector<int> prev(n + m);
+  double total = 0;
+  for (int round = 0; round < 4 * (n + m) * (n + m); ++round) {
+    // Nodes 0..n-1 rows, n..n+m-1 columns.
+    bool any_supply = false;
+    for (int i = 0; i < n; ++i) {
+      dist[i] = supply[i] > kEps ? 0 : kInf;
+      any_supply = any_supply || supply[i] > kEps;
+      prev[i] = -1;
+    }
+    if (!any_supply) break;
+    for (int j = 0; j < m; ++j) dist[n + j] = kInf, prev[n + j] = -1;
+    for (int pass = 0; pass < n + m; ++pass) {
+      bool changed = false;
+      for (int i = 0; i < n; ++i) {
+        if (dist[i] == kInf) continue;
+        for (int j = 0; j < m; ++j) {
+          const double d = dist[i] + cost[i * m + j];
+          if (d < dist[n + j] - 1e-12) dist[n + j] = d, prev[n + j] = i, changed = true;
+        }
+      }
+      for (int j = 0; j < m; ++j) {
+        if (dist[n + j] == kInf) continue;
+        for (int i = 0; i < n; ++i) {
+          if (flow[i * m + j] <= kEps) continue;
+          const double d = dist[n + j] - cost[i * m + j];
+          if (d < dist[i] - 1e-12) dist[i] = d, prev[i] = n + j, changed = true;
+        }
+      }
+      if (!changed) break;
+    }
+    int sink = -1;
+    for (int j = 0; j < m; ++j) {
+      if (demand[j] > kEps && dist[n + j] < kInf && (sink < 0 || dist[n + j] < dist[n + sink])) {
+        sink = j;
+      }
+    }
+    if (sink < 0) break;
+    // The bottleneck: the sink's demand, the source's supply, reverse edges.
+    double amount = demand[sink];
+    int node = n + sink;
+    while (prev[node] >= 0) {
+      const int p = prev[node];
+      if (p >= n) amount = std::min(amount, flow[node * m + (p - n)]);  // Reverse edge.
+      node = p;
+    }
+    amount = std::min(amount, supply[node]);
+    node = n + sink;
+    while (prev[node] >= 0) {
+      const int p = prev[node];
+      if (p < n) {
+        flow[p * m + (node - n)] += amount;
+      } else {
+        double& f = flow[node * m + (p - n)];
+        f = f - amount > kEps ? f - amount : 0;
+      }
+      node = p;
+    }
+    supply[node] = supply[node] - amount > kEps ? supply[node] - amount : 0;
+    demand[sink] = demand[sink] - amount > kEps ? demand[sink] - amount : 0;
+  }
+  for (size_t k = 0; k < flow.size(); ++k) total += flow[k] * cost[k];
+  return total;
+}
+
+TEST(PaletteDistanceTest, MatchesAReferenceSolver) {
+  std::mt19937 rng(5);
+  for (int k = 0; k < 500; ++k) {
+    const ColourSet x = RandomSet(rng, 1 + k % 8), y = RandomSet(rng, 1 + (k / 8) % 8);
+    EXPECT_NEAR(PaletteDistance(x, y), ReferenceEmd(x, y), 1e-9) << k;
+  }
 }
 
 TEST(PaletteDistanceTest, IdentityIsZeroAndEmptyIsInfinite) {

@@ -127,11 +127,12 @@ ColourSet ColourSetOf(const scout::v1::Palette& palette) {
 // The transportation problem min sum f_ij d_ij, rows summing to x's weights,
 // columns to y's, solved exactly by successive shortest paths: each round
 // sends flow along the cheapest residual path from a row with supply left to
-// a column with demand left (Bellman-Ford: reverse edges have negative
-// cost). Each round empties a supply, a demand or a reverse edge, so the
-// rounds are few (about |x| + |y|) and every path keeps the flow optimal for
-// what it has sent. Sizes are tiny, so dense inline arrays (no allocation
-// for sets of up to 8 colours).
+// a column with demand left. Paths are found by Dijkstra on costs reduced by
+// node potentials (Johnson), which keeps them non-negative although reverse
+// edges cost -d; the graph is dense and tiny, so Dijkstra is the O(V^2)
+// array form. Each round empties a supply, a demand or a reverse edge, so
+// there are about |x| + |y| rounds, and each keeps the flow optimal for what
+// it has sent. Inline arrays: no allocation for sets of up to 8 colours.
 double PaletteDistance(const ColourSet& x, const ColourSet& y) {
   const int n = static_cast<int>(x.size()), m = static_cast<int>(y.size());
   if (n == 0 || m == 0) return std::numeric_limits<double>::infinity();
@@ -140,67 +141,72 @@ double PaletteDistance(const ColourSet& x, const ColourSet& y) {
   for (const WeightedColour& c : y) sy += c.weight;
   if (!(sx > 0) || !(sy > 0)) return std::numeric_limits<double>::infinity();
 
+  const int v_count = n + m;  // Nodes 0..n-1 rows, n..n+m-1 columns.
   absl::InlinedVector<double, 64> cost(static_cast<size_t>(n) * m);
   absl::InlinedVector<double, 64> flow(static_cast<size_t>(n) * m, 0.0);
-  absl::InlinedVector<double, 8> supply(n), demand(m);
-  for (int i = 0; i < n; ++i) supply[i] = std::max(0.0, x[i].weight / sx);
-  for (int j = 0; j < m; ++j) demand[j] = std::max(0.0, y[j].weight / sy);
+  absl::InlinedVector<double, 16> left(v_count), pot(v_count, 0.0), dist(v_count);
+  absl::InlinedVector<int, 16> prev(v_count);
+  absl::InlinedVector<bool, 16> done(v_count);
+  for (int i = 0; i < n; ++i) left[i] = std::max(0.0, x[i].weight / sx);
+  for (int j = 0; j < m; ++j) left[n + j] = std::max(0.0, y[j].weight / sy);
   for (int i = 0; i < n; ++i) {
     for (int j = 0; j < m; ++j) cost[i * m + j] = Ciede2000(x[i].lab, y[j].lab);
   }
   // Amounts below this are rounding noise of the normalised weights.
   constexpr double kEps = 1e-12;
   constexpr double kInf = std::numeric_limits<double>::infinity();
-  absl::InlinedVector<double, 16> dist(n + m);
-  absl::InlinedVector<int, 16> prev(n + m);
-  double total = 0;
-  for (int round = 0; round < 4 * (n + m) * (n + m); ++round) {
-    // Nodes 0..n-1 rows, n..n+m-1 columns.
-    bool any_supply = false;
-    for (int i = 0; i < n; ++i) {
-      dist[i] = supply[i] > kEps ? 0 : kInf;
-      any_supply = any_supply || supply[i] > kEps;
-      prev[i] = -1;
+  for (int round = 0; round < 2 * v_count * v_count; ++round) {
+    bool any = false;
+    for (int v = 0; v < v_count; ++v) {
+      // Rows with supply left are the sources (their potential stays 0).
+      dist[v] = v < n && left[v] > kEps ? 0 : kInf;
+      any = any || dist[v] == 0;
+      prev[v] = -1;
+      done[v] = false;
     }
-    if (!any_supply) break;
-    for (int j = 0; j < m; ++j) dist[n + j] = kInf, prev[n + j] = -1;
-    for (int pass = 0; pass < n + m; ++pass) {
-      bool changed = false;
-      for (int i = 0; i < n; ++i) {
-        if (dist[i] == kInf) continue;
-        for (int j = 0; j < m; ++j) {
-          const double d = dist[i] + cost[i * m + j];
-          if (d < dist[n + j] - 1e-12) dist[n + j] = d, prev[n + j] = i, changed = true;
-        }
+    if (!any) break;
+    int sink = -1;
+    for (;;) {
+      int u = -1;
+      for (int v = 0; v < v_count; ++v) {
+        if (!done[v] && dist[v] < kInf && (u < 0 || dist[v] < dist[u])) u = v;
       }
-      for (int j = 0; j < m; ++j) {
-        if (dist[n + j] == kInf) continue;
+      if (u < 0) break;
+      done[u] = true;
+      if (u >= n && left[u] > kEps) {  // The nearest column with demand.
+        sink = u;
+        break;
+      }
+      if (u < n) {
+        for (int j = 0; j < m; ++j) {
+          const int v = n + j;
+          const double d = dist[u] + std::max(0.0, cost[u * m + j] + pot[u] - pot[v]);
+          if (!done[v] && d < dist[v]) dist[v] = d, prev[v] = u;
+        }
+      } else {
+        const int j = u - n;
         for (int i = 0; i < n; ++i) {
           if (flow[i * m + j] <= kEps) continue;
-          const double d = dist[n + j] - cost[i * m + j];
-          if (d < dist[i] - 1e-12) dist[i] = d, prev[i] = n + j, changed = true;
+          const double d = dist[u] + std::max(0.0, -cost[i * m + j] + pot[u] - pot[i]);
+          if (!done[i] && d < dist[i]) dist[i] = d, prev[i] = u;
         }
       }
-      if (!changed) break;
     }
-    int sink = -1;
-    for (int j = 0; j < m; ++j) {
-      if (demand[j] > kEps && dist[n + j] < kInf && (sink < 0 || dist[n + j] < dist[n + sink])) {
-        sink = j;
-      }
-    }
-    if (sink < 0) break;
+    if (sink < 0) break;  // Only rounding noise is left to send.
+    // Settled nodes move by their distance, the others by the sink's: that
+    // keeps every residual edge's reduced cost non-negative.
+    for (int v = 0; v < v_count; ++v) pot[v] += std::min(dist[v], dist[sink]);
     // The bottleneck: the sink's demand, the source's supply, reverse edges.
-    double amount = demand[sink];
-    int node = n + sink;
+    double amount = left[sink];
+    int node = sink;
     while (prev[node] >= 0) {
       const int p = prev[node];
       if (p >= n) amount = std::min(amount, flow[node * m + (p - n)]);  // Reverse edge.
       node = p;
     }
-    amount = std::min(amount, supply[node]);
-    node = n + sink;
-    while (prev[node] >= 0) {
+    const int source = node;
+    amount = std::min(amount, left[source]);
+    for (node = sink; prev[node] >= 0; node = prev[node]) {
       const int p = prev[node];
       if (p < n) {
         flow[p * m + (node - n)] += amount;
@@ -208,63 +214,82 @@ double PaletteDistance(const ColourSet& x, const ColourSet& y) {
         double& f = flow[node * m + (p - n)];
         f = f - amount > kEps ? f - amount : 0;
       }
-      node = p;
     }
-    supply[node] = supply[node] - amount > kEps ? supply[node] - amount : 0;
-    demand[sink] = demand[sink] - amount > kEps ? demand[sink] - amount : 0;
+    left[source] = left[source] - amount > kEps ? left[source] - amount : 0;
+    left[sink] = left[sink] - amount > kEps ? left[sink] - amount : 0;
   }
+  double total = 0;
   for (size_t k = 0; k < flow.size(); ++k) total += flow[k] * cost[k];
   return total;
 }
 
 namespace {
 
-// The anchors of PaletteVector: a 4x4x4 grid over the sRGB cube, so every
-// anchor is a colour a photo can hold and the gamut is covered evenly.
-struct Anchors {
-  std::array<Lab, kPaletteVectorDims> lab;
-  Anchors() {
-    static_assert(kPaletteVectorDims == 64, "the anchor grid is 4x4x4");
-    constexpr double kLevels[4] = {0, 85, 170, 255};
-    int k = 0;
-    for (double r : kLevels) {
-      for (double g : kLevels) {
-        for (double b : kLevels) lab[k++] = SrgbToLab(r, g, b);
-      }
+// DIN99o (DIN 6176): CIELAB with lightness and chroma compressed so that
+// Euclidean distances there follow perceived differences (and CIEDE2000)
+// far better than in CIELAB itself.
+Lab Din99o(const Lab& c) {
+  constexpr double kAngle = 26 * kDegree;
+  const double cos26 = std::cos(kAngle), sin26 = std::sin(kAngle);
+  const double e = c.a * cos26 + c.b * sin26;
+  const double f = 0.83 * (-c.a * sin26 + c.b * cos26);
+  const double chroma = std::log(1 + 0.075 * std::hypot(e, f)) / 0.0435;
+  const double hue = std::atan2(f, e) + kAngle;
+  return {303.67 * std::log(1 + 0.0039 * c.l), chroma * std::cos(hue), chroma * std::sin(hue)};
+}
+
+constexpr int kDirections = 16, kQuantiles = 8;
+static_assert(kDirections * kQuantiles == kPaletteVectorDims);
+
+// Fixed unit directions spread over a half sphere (a Fibonacci lattice;
+// opposite directions would repeat the same information).
+struct Directions {
+  std::array<std::array<double, 3>, kDirections> d;
+  Directions() {
+    const double golden_angle = kPi * (3 - std::sqrt(5.0));
+    for (int i = 0; i < kDirections; ++i) {
+      const double z = 1 - (i + 0.5) / kDirections, r = std::sqrt(1 - z * z);
+      d[i] = {z, r * std::cos(golden_angle * i), r * std::sin(golden_angle * i)};
     }
   }
 };
 
-const Anchors& PaletteAnchors() {
-  static const Anchors* const anchors = new Anchors();
-  return *anchors;
-}
-
-// The kernel's width in CIEDE2000 units: wide enough that each colour
-// reaches several anchors (so a small shift of a colour moves the vector a
-// little, as it moves the EMD a little), narrow enough to tell hues apart.
-constexpr double kKernelSigma = 20;
-
 }  // namespace
 
-// A kernel mean embedding: v_k = sum_i w_i exp(-d(c_i, a_k)^2 / 2 sigma^2).
-// The L2 distance between two such vectors is the maximum mean discrepancy
-// of the two weighted sets under a Gaussian kernel of CIEDE2000, which grows
-// with the EMD for the distances palette search cares about.
+// Sliced Wasserstein: project the set on each direction (in DIN99o) and
+// record the projection's quantiles at 8 evenly spaced levels. For one
+// direction the L2 distance between two quantile rows is the 1-D
+// 2-Wasserstein distance between the projected sets, so the L2 distance
+// between vectors is the sliced 2-Wasserstein distance, a transport distance
+// like the EMD (a Gaussian kernel embedding on Lab anchors measured worse).
 std::vector<float> PaletteVector(const ColourSet& set) {
   std::vector<float> v(kPaletteVectorDims, 0.0f);
-  const Anchors& anchors = PaletteAnchors();
   double total = 0;
-  for (const WeightedColour& c : set) total += c.weight;
+  for (const WeightedColour& c : set) total += c.weight > 0 ? c.weight : 0;
   if (!(total > 0)) return v;
-  std::array<double, kPaletteVectorDims> acc{};
+  static const Directions* const directions = new Directions();
+  absl::InlinedVector<Lab, 8> points;
+  absl::InlinedVector<double, 8> weights;
   for (const WeightedColour& c : set) {
-    for (int k = 0; k < kPaletteVectorDims; ++k) {
-      const double d = Ciede2000(c.lab, anchors.lab[k]) / kKernelSigma;
-      acc[k] += c.weight / total * std::exp(-0.5 * d * d);
+    if (!(c.weight > 0)) continue;
+    points.push_back(Din99o(c.lab));
+    weights.push_back(c.weight / total);
+  }
+  absl::InlinedVector<std::pair<double, double>, 8> projected(points.size());
+  for (int k = 0; k < kDirections; ++k) {
+    const auto& d = directions->d[k];
+    for (size_t i = 0; i < points.size(); ++i) {
+      projected[i] = {points[i].l * d[0] + points[i].a * d[1] + points[i].b * d[2], weights[i]};
+    }
+    std::sort(projected.begin(), projected.end());
+    size_t i = 0;
+    double cumulative = projected[0].second;
+    for (int q = 0; q < kQuantiles; ++q) {
+      const double level = (q + 0.5) / kQuantiles;
+      while (i + 1 < projected.size() && cumulative < level) cumulative += projected[++i].second;
+      v[k * kQuantiles + q] = static_cast<float>(projected[i].first);
     }
   }
-  for (int k = 0; k < kPaletteVectorDims; ++k) v[k] = static_cast<float>(acc[k]);
   return v;
 }
 
