@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numbers>
 
@@ -160,6 +161,7 @@ void Transport(int n, int m, const double* cost, double* left, double* flow) {
   absl::InlinedVector<double, 16> pot(v_count, 0.0), dist(v_count);
   absl::InlinedVector<int, 16> prev(v_count);
   absl::InlinedVector<bool, 16> done(v_count);
+  absl::InlinedVector<std::pair<double, int>, 32> heap;
   // Amounts below this are rounding noise of the normalised weights.
   constexpr double kEps = 1e-12;
   constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -184,30 +186,58 @@ void Transport(int n, int m, const double* cost, double* left, double* flow) {
         if (d < dist[v]) dist[v] = d, prev[v] = i;
       }
     }
-    int sink = -1;
-    for (;;) {
-      int u = -1;
-      for (int v = 0; v < v_count; ++v) {
-        if (!done[v] && dist[v] < kInf && (u < 0 || dist[v] < dist[u])) u = v;
+    // Then Dijkstra proper. The rows reached back through reverse edges can
+    // be many (64 in PaletteVector): there a binary heap (stale entries
+    // skipped) beats a linear minimum search per node; for palettes (at most
+    // 16 nodes) the linear search is faster.
+    const bool use_heap = v_count > 16;
+    heap.clear();
+    if (use_heap) {
+      for (int j = 0; j < m; ++j) {
+        if (dist[n + j] < kInf) heap.emplace_back(dist[n + j], n + j);
       }
-      if (u < 0) break;
+      std::make_heap(heap.begin(), heap.end(), std::greater<>());
+    }
+    const auto next = [&]() {
+      if (!use_heap) {
+        int u = -1;
+        for (int v = 0; v < v_count; ++v) {
+          if (!done[v] && dist[v] < kInf && (u < 0 || dist[v] < dist[u])) u = v;
+        }
+        return u;
+      }
+      while (!heap.empty()) {
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+        const auto [d, u] = heap.back();
+        heap.pop_back();
+        if (!done[u] && d <= dist[u]) return u;
+      }
+      return -1;
+    };
+    int sink = -1;
+    for (int u = next(); u >= 0; u = next()) {
       done[u] = true;
       if (u >= n && left[u] > kEps) {  // The nearest column with demand.
         sink = u;
         break;
       }
+      const auto relax = [&](int v, double d) {
+        if (done[v] || d >= dist[v]) return;
+        dist[v] = d, prev[v] = u;
+        if (use_heap) {
+          heap.emplace_back(d, v);
+          std::push_heap(heap.begin(), heap.end(), std::greater<>());
+        }
+      };
       if (u < n) {
         for (int j = 0; j < m; ++j) {
-          const int v = n + j;
-          const double d = dist[u] + std::max(0.0, cost[u * m + j] + pot[u] - pot[v]);
-          if (!done[v] && d < dist[v]) dist[v] = d, prev[v] = u;
+          relax(n + j, dist[u] + std::max(0.0, cost[u * m + j] + pot[u] - pot[n + j]));
         }
       } else {
         const int j = u - n;
         for (int i = 0; i < n; ++i) {
           if (flow[i * m + j] <= kEps) continue;
-          const double d = dist[u] + std::max(0.0, -cost[i * m + j] + pot[u] - pot[i]);
-          if (!done[i] && d < dist[i]) dist[i] = d, prev[i] = u;
+          relax(i, dist[u] + std::max(0.0, -cost[i * m + j] + pot[u] - pot[i]));
         }
       }
     }
