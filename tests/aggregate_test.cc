@@ -882,6 +882,8 @@ TEST_F(CreatorContentTest, ContentMatchesTheLakesPosts) {
   const std::vector<std::string> creators = Creators();
   ASSERT_EQ(contents.size(), creators.size());
   int with_tags = 0, with_mentions = 0, business_with_reach = 0, basic = 0;
+  const json topics_truth = ReadJson(root_ / "cdn/topics.json");
+  ASSERT_TRUE(topics_truth.is_object()) << "genlake wrote no topics.json";
   for (const std::string& id : creators) {
     SCOPED_TRACE(id);
     const ExpectedContent want = ContentFor(id, kToday);
@@ -893,7 +895,26 @@ TEST_F(CreatorContentTest, ContentMatchesTheLakesPosts) {
     ExpectTags(got.mentions, want.mentions, id);
     EXPECT_EQ(got.captions, want.captions);
     EXPECT_EQ(fact.last_post_at, want.last_post_at);
-    EXPECT_EQ(fact.topics.size(), got.topics.size());
+    // Topics: genlake's ground truth is each creator's main topic; shares
+    // are fractions of the 90 days' posts, largest first, at most 3.
+    ASSERT_EQ(fact.topics.size(), got.topics.size());
+    ASSERT_FALSE(got.topics.empty());
+    ASSERT_LE(got.topics.size(), 3u);
+    for (size_t i = 0; i < got.topics.size(); ++i) {
+      EXPECT_EQ(fact.topics[i].slug(), got.topics[i].slug());
+      EXPECT_EQ(fact.topics[i].share(), got.topics[i].share());
+      EXPECT_GT(got.topics[i].share(), 0);
+      EXPECT_LE(got.topics[i].share(), 1);
+      // A share is a count of posts over posts_90d.
+      const double posts = got.topics[i].share() * static_cast<double>(want.posts_90d);
+      EXPECT_NEAR(posts, std::round(posts), 1e-6);
+      if (i > 0) {
+        EXPECT_LE(got.topics[i].share(), got.topics[i - 1].share());
+      }
+    }
+    const auto truth = topics_truth.find(id);
+    ASSERT_NE(truth, topics_truth.end());
+    EXPECT_EQ(got.topics[0].slug(), truth->get<std::string>());
     with_tags += !want.hashtags.empty();
     with_mentions += !want.mentions.empty();
     if (fact.is_business && want.reach_posts > 0) {
