@@ -2,11 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
+#include "common/base/text.h"
+#include "common/base/tier.h"
 #include "common/base/time.h"
 
 namespace scout::client {
@@ -183,6 +188,199 @@ std::string PaletteSvg(const scout::v1::Palette& palette, int width, int height)
                     absl::StrFormat(" %.1f%%", 100 * c.percentage()), "</title></rect>\n");
   }
   absl::StrAppend(&out, "</svg>\n");
+  return out;
+}
+
+namespace {
+
+constexpr const char* kBold = "\x1b[1m";
+constexpr const char* kNoBold = "\x1b[22m";
+constexpr const char* kResetAll = "\x1b[0m";
+constexpr size_t kBioWidth = 200;
+
+// Server text may hold anything a creator typed, including ESC: C0/C1
+// controls and DEL become spaces so they cannot drive the terminal, and
+// invalid UTF-8 is replaced.
+std::string Printable(absl::string_view text) {
+  const std::string valid = ToValidUtf8(text);
+  std::string out;
+  out.reserve(valid.size());
+  for (size_t pos = 0; pos < valid.size();) {
+    const size_t start = pos;
+    const int32_t c = NextCodePoint(valid, pos);
+    if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f)) {
+      out += ' ';
+    } else {
+      out.append(valid, start, pos - start);
+    }
+  }
+  return out;
+}
+
+std::string Percent(double fraction, int decimals) {
+  return absl::StrFormat("%.*f%%", decimals, 100 * fraction);
+}
+
+std::string Ordinal(int n) {
+  const int tens = n % 100, ones = n % 10;
+  const char* suffix = (tens >= 11 && tens <= 13) ? "th"
+                       : ones == 1                ? "st"
+                       : ones == 2                ? "nd"
+                       : ones == 3                ? "rd"
+                                                  : "th";
+  return absl::StrCat(n, suffix);
+}
+
+// The swatch's colour and the hex printed beside it both come from the
+// channels (clamped), never from the server's hex text.
+std::string Swatch(const scout::v1::Color& c, TextStyle style) {
+  const int r = std::clamp(c.red(), 0, 255), g = std::clamp(c.green(), 0, 255),
+            b = std::clamp(c.blue(), 0, 255);
+  std::string out;
+  if (style.color) absl::StrAppend(&out, "\x1b[48;2;", r, ";", g, ";", b, "m  ", kResetAll, " ");
+  absl::StrAppend(&out, absl::StrFormat("#%02x%02x%02x %s", r, g, b, Percent(c.percentage(), 0)));
+  return out;
+}
+
+std::string Day(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%d", FromTimestamp(t), absl::UTCTimeZone());
+}
+
+std::string FormatCreator(const scout::v1::Creator& c, TextStyle style) {
+  const std::string tier(TierSlug(c.tier()));
+  std::string out =
+      absl::StrCat(style.color ? kBold : "", "@", Printable(c.username()), style.color ? kNoBold : "");
+  if (!c.name().empty()) absl::StrAppend(&out, " · ", Printable(c.name()));
+  absl::StrAppend(&out, " · id ", Printable(c.id()));
+  if (!tier.empty()) absl::StrAppend(&out, " · ", tier);
+  absl::StrAppend(&out, c.is_business() ? " · business" : " · basic", "\n");
+
+  absl::StrAppend(&out, "   ", GroupThousands(c.followers_count()), " followers");
+  if (c.has_engagement_rate()) {
+    absl::StrAppend(&out, " · engagement ", Percent(c.engagement_rate(), 2));
+    if (c.has_engagement_percentile()) {
+      absl::StrAppend(&out, " (", Ordinal(static_cast<int>(std::lround(c.engagement_percentile()))),
+                      " percentile", tier.empty() ? "" : " of " + tier, ")");
+    }
+  }
+  if (c.has_eng_avg()) absl::StrAppend(&out, absl::StrFormat(" · eng_avg %.1f", c.eng_avg()));
+  absl::StrAppend(&out, " · ", c.posts_30d(), " posts in 30 days");
+  if (c.has_last_post_at()) absl::StrAppend(&out, " · last post ", Day(c.last_post_at()));
+  absl::StrAppend(&out, "\n");
+
+  if (c.has_follower_growth_30d() || !c.followers_daily().empty()) {
+    absl::StrAppend(&out, "   growth");
+    if (c.has_follower_growth_30d()) {
+      absl::StrAppend(&out, " ", absl::StrFormat("%+.2f%%", 100 * c.follower_growth_30d()),
+                      " in 30 days");
+    }
+    if (!c.followers_daily().empty()) {
+      absl::StrAppend(
+          &out, "  ",
+          Sparkline(std::vector<int64_t>(c.followers_daily().begin(), c.followers_daily().end())),
+          " ", GroupThousands(c.followers_daily(c.followers_daily_size() - 1)));
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  if (!c.topics().empty()) {
+    absl::StrAppend(&out, "   topics:");
+    for (int i = 0; i < c.topics_size(); ++i) {
+      absl::StrAppend(&out, i == 0 ? " " : " · ", Printable(c.topics(i).slug()), " ",
+                      Percent(c.topics(i).share(), 0));
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  if (!c.palette().colors().empty()) {
+    absl::StrAppend(&out, "   palette:");
+    for (const scout::v1::Color& colour : c.palette().colors()) {
+      absl::StrAppend(&out, "  ", Swatch(colour, style));
+    }
+    if (c.palette().has_computed_at()) {
+      absl::StrAppend(&out, "  (computed ", Day(c.palette().computed_at()), ")");
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  std::vector<std::string> why;
+  if (c.has_palette_distance()) {
+    why.push_back(absl::StrFormat("palette distance %.2f", c.palette_distance()));
+  }
+  if (!c.matched_hashtags().empty() || !c.matched_mentions().empty()) {
+    std::string tags = "used";
+    for (const std::string& tag : c.matched_hashtags()) absl::StrAppend(&tags, " #", Printable(tag));
+    for (const std::string& user : c.matched_mentions()) absl::StrAppend(&tags, " @", Printable(user));
+    why.push_back(std::move(tags));
+  }
+  if (!why.empty()) absl::StrAppend(&out, "   matched: ", absl::StrJoin(why, " · "), "\n");
+  if (!c.biography_highlight().empty()) {
+    absl::StrAppend(&out, "   bio: ", RenderHighlight(c.biography_highlight(), style), "\n");
+  } else if (!c.biography().empty()) {
+    absl::StrAppend(&out, "   bio: ", Shorten(Printable(c.biography())), "\n");
+  }
+  if (!c.as_of().empty()) absl::StrAppend(&out, "   stats as of ", Printable(c.as_of()), "\n");
+  return out;
+}
+
+}  // namespace
+
+std::string GroupThousands(int64_t value) {
+  const std::string digits = absl::StrCat(value);
+  const size_t first = value < 0 ? 1 : 0;  // The minus sign.
+  std::string out = digits.substr(0, first);
+  for (size_t i = first; i < digits.size(); ++i) {
+    if (i > first && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string RenderHighlight(absl::string_view html, TextStyle style) {
+  std::string out;
+  bool bold = false;
+  for (size_t pos = 0; pos < html.size();) {
+    absl::string_view rest = html.substr(pos);
+    if (absl::StartsWith(rest, "<em>") || absl::StartsWith(rest, "</em>")) {
+      bold = rest[1] != '/';
+      if (style.color) out += bold ? kBold : kNoBold;
+      pos += bold ? 4 : 5;
+      continue;
+    }
+    if (rest[0] == '<') {  // No other tag is promised: drop it whole.
+      const size_t end = rest.find('>');
+      pos += end == absl::string_view::npos ? rest.size() : end + 1;
+      continue;
+    }
+    if (rest[0] == '&') {
+      bool decoded = false;
+      for (const auto& [entity, text] : {std::pair{"&amp;", "&"}, std::pair{"&lt;", "<"},
+                                         std::pair{"&gt;", ">"}, std::pair{"&quot;", "\""},
+                                         std::pair{"&#39;", "'"}}) {
+        if (absl::StartsWith(rest, entity)) {
+          out += text;
+          pos += strlen(entity);
+          decoded = true;
+          break;
+        }
+      }
+      if (decoded) continue;
+    }
+    const size_t next = rest.find_first_of("<&", 1);
+    out += Printable(rest.substr(0, next));
+    pos += next == absl::string_view::npos ? rest.size() : next;
+  }
+  if (bold && style.color) out += kNoBold;
+  return out;
+}
+
+std::string FormatCreators(const scout::v1::SearchCreatorsResponse& response, TextStyle style) {
+  std::string out = absl::StrCat(response.total_size_is_lower_bound() ? "at least " : "",
+                                 GroupThousands(response.total_size()), " creators\n");
+  int n = 0;
+  for (const scout::v1::Creator& creator : response.creators()) {
+    absl::StrAppend(&out, "\n", ++n, ". ", FormatCreator(creator, style));
+  }
+  if (!response.next_page_token().empty()) {
+    absl::StrAppend(&out, "\nmore: --page_token ", Printable(response.next_page_token()), "\n");
+  }
   return out;
 }
 

@@ -4,7 +4,8 @@ with the expected tasks, order and schedules; worker exit codes map to retry
 or fail; `airflow dags test` runs the daily DAG against the local services on
 a small generated lake (warehouse and Elasticsearch checked afterwards, the
 workers' reports found in XCom), a broken configuration fails the run at once,
-and the weekly palette DAG fans out over shards and sums their reports.
+and the weekly palette DAG fans out over shards, sums their reports and then
+rebuilds the creators index (its last task, retried on exit 1 and not on 2/3).
 
 Airflow comes from scripts/airflow: installed from PyPI once into
 .scout/airflow-venv, cached afterwards. Each run has its own AIRFLOW_HOME
@@ -79,7 +80,8 @@ class AirflowTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         listed = subprocess.run(["curl", "-s", f"{ES_URL}/_cat/indices/{cls.tag}-*,"
-                                 f"{cls.tag}.quarantine*?h=index"], capture_output=True, text=True)
+                                 f"{cls.tag}.quarantine*,{cls.tag}.creators*?h=index"],
+                                capture_output=True, text=True)
         for index in listed.stdout.split():  # Elasticsearch refuses wildcard deletes.
             subprocess.run(["curl", "-s", "-XDELETE", f"{ES_URL}/{index}"], capture_output=True)
         subprocess.run(["psql", PG_DSN, "-qc", f"DROP DATABASE IF EXISTS {cls.database} WITH (FORCE)"],
@@ -129,7 +131,8 @@ class AirflowTest(unittest.TestCase):
                          "max_active_runs": dag.max_active_runs,
                          "tasks": {t.task_id: {"downstream": sorted(t.downstream_task_ids),
                                                "mapped": isinstance(t, MappedOperator), "retries": t.retries,
-                                               "backoff": t.retry_exponential_backoff}
+                                               "backoff": t.retry_exponential_backoff,
+                                               "doc": t.doc_md or ""}
                                    for t in dag.tasks}}
                 for dag_id, dag in bag.dags.items()}}))
             """)
@@ -144,13 +147,21 @@ class AirflowTest(unittest.TestCase):
         for task in daily["tasks"].values():
             self.assertGreaterEqual(task["retries"], 1)
             self.assertTrue(task["backoff"])
+        # No task of its own: aggregate writes the index after its load, and says so.
+        doc = " ".join(daily["tasks"]["aggregate"]["doc"].split())
+        self.assertIn("updates the creators index", doc)
 
         weekly = got["dags"]["scout_weekly_palette"]
         self.assertEqual((weekly["schedule"], weekly["catchup"]), ("@weekly", False))
+        # The full rebuild of the creators index comes last, after every shard.
         self.assertEqual({t: v["downstream"] for t, v in weekly["tasks"].items()},
-                         {"shards": ["palette"], "palette": ["summarize"], "summarize": []})
+                         {"shards": ["palette"], "palette": ["summarize"],
+                          "summarize": ["rebuild_creators"], "rebuild_creators": []})
         self.assertTrue(weekly["tasks"]["palette"]["mapped"])
-        self.assertTrue(weekly["tasks"]["palette"]["backoff"])
+        for name in ("palette", "rebuild_creators"):
+            self.assertGreaterEqual(weekly["tasks"][name]["retries"], 1, name)
+            self.assertTrue(weekly["tasks"][name]["backoff"], name)
+        self.assertIn("scout-aggregate --rebuild_creators", weekly["tasks"]["rebuild_creators"]["doc"])
 
     def test_2_exit_codes_map_to_result_retry_or_fail(self):
         fake = self.root / "fake-bin"
@@ -268,6 +279,64 @@ class AirflowTest(unittest.TestCase):
         palettes = int(psql(self.scout_env["SCOUT_PG_DSN"], "SELECT COUNT(*) FROM creator_palette"))
         self.assertEqual(summary["creators_with_palette"], palettes)
         self.assertEqual(palettes, USERS)
+
+        # Last, the rebuild: one document per creator of the warehouse under
+        # the read alias, each carrying the palette the shards just computed.
+        self.assertEqual(states.get(("rebuild_creators", "")), "success")
+        self.assertEqual(xcoms[("rebuild_creators", "-1")].get("error", ""), "")
+        es(f"{self.tag}.creators/_refresh")
+        self.assertEqual(es(f"{self.tag}.creators/_count")["count"], USERS)
+        with_palette = es(f"{self.tag}.creators/_count?q=_exists_:palette_vector")["count"]
+        self.assertEqual(with_palette, USERS)
+
+    def weekly_with_fake_workers(self, date, aggregate_exits):
+        """Runs scout_weekly_palette with fake workers: scout-palette succeeds,
+        scout-aggregate exits with `aggregate_exits` in turn (0 with a report).
+        Returns the run's task states, the rebuild's tries and the calls."""
+        fake = self.root / f"fake-bin-{date}"
+        fake.mkdir()
+        calls = fake / "calls"
+        (fake / "scout-palette").write_text(
+            '#!/bin/sh\necho "{\\"error\\": \\"\\", \\"shard\\": \\"$2\\"}"\n')
+        (fake / "scout-aggregate").write_text(textwrap.dedent(f"""\
+            #!/bin/sh
+            echo "$*" >>{calls}
+            n=$(wc -l <{calls})
+            code=$(echo {",".join(map(str, aggregate_exits))} | cut -d, -f$n)
+            [ "$code" = 0 ] && echo '{{"error": "", "creators_written": "20"}}'
+            [ "$code" = 0 ] || echo '{{"error": "fake exit '$code'"}}'
+            exit $code
+            """))
+        for name in ("scout-palette", "scout-aggregate"):
+            (fake / name).chmod(0o755)
+        self.airflow("dags", "test", "scout_weekly_palette", date, check=False,
+                     env=dict(self.env, AIRFLOW_VAR_SCOUT_BIN_DIR=str(fake),
+                              AIRFLOW_VAR_SCOUT_PALETTE_SHARDS="1"))
+        tries = self.python(f"""
+            import json
+            from airflow.models import TaskInstance
+            from airflow.utils.session import create_session
+            with create_session() as session:
+                ti = session.query(TaskInstance).filter_by(
+                    dag_id="scout_weekly_palette", task_id="rebuild_creators",
+                    run_id="manual__{date}T00:00:00+00:00").one()
+                print(json.dumps(ti.try_number))
+            """)
+        return self.states("scout_weekly_palette", date), tries, calls.read_text().splitlines()
+
+    def test_6_the_creators_rebuild_is_retried_on_exit_1_only(self):
+        # A backend failure (exit 1) is retried, and the retry succeeds.
+        states, tries, calls = self.weekly_with_fake_workers("2026-11-23", [1, 0])
+        self.assertEqual(states[("rebuild_creators", "")], "success")
+        self.assertEqual(tries, 2)
+        self.assertEqual(calls, ["--rebuild_creators"] * 2)
+        # Bad configuration (2) and a failed check (3) fail at once: one try.
+        for date, code in (("2026-11-24", 2), ("2026-11-25", 3)):
+            states, tries, calls = self.weekly_with_fake_workers(date, [code, 0])
+            self.assertEqual(states[("summarize", "")], "success", code)
+            self.assertEqual(states[("rebuild_creators", "")], "failed", code)
+            self.assertEqual(tries, 1, code)
+            self.assertEqual(calls, ["--rebuild_creators"], code)
 
 
 if __name__ == "__main__":

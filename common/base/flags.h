@@ -1,6 +1,7 @@
 // ParseFlags: absl::ParseCommandLine that also takes dashed spellings
 // (--image-size as well as --image_size), so every Scout binary accepts the
-// flags as the docs and Airflow write them. Call once at the top of main.
+// flags as the docs and Airflow write them, and exits kExitBadUsage (2), not
+// absl's 1, on an unknown flag or a value a flag cannot parse. Call once at the top of main.
 #pragma once
 
 #include <vector>
