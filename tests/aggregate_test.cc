@@ -693,8 +693,13 @@ TEST_F(AggregateTest, SnapshotMetricsShowAnOutageAndTheRecovery) {
   };
   const auto age = [] { return MetricValue("scout_profile_snapshot_age_seconds"); };
   store.Start();
-  ASSERT_TRUE(eventually(
-      [&] { return MetricValue("scout_profile_snapshot_profiles") == Creators().size(); }));
+  // The gauges are process-wide: an earlier test's store may have left the
+  // same profile count, so wait for this store's own first snapshot too.
+  ASSERT_TRUE(eventually([&] {
+    return store.Current()->version > 0 &&
+           MetricValue("scout_profile_snapshot_version") == store.Current()->version &&
+           MetricValue("scout_profile_snapshot_profiles") == Creators().size();
+  }));
   EXPECT_EQ(MetricValue("scout_profile_snapshot_version"), store.Current()->version);
   EXPECT_LT(age(), 1.0);
 
