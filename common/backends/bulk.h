@@ -58,7 +58,10 @@ struct BulkVerdict {
 using BulkItemHandler = std::function<absl::StatusOr<BulkVerdict>(const BulkItem& item)>;
 
 struct BulkOptions {
-  std::string path = "_bulk";  // Add "?refresh=true" etc. when needed.
+  // Only what the per-item handling reads comes back: a large bulk's full
+  // answer costs more to parse than to build the request.
+  std::string path =
+      "_bulk?filter_path=errors,items.*._index,items.*._id,items.*.status,items.*.error";
   size_t max_actions = 1000;   // Per request; 0: no limit.
   size_t max_bytes = 8 << 20;  // Per request (one larger action goes alone); 0: no limit.
   int attempts = 6;            // Per request, for 429 / 5xx and undelivered requests.

@@ -42,6 +42,8 @@ int RebuildCreators(const scout::Worker& worker) {
     absl::StatusOr<std::unique_ptr<scout::Warehouse>> warehouse =
         worker.backends.ConnectWarehouse();
     if (!warehouse.ok()) return warehouse.status();
+    // The columns the documents read may come with a migration not run yet.
+    if (absl::Status migrated = scout::Migrate(**warehouse); !migrated.ok()) return migrated;
     absl::StatusOr<scout::CreatorRebuildResult> rebuilt = scout::RebuildCreatorIndex(
         *worker.backends.elastic, **warehouse, worker.config.index_prefix());
     if (!rebuilt.ok()) return rebuilt.status();
