@@ -17,8 +17,8 @@
 #include <opencv2/core.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/colour.h"
 #include "common/io/files.h"
-#include "tools/colour/ciede2000.h"
 #include "tools/genlake/genlake.h"
 #include "workers/palette/palette.h"
 

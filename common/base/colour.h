@@ -36,13 +36,33 @@ ColourSet ColourSetOf(const scout::v1::Palette& palette);
 // The palette distance: the earth mover's distance between the two sets
 // (the least total weight x ground distance that turns one into the other),
 // exact, with a perceptual ground distance. 0 for equal sets; symmetric.
-// Defined for non-empty sets only (returns +inf otherwise).
+// Defined for non-empty sets only (returns +inf otherwise). Weights are
+// normalised here too, so the sets' totals need not be 1.
+//
+// Why EMD: a palette is a weighted set of colours with no order, and two
+// palettes rarely share colours exactly. EMD matches each share of one
+// palette to the nearest colours of the other, so a palette with the target's
+// colours in other proportions is near but not equal, one off colour costs
+// only its share, and it needs no binning (histogram distances jump when a
+// colour crosses a bin edge). Its unit is the ground distance's: an average
+// colour difference per unit of weight.
+// Why CIEDE2000 as ground distance: it is the standard perceptual difference
+// (about 1 = just noticeable); plain CIELAB distance (CIE76) overstates
+// differences between saturated colours and understates them among blues and
+// greys, so it would rank palettes unlike a person. CIEDE2000 is not exactly
+// a metric (the triangle inequality can fail by a little), which does not
+// matter for ranking by distance to one target.
+// Cost: the exact transportation problem on at most 6 x 6 colours,
+// successive shortest paths over a dense cost matrix (bench/micro_bench.cc).
 double PaletteDistance(const ColourSet& x, const ColourSet& y);
 
 // The vector Elasticsearch's kNN (l2_norm) searches to find palette-search
 // candidates: nearby vectors mean nearby palettes, so the server reranks the
-// nearest candidates by the exact PaletteDistance. Fixed length.
-inline constexpr int kPaletteVectorDims = 64;
+// nearest candidates by the exact PaletteDistance. Fixed length; all zeros
+// for an empty set (never index it: such a creator has no palette). It is a
+// sliced 2-Wasserstein embedding in DIN99o (16 directions x 8 quantiles;
+// docs/palette-search.md has the recall measured against PaletteDistance).
+inline constexpr int kPaletteVectorDims = 128;
 std::vector<float> PaletteVector(const ColourSet& set);
 
 }  // namespace scout

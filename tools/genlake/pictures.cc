@@ -7,15 +7,15 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "tools/colour/ciede2000.h"
+#include "common/base/colour.h"
 #include "tools/genlake/random.h"
 
 namespace scout::genlake {
 namespace {
 
-using palette::Lab;
+using scout::Lab;
 
-Lab ToLab(const PaletteColor& c) { return palette::SrgbToLab(c.r, c.g, c.b); }
+Lab ToLab(const PaletteColor& c) { return scout::SrgbToLab(c.r, c.g, c.b); }
 
 // CIE76 (plain Euclidean distance in CIELAB) is enough to keep colours apart.
 double Cie76(const Lab& p, const Lab& q) {

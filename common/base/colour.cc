@@ -1,0 +1,296 @@
+#include "common/base/colour.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+#include "absl/container/inlined_vector.h"
+
+namespace scout {
+namespace {
+
+constexpr double kPi = std::numbers::pi;
+constexpr double kDegree = kPi / 180;
+// 25^7, CIEDE2000's chroma pivot.
+constexpr double kPow25To7 = 6103515625.0;
+
+double Pow7(double x) {
+  const double x2 = x * x, x3 = x2 * x;
+  return x3 * x3 * x;
+}
+
+// Hue angle in degrees, [0, 360).
+double HueDegrees(double b, double a) {
+  if (a == 0 && b == 0) return 0.0;
+  const double h = std::atan2(b, a) / kDegree;
+  return h < 0 ? h + 360 : h;
+}
+
+}  // namespace
+
+Lab SrgbToLab(double red, double green, double blue) {
+  const auto linear = [](double v) {
+    const double x = v / 255.0;
+    return x <= 0.04045 ? x / 12.92 : std::pow((x + 0.055) / 1.055, 2.4);
+  };
+  const double r = linear(red), g = linear(green), b = linear(blue);
+  const double x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
+  const double y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b;
+  const double z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * b) / 1.08883;
+  const auto f = [](double t) {
+    constexpr double kEpsilon = 216.0 / 24389, kKappa = 24389.0 / 27;
+    return t > kEpsilon ? std::cbrt(t) : (kKappa * t + 16) / 116;
+  };
+  return {116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))};
+}
+
+// Sharma, Wu & Dalal (2005), equations (2)-(22), with kL = kC = kH = 1. The
+// four cosines of T come from one sincos of the mean hue (multiple-angle
+// identities) because palette search computes this ~36 times per candidate.
+double Ciede2000(const Lab& x, const Lab& y) {
+  const double c1 = std::hypot(x.a, x.b), c2 = std::hypot(y.a, y.b);
+  const double c7 = Pow7((c1 + c2) / 2);
+  const double g = 0.5 * (1 - std::sqrt(c7 / (c7 + kPow25To7)));
+  const double a1 = (1 + g) * x.a, a2 = (1 + g) * y.a;
+  const double cp1 = std::hypot(a1, x.b), cp2 = std::hypot(a2, y.b);
+  const double h1 = HueDegrees(x.b, a1), h2 = HueDegrees(y.b, a2);
+
+  const double dl = y.l - x.l, dc = cp2 - cp1;
+  double dh = 0;
+  if (cp1 * cp2 != 0) {
+    dh = h2 - h1;
+    if (dh > 180) dh -= 360;
+    if (dh < -180) dh += 360;
+  }
+  const double d_hue = 2 * std::sqrt(cp1 * cp2) * std::sin(dh * kDegree / 2);
+
+  const double l_mean = (x.l + y.l) / 2, cp_mean = (cp1 + cp2) / 2;
+  double h_mean = h1 + h2;
+  if (cp1 * cp2 != 0) {
+    if (std::abs(h1 - h2) <= 180) {
+      h_mean = (h1 + h2) / 2;
+    } else {
+      h_mean = (h1 + h2 < 360) ? (h1 + h2 + 360) / 2 : (h1 + h2 - 360) / 2;
+    }
+  }
+  const double hr = h_mean * kDegree;
+  const double c = std::cos(hr), s = std::sin(hr);
+  const double c2h = 2 * c * c - 1, s2h = 2 * s * c;
+  const double c3h = c * (4 * c * c - 3), s3h = s * (3 - 4 * s * s);
+  const double c4h = 2 * c2h * c2h - 1, s4h = 2 * s2h * c2h;
+  constexpr double kCos30 = 0.86602540378443865, kSin30 = 0.5;
+  const double kCos6 = std::cos(6 * kDegree), kSin6 = std::sin(6 * kDegree);
+  const double kCos63 = std::cos(63 * kDegree), kSin63 = std::sin(63 * kDegree);
+  const double t = 1 - 0.17 * (c * kCos30 + s * kSin30) + 0.24 * c2h +
+                   0.32 * (c3h * kCos6 - s3h * kSin6) - 0.20 * (c4h * kCos63 + s4h * kSin63);
+  const double ht = (h_mean - 275) / 25;
+  const double d_theta = 30 * std::exp(-ht * ht);
+  const double cp7 = Pow7(cp_mean);
+  const double rc = 2 * std::sqrt(cp7 / (cp7 + kPow25To7));
+  const double l50 = (l_mean - 50) * (l_mean - 50);
+  const double sl = 1 + 0.015 * l50 / std::sqrt(20 + l50);
+  const double sc = 1 + 0.045 * cp_mean;
+  const double sh = 1 + 0.015 * cp_mean * t;
+  const double rt = -std::sin(2 * d_theta * kDegree) * rc;
+  return std::sqrt((dl / sl) * (dl / sl) + (dc / sc) * (dc / sc) + (d_hue / sh) * (d_hue / sh) +
+                   rt * (dc / sc) * (d_hue / sh));
+}
+
+ColourSet MakeColourSet(std::vector<WeightedColour> colours) {
+  ColourSet set;
+  double total = 0;
+  for (const WeightedColour& c : colours) {
+    // !(w > 0) also drops NaN; infinities cannot be normalised.
+    if (!(c.weight > 0) || !std::isfinite(c.weight)) continue;
+    if (!std::isfinite(c.lab.l) || !std::isfinite(c.lab.a) || !std::isfinite(c.lab.b)) continue;
+    set.push_back(c);
+    total += c.weight;
+  }
+  if (!(total > 0) || !std::isfinite(total)) return {};
+  for (WeightedColour& c : set) c.weight /= total;
+  return set;
+}
+
+ColourSet ColourSetOf(const scout::v1::Palette& palette) {
+  std::vector<WeightedColour> colours;
+  colours.reserve(palette.colors_size());
+  const auto channel = [](int32_t v) { return static_cast<double>(std::clamp(v, 0, 255)); };
+  for (const scout::v1::Color& c : palette.colors()) {
+    colours.push_back(
+        {SrgbToLab(channel(c.red()), channel(c.green()), channel(c.blue())), c.percentage()});
+  }
+  return MakeColourSet(std::move(colours));
+}
+
+// The transportation problem min sum f_ij d_ij, rows summing to x's weights,
+// columns to y's, solved exactly by successive shortest paths: each round
+// sends flow along the cheapest residual path from a row with supply left to
+// a column with demand left. Paths are found by Dijkstra on costs reduced by
+// node potentials (Johnson), which keeps them non-negative although reverse
+// edges cost -d; the graph is dense and tiny, so Dijkstra is the O(V^2)
+// array form. Each round empties a supply, a demand or a reverse edge, so
+// there are about |x| + |y| rounds, and each keeps the flow optimal for what
+// it has sent. Inline arrays: no allocation for sets of up to 8 colours.
+double PaletteDistance(const ColourSet& x, const ColourSet& y) {
+  const int n = static_cast<int>(x.size()), m = static_cast<int>(y.size());
+  if (n == 0 || m == 0) return std::numeric_limits<double>::infinity();
+  double sx = 0, sy = 0;
+  for (const WeightedColour& c : x) sx += c.weight;
+  for (const WeightedColour& c : y) sy += c.weight;
+  if (!(sx > 0) || !(sy > 0)) return std::numeric_limits<double>::infinity();
+
+  const int v_count = n + m;  // Nodes 0..n-1 rows, n..n+m-1 columns.
+  absl::InlinedVector<double, 64> cost(static_cast<size_t>(n) * m);
+  absl::InlinedVector<double, 64> flow(static_cast<size_t>(n) * m, 0.0);
+  absl::InlinedVector<double, 16> left(v_count), pot(v_count, 0.0), dist(v_count);
+  absl::InlinedVector<int, 16> prev(v_count);
+  absl::InlinedVector<bool, 16> done(v_count);
+  for (int i = 0; i < n; ++i) left[i] = std::max(0.0, x[i].weight / sx);
+  for (int j = 0; j < m; ++j) left[n + j] = std::max(0.0, y[j].weight / sy);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < m; ++j) cost[i * m + j] = Ciede2000(x[i].lab, y[j].lab);
+  }
+  // Amounts below this are rounding noise of the normalised weights.
+  constexpr double kEps = 1e-12;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  for (int round = 0; round < 2 * v_count * v_count; ++round) {
+    bool any = false;
+    for (int v = 0; v < v_count; ++v) {
+      // Rows with supply left are the sources (their potential stays 0).
+      dist[v] = v < n && left[v] > kEps ? 0 : kInf;
+      any = any || dist[v] == 0;
+      prev[v] = -1;
+      done[v] = false;
+    }
+    if (!any) break;
+    int sink = -1;
+    for (;;) {
+      int u = -1;
+      for (int v = 0; v < v_count; ++v) {
+        if (!done[v] && dist[v] < kInf && (u < 0 || dist[v] < dist[u])) u = v;
+      }
+      if (u < 0) break;
+      done[u] = true;
+      if (u >= n && left[u] > kEps) {  // The nearest column with demand.
+        sink = u;
+        break;
+      }
+      if (u < n) {
+        for (int j = 0; j < m; ++j) {
+          const int v = n + j;
+          const double d = dist[u] + std::max(0.0, cost[u * m + j] + pot[u] - pot[v]);
+          if (!done[v] && d < dist[v]) dist[v] = d, prev[v] = u;
+        }
+      } else {
+        const int j = u - n;
+        for (int i = 0; i < n; ++i) {
+          if (flow[i * m + j] <= kEps) continue;
+          const double d = dist[u] + std::max(0.0, -cost[i * m + j] + pot[u] - pot[i]);
+          if (!done[i] && d < dist[i]) dist[i] = d, prev[i] = u;
+        }
+      }
+    }
+    if (sink < 0) break;  // Only rounding noise is left to send.
+    // Settled nodes move by their distance, the others by the sink's: that
+    // keeps every residual edge's reduced cost non-negative.
+    for (int v = 0; v < v_count; ++v) pot[v] += std::min(dist[v], dist[sink]);
+    // The bottleneck: the sink's demand, the source's supply, reverse edges.
+    double amount = left[sink];
+    int node = sink;
+    while (prev[node] >= 0) {
+      const int p = prev[node];
+      if (p >= n) amount = std::min(amount, flow[node * m + (p - n)]);  // Reverse edge.
+      node = p;
+    }
+    const int source = node;
+    amount = std::min(amount, left[source]);
+    for (node = sink; prev[node] >= 0; node = prev[node]) {
+      const int p = prev[node];
+      if (p < n) {
+        flow[p * m + (node - n)] += amount;
+      } else {
+        double& f = flow[node * m + (p - n)];
+        f = f - amount > kEps ? f - amount : 0;
+      }
+    }
+    left[source] = left[source] - amount > kEps ? left[source] - amount : 0;
+    left[sink] = left[sink] - amount > kEps ? left[sink] - amount : 0;
+  }
+  double total = 0;
+  for (size_t k = 0; k < flow.size(); ++k) total += flow[k] * cost[k];
+  return total;
+}
+
+namespace {
+
+// DIN99o (DIN 6176): CIELAB with lightness and chroma compressed so that
+// Euclidean distances there follow perceived differences (and CIEDE2000)
+// far better than in CIELAB itself.
+Lab Din99o(const Lab& c) {
+  constexpr double kAngle = 26 * kDegree;
+  const double cos26 = std::cos(kAngle), sin26 = std::sin(kAngle);
+  const double e = c.a * cos26 + c.b * sin26;
+  const double f = 0.83 * (-c.a * sin26 + c.b * cos26);
+  const double chroma = std::log(1 + 0.075 * std::hypot(e, f)) / 0.0435;
+  const double hue = std::atan2(f, e) + kAngle;
+  return {303.67 * std::log(1 + 0.0039 * c.l), chroma * std::cos(hue), chroma * std::sin(hue)};
+}
+
+constexpr int kDirections = 16, kQuantiles = 8;
+static_assert(kDirections * kQuantiles == kPaletteVectorDims);
+
+// Fixed unit directions spread over a half sphere (a Fibonacci lattice;
+// opposite directions would repeat the same information).
+struct Directions {
+  std::array<std::array<double, 3>, kDirections> d;
+  Directions() {
+    const double golden_angle = kPi * (3 - std::sqrt(5.0));
+    for (int i = 0; i < kDirections; ++i) {
+      const double z = 1 - (i + 0.5) / kDirections, r = std::sqrt(1 - z * z);
+      d[i] = {z, r * std::cos(golden_angle * i), r * std::sin(golden_angle * i)};
+    }
+  }
+};
+
+}  // namespace
+
+// Sliced Wasserstein: project the set on each direction (in DIN99o) and
+// record the projection's quantiles at 8 evenly spaced levels. For one
+// direction the L2 distance between two quantile rows is the 1-D
+// 2-Wasserstein distance between the projected sets, so the L2 distance
+// between vectors is the sliced 2-Wasserstein distance, a transport distance
+// like the EMD (a Gaussian kernel embedding on Lab anchors measured worse).
+std::vector<float> PaletteVector(const ColourSet& set) {
+  std::vector<float> v(kPaletteVectorDims, 0.0f);
+  double total = 0;
+  for (const WeightedColour& c : set) total += c.weight > 0 ? c.weight : 0;
+  if (!(total > 0)) return v;
+  static const Directions* const directions = new Directions();
+  absl::InlinedVector<Lab, 8> points;
+  absl::InlinedVector<double, 8> weights;
+  for (const WeightedColour& c : set) {
+    if (!(c.weight > 0)) continue;
+    points.push_back(Din99o(c.lab));
+    weights.push_back(c.weight / total);
+  }
+  absl::InlinedVector<std::pair<double, double>, 8> projected(points.size());
+  for (int k = 0; k < kDirections; ++k) {
+    const auto& d = directions->d[k];
+    for (size_t i = 0; i < points.size(); ++i) {
+      projected[i] = {points[i].l * d[0] + points[i].a * d[1] + points[i].b * d[2], weights[i]};
+    }
+    std::sort(projected.begin(), projected.end());
+    size_t i = 0;
+    double cumulative = projected[0].second;
+    for (int q = 0; q < kQuantiles; ++q) {
+      const double level = (q + 0.5) / kQuantiles;
+      while (i + 1 < projected.size() && cumulative < level) cumulative += projected[++i].second;
+      v[k * kQuantiles + q] = static_cast<float>(projected[i].first);
+    }
+  }
+  return v;
+}
+
+}  // namespace scout
