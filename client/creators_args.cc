@@ -23,7 +23,8 @@ constexpr int kMaxPageSize = 100;
 constexpr size_t kMaxIdLength = 32;
 
 absl::Status Bad(absl::string_view flag, absl::string_view problem, absl::string_view value) {
-  return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", problem, ", not \"", value, "\""));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, ": ", problem, ", not \"", value, "\""));
 }
 
 std::vector<std::string> Split(const std::vector<std::string>& occurrences) {
@@ -120,8 +121,8 @@ absl::StatusOr<std::string> PaletteTarget(absl::string_view text) {
 absl::StatusOr<scout::v1::SearchCreatorsRequest> CreatorsRequest(const CreatorsFlags& flags) {
   scout::v1::SearchCreatorsRequest request;
   if (flags.query.size() > kMaxQueryBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("--query: at most ", kMaxQueryBytes,
-                                                   " bytes, not ", flags.query.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--query: at most ", kMaxQueryBytes, " bytes, not ", flags.query.size()));
   }
   request.set_query(flags.query);
 
@@ -142,8 +143,10 @@ absl::StatusOr<scout::v1::SearchCreatorsRequest> CreatorsRequest(const CreatorsF
   }
 
   for (const auto& [flag, text, set] :
-       {std::tuple{"min_followers", &flags.min_followers, &scout::v1::SearchCreatorsRequest::set_min_followers},
-        std::tuple{"max_followers", &flags.max_followers, &scout::v1::SearchCreatorsRequest::set_max_followers}}) {
+       {std::tuple{"min_followers", &flags.min_followers,
+                   &scout::v1::SearchCreatorsRequest::set_min_followers},
+        std::tuple{"max_followers", &flags.max_followers,
+                   &scout::v1::SearchCreatorsRequest::set_max_followers}}) {
     if (text->empty()) continue;
     absl::StatusOr<int64_t> count = Count(flag, *text);
     if (!count.ok()) return count.status();
@@ -171,8 +174,8 @@ absl::StatusOr<scout::v1::SearchCreatorsRequest> CreatorsRequest(const CreatorsF
     return absl::InvalidArgumentError("--min_engagement_rate is above --max_engagement_rate");
   }
   if (!flags.min_posts_30d.empty()) {
-    absl::StatusOr<int32_t> posts = WholeNumber("min_posts_30d", flags.min_posts_30d, 0,
-                                                std::numeric_limits<int32_t>::max());
+    absl::StatusOr<int32_t> posts =
+        WholeNumber("min_posts_30d", flags.min_posts_30d, 0, std::numeric_limits<int32_t>::max());
     if (!posts.ok()) return posts.status();
     request.set_min_posts_30d(*posts);
   }
@@ -186,8 +189,8 @@ absl::StatusOr<scout::v1::SearchCreatorsRequest> CreatorsRequest(const CreatorsF
 
   const std::vector<std::string> palette = Split(flags.palette);
   if (palette.size() > kMaxPaletteColours) {
-    return absl::InvalidArgumentError(absl::StrCat("--palette: at most ", kMaxPaletteColours,
-                                                   " colours, not ", palette.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--palette: at most ", kMaxPaletteColours, " colours, not ", palette.size()));
   }
   for (const std::string& colour : palette) {
     absl::StatusOr<std::string> target = PaletteTarget(colour);
@@ -200,8 +203,9 @@ absl::StatusOr<scout::v1::SearchCreatorsRequest> CreatorsRequest(const CreatorsF
       return Bad("like", "expected a creator id (digits)", flags.like);
     }
     if (!palette.empty()) {
-      return absl::InvalidArgumentError("--like and --palette do not combine: --like uses the "
-                                        "creator's own palette as the target");
+      return absl::InvalidArgumentError(
+          "--like and --palette do not combine: --like uses the "
+          "creator's own palette as the target");
     }
     request.set_similar_to(flags.like);
   }
@@ -213,7 +217,8 @@ absl::StatusOr<scout::v1::SearchCreatorsRequest> CreatorsRequest(const CreatorsF
     scout::v1::CreatorSort sort;
     if (name == "UNSPECIFIED" ||
         !scout::v1::CreatorSort_Parse(absl::StrCat("CREATOR_SORT_", name), &sort)) {
-      return Bad("sort", "expected relevance, followers, engagement_rate, growth or palette_distance",
+      return Bad("sort",
+                 "expected relevance, followers, engagement_rate, growth or palette_distance",
                  flags.sort);
     }
     if (sort == scout::v1::CREATOR_SORT_PALETTE_DISTANCE && palette.empty() && flags.like.empty()) {

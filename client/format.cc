@@ -248,8 +248,8 @@ std::string Day(const google::protobuf::Timestamp& t) {
 
 std::string FormatCreator(const scout::v1::Creator& c, TextStyle style) {
   const std::string tier(TierSlug(c.tier()));
-  std::string out =
-      absl::StrCat(style.color ? kBold : "", "@", Printable(c.username()), style.color ? kNoBold : "");
+  std::string out = absl::StrCat(style.color ? kBold : "", "@", Printable(c.username()),
+                                 style.color ? kNoBold : "");
   if (!c.name().empty()) absl::StrAppend(&out, " · ", Printable(c.name()));
   absl::StrAppend(&out, " · id ", Printable(c.id()));
   if (!tier.empty()) absl::StrAppend(&out, " · ", tier);
@@ -306,8 +306,12 @@ std::string FormatCreator(const scout::v1::Creator& c, TextStyle style) {
   }
   if (!c.matched_hashtags().empty() || !c.matched_mentions().empty()) {
     std::string tags = "used";
-    for (const std::string& tag : c.matched_hashtags()) absl::StrAppend(&tags, " #", Printable(tag));
-    for (const std::string& user : c.matched_mentions()) absl::StrAppend(&tags, " @", Printable(user));
+    for (const std::string& tag : c.matched_hashtags()) {
+      absl::StrAppend(&tags, " #", Printable(tag));
+    }
+    for (const std::string& user : c.matched_mentions()) {
+      absl::StrAppend(&tags, " @", Printable(user));
+    }
     why.push_back(std::move(tags));
   }
   if (!why.empty()) absl::StrAppend(&out, "   matched: ", absl::StrJoin(why, " · "), "\n");
@@ -351,9 +355,9 @@ std::string RenderHighlight(absl::string_view html, TextStyle style) {
     }
     if (rest[0] == '&') {
       bool decoded = false;
-      for (const auto& [entity, text] : {std::pair{"&amp;", "&"}, std::pair{"&lt;", "<"},
-                                         std::pair{"&gt;", ">"}, std::pair{"&quot;", "\""},
-                                         std::pair{"&#39;", "'"}}) {
+      for (const auto& [entity, text] :
+           {std::pair{"&amp;", "&"}, std::pair{"&lt;", "<"}, std::pair{"&gt;", ">"},
+            std::pair{"&quot;", "\""}, std::pair{"&#39;", "'"}}) {
         if (absl::StartsWith(rest, entity)) {
           out += text;
           pos += strlen(entity);

@@ -176,10 +176,8 @@ int main(int argc, char** argv) {
   const std::vector<char*> args = scout::ParseFlags(argc, argv);
   const std::vector<std::string> all_args(argv, argv + argc);  // Names normalised by ParseFlags.
   const std::string command = args.size() >= 2 ? args[1] : "";
-  if (!((command == "search" && args.size() == 2) ||
-        (command == "creators" && args.size() == 2) ||
-        (command == "profile" && args.size() == 3) ||
-        (command == "palette" && args.size() == 3))) {
+  if (!((command == "search" && args.size() == 2) || (command == "creators" && args.size() == 2) ||
+        (command == "profile" && args.size() == 3) || (command == "palette" && args.size() == 3))) {
     return Usage("expected: search [flags], creators [flags], profile ID, or palette ID");
   }
   // Checked before connecting: a malformed value is a usage error.

@@ -36,7 +36,8 @@ scout::v1::Creator HandBuilt() {
   auto* travel = c.add_topics();
   travel->set_slug("travel");
   travel->set_share(0.3);
-  for (const auto& [r, g, b, share] : {std::tuple{232, 213, 196, 0.34}, std::tuple{160, 82, 45, 0.66}}) {
+  for (const auto& [r, g, b, share] :
+       {std::tuple{232, 213, 196, 0.34}, std::tuple{160, 82, 45, 0.66}}) {
     scout::v1::Color* colour = c.mutable_palette()->add_colors();
     colour->set_red(r);
     colour->set_green(g);
@@ -161,8 +162,8 @@ TEST(CreatorsRequestTest, EveryFlagReachesItsField) {
   EXPECT_THAT(r->hashtags(), ::testing::ElementsAre("cafe", "#brunch", "latte"));
   EXPECT_THAT(r->mentions(), ::testing::ElementsAre("@nonna"));
   EXPECT_THAT(r->topics(), ::testing::ElementsAre("food", "travel", "fashion"));
-  EXPECT_THAT(r->tiers(), ::testing::ElementsAre(scout::v1::CREATOR_TIER_MICRO,
-                                                 scout::v1::CREATOR_TIER_MID));
+  EXPECT_THAT(r->tiers(),
+              ::testing::ElementsAre(scout::v1::CREATOR_TIER_MICRO, scout::v1::CREATOR_TIER_MID));
   EXPECT_EQ(r->min_followers(), 10000);
   EXPECT_EQ(r->max_followers(), 1500000);
   EXPECT_DOUBLE_EQ(r->min_engagement_rate(), 0.03);
@@ -195,8 +196,10 @@ TEST(CreatorsRequestTest, MalformedValuesNameTheFlag) {
     absl::StatusOr<scout::v1::SearchCreatorsRequest> r = CreatorsRequest(flags);
     return r.ok() ? std::string("ok") : std::string(r.status().message());
   };
-  EXPECT_THAT(error([](CreatorsFlags& f) { f.min_followers = "lots"; }), HasSubstr("--min_followers"));
-  EXPECT_THAT(error([](CreatorsFlags& f) { f.min_followers = "-5"; }), HasSubstr("--min_followers"));
+  EXPECT_THAT(error([](CreatorsFlags& f) { f.min_followers = "lots"; }),
+              HasSubstr("--min_followers"));
+  EXPECT_THAT(error([](CreatorsFlags& f) { f.min_followers = "-5"; }),
+              HasSubstr("--min_followers"));
   EXPECT_THAT(error([](CreatorsFlags& f) { f.max_followers = "1.2345k"; }),
               HasSubstr("--max_followers: expected a whole number"));
   EXPECT_THAT(error([](CreatorsFlags& f) { f.min_followers = "2m", f.max_followers = "1m"; }),
@@ -209,7 +212,8 @@ TEST(CreatorsRequestTest, MalformedValuesNameTheFlag) {
               HasSubstr("--min_follower_growth: must be at least -1"));
   EXPECT_THAT(error([](CreatorsFlags& f) { f.active_within_days = "91"; }),
               HasSubstr("--active_within_days: expected a whole number from 1 to 90"));
-  EXPECT_THAT(error([](CreatorsFlags& f) { f.min_posts_30d = "3.5"; }), HasSubstr("--min_posts_30d"));
+  EXPECT_THAT(error([](CreatorsFlags& f) { f.min_posts_30d = "3.5"; }),
+              HasSubstr("--min_posts_30d"));
   EXPECT_THAT(error([](CreatorsFlags& f) { f.tiers = {"giant"}; }), HasSubstr("--tier"));
   EXPECT_THAT(error([](CreatorsFlags& f) { f.palette = {"#e8d5c"}; }), HasSubstr("--palette"));
   EXPECT_THAT(error([](CreatorsFlags& f) { f.palette = {"e8d5c4"}; }), HasSubstr("--palette"));
@@ -233,15 +237,16 @@ TEST(CreatorsRequestTest, MalformedValuesNameTheFlag) {
 }
 
 TEST(CreatorsRequestTest, RepeatedFlagCollectsEveryOccurrence) {
-  const std::vector<std::string> args = {"scoutctl", "creators",  "--hashtag=a,b", "--hashtags",
-                                         "x",        "-hashtag",  "c",             "--hashtag",
-                                         "d",        "--",        "--hashtag=e"};
+  const std::vector<std::string> args = {
+      "scoutctl", "creators", "--hashtag=a,b", "--hashtags", "x", "-hashtag", "c", "--hashtag",
+      "d",        "--",       "--hashtag=e"};
   EXPECT_THAT(RepeatedFlag(args, "hashtag"), ::testing::ElementsAre("a,b", "c", "d"));
   EXPECT_THAT(RepeatedFlag(args, "topic"), ::testing::IsEmpty());
 }
 
 TEST(CreatorsRequestTest, FlagGivenSeesEveryBoolSpelling) {
-  for (const char* arg : {"--is_business", "--is_business=false", "-is_business", "--nois_business"}) {
+  for (const char* arg :
+       {"--is_business", "--is_business=false", "-is_business", "--nois_business"}) {
     EXPECT_TRUE(FlagGiven({"scoutctl", "creators", arg}, "is_business")) << arg;
   }
   EXPECT_FALSE(FlagGiven({"scoutctl", "creators", "--is_businessy"}, "is_business"));
