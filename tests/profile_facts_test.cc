@@ -81,7 +81,7 @@ TEST(ProfileFactsValues, FollowTheColumnListAndKeepUnknownCountsNull) {
   row.as_of = absl::CivilDay(2026, 11, 20);
   row.follows_count = 5;
   const std::vector<SqlValue> values = ProfileFactsValues(row);
-  ASSERT_EQ(values.size(), 18u);  // The columns of kProfileFactsColumns.
+  ASSERT_EQ(values.size(), 22u);  // The columns of kProfileFactsColumns.
   EXPECT_EQ(values[1], "2026-11-20");
   EXPECT_EQ(values[8], "5");
   EXPECT_EQ(values[9], std::nullopt);

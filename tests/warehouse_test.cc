@@ -77,6 +77,12 @@ TEST_F(WarehouseTest, ColumnSizesMatchTheMigrations) {
       {"profile_facts", "profile_picture_url", b::kPictureUrl},
       {"profile_facts", "daily_json", b::kDailyJson},
       {"profile_facts", "palette_json", b::kPaletteJson},
+      {"profile_facts", "topics_json", b::kTopicsJson},
+      {"creator_content", "creator_id", b::kCreatorId},
+      {"creator_content", "hashtags_json", b::kContentJson},
+      {"creator_content", "mentions_json", b::kContentJson},
+      {"creator_content", "captions_json", b::kContentJson},
+      {"creator_content", "topics_json", b::kTopicsJson},
   };
   for (const auto& [table, column, bytes] : columns) {
     absl::StatusOr<SqlRows> rows = warehouse_->Query(

@@ -4,8 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/backends/creator_content.h"
+#include "common/backends/row_reader.h"
 #include "common/base/status.h"
 #include "common/base/time.h"
 
@@ -21,65 +22,6 @@ SqlValue Number(const std::optional<double>& value) {
   const auto end = std::to_chars(buffer, buffer + sizeof buffer, *value).ptr;
   return std::string(buffer, end);
 }
-
-// Reads the named columns of one row; the first bad value is kept in `error`.
-class RowReader {
- public:
-  RowReader(const SqlRows& rows, size_t index) : rows_(rows), row_(rows.rows[index]) {}
-
-  // The raw value; a missing column sets `error`.
-  const SqlValue* Get(const char* column) {
-    const std::optional<size_t> at = rows_.ColumnIndex(column);
-    if (!at || *at >= row_.size()) {
-      if (missing_.empty()) missing_ = column;
-      return nullptr;
-    }
-    return &row_[*at];
-  }
-  std::string Text(const char* column) {
-    const SqlValue* value = Get(column);
-    return value && *value ? **value : std::string();
-  }
-  std::optional<int64_t> OptionalCount(const char* column) {
-    const SqlValue* value = Get(column);
-    if (value == nullptr || !*value) return std::nullopt;
-    int64_t n;
-    if (absl::SimpleAtoi(**value, &n)) return n;
-    Bad(column, **value);
-    return std::nullopt;
-  }
-  int64_t Count(const char* column) {
-    const SqlValue* value = Get(column);
-    if (value != nullptr && !*value) Bad(column, "NULL");
-    return OptionalCount(column).value_or(0);
-  }
-  std::optional<double> OptionalDouble(const char* column) {
-    const SqlValue* value = Get(column);
-    if (value == nullptr || !*value) return std::nullopt;
-    double d;
-    if (absl::SimpleAtod(**value, &d)) return d;
-    Bad(column, **value);
-    return std::nullopt;
-  }
-  void Bad(const char* column, absl::string_view value) {
-    if (bad_.empty()) bad_ = absl::StrCat(column, " = \"", value.substr(0, 40), "\"");
-  }
-  absl::Status Status(absl::string_view creator_id) const {
-    if (!missing_.empty()) {
-      return absl::InternalError(absl::StrCat("profile_facts: no column ", missing_));
-    }
-    if (!bad_.empty()) {
-      return absl::DataLossError(
-          absl::StrCat("profile_facts row of ", creator_id, ": cannot read ", bad_));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  const SqlRows& rows_;
-  const std::vector<SqlValue>& row_;
-  std::string missing_, bad_;
-};
 
 // nlohmann's value() and get() throw on a wrong type; these do not.
 std::optional<int64_t> IntMember(const json& object, const char* key) {
@@ -119,7 +61,11 @@ std::vector<SqlValue> ProfileFactsValues(const ProfileFactsRow& f) {
           Number(f.eng_avg),
           Number(f.engagement_rate),
           Number(f.follower_growth_30d),
-          f.palette_json};
+          f.palette_json,
+          f.last_post_at ? SqlValue(FormatRfc3339(*f.last_post_at)) : std::nullopt,
+          Number(f.avg_reach),
+          Number(f.avg_impressions),
+          f.topics.empty() ? std::nullopt : SqlValue(TopicsJson(f.topics))};
 }
 
 std::string SelectProfileFacts() {
@@ -128,7 +74,7 @@ std::string SelectProfileFacts() {
 }
 
 absl::StatusOr<ProfileFactsRow> ReadProfileFacts(const SqlRows& rows, size_t index) {
-  RowReader r(rows, index);
+  RowReader r(rows, index, "profile_facts");
   ProfileFactsRow f;
   f.creator_id = r.Text("creator_id");
   const std::string as_of = r.Text("as_of");
@@ -151,6 +97,21 @@ absl::StatusOr<ProfileFactsRow> ReadProfileFacts(const SqlRows& rows, size_t ind
   f.follower_growth_30d = r.OptionalDouble("follower_growth_30d");
   if (const SqlValue* palette = r.Get("palette_json"); palette != nullptr) {
     f.palette_json = *palette;
+  }
+  const std::string last_post_at = r.Text("last_post_at");
+  if (absl::StatusOr<absl::Time> at = ParseTime(last_post_at); at.ok()) {
+    f.last_post_at = *at;
+  } else if (!last_post_at.empty()) {
+    r.Bad("last_post_at", last_post_at);
+  }
+  f.avg_reach = r.OptionalDouble("avg_reach");
+  f.avg_impressions = r.OptionalDouble("avg_impressions");
+  if (const std::string topics = r.Text("topics_json"); !topics.empty()) {
+    if (absl::StatusOr<std::vector<v1::TopicShare>> parsed = ParseTopicsJson(topics); parsed.ok()) {
+      f.topics = *std::move(parsed);
+    } else {
+      r.Bad("topics_json", topics);
+    }
   }
   f.load_version = r.Count("load_version");
   const std::string updated_at = r.Text("updated_at");

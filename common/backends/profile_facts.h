@@ -24,7 +24,8 @@ namespace scout {
 inline constexpr const char* kProfileFactsColumns =
     "creator_id, as_of, username, name, biography, website, profile_picture_url, "
     "followers_count, follows_count, media_count, is_business, daily_json, doc_count, fol_avg, "
-    "eng_avg, engagement_rate, follower_growth_30d, palette_json";
+    "eng_avg, engagement_rate, follower_growth_30d, palette_json, last_post_at, avg_reach, "
+    "avg_impressions, topics_json";
 inline constexpr const char* kProfileFactsLoadColumns = "load_version, updated_at";
 
 struct ProfileFactsRow {

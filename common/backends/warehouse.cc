@@ -89,6 +89,52 @@ CREATE TABLE load_versions (
   finished_at TIMESTAMP NOT NULL
 );
 )sql"},
+    // Creator discovery (issue 11): what a creator posts about, tier
+    // benchmarks and the platform's daily numbers. One ADD COLUMN per ALTER
+    // (Redshift takes no more).
+    {2, R"sql(
+ALTER TABLE profile_facts ADD COLUMN last_post_at TIMESTAMP;
+ALTER TABLE profile_facts ADD COLUMN avg_reach DOUBLE PRECISION;
+ALTER TABLE profile_facts ADD COLUMN avg_impressions DOUBLE PRECISION;
+ALTER TABLE profile_facts ADD COLUMN topics_json VARCHAR(1024);
+CREATE TABLE creator_content (
+  creator_id VARCHAR(32) NOT NULL PRIMARY KEY,
+  as_of DATE NOT NULL,
+  posts_90d BIGINT NOT NULL,
+  hashtags_json VARCHAR(65535) NOT NULL,
+  mentions_json VARCHAR(65535) NOT NULL,
+  captions_json VARCHAR(65535) NOT NULL,
+  topics_json VARCHAR(1024) NOT NULL,
+  load_version BIGINT NOT NULL,
+  updated_at TIMESTAMP NOT NULL
+);
+CREATE TABLE tier_benchmarks (
+  as_of DATE NOT NULL,
+  tier VARCHAR(8) NOT NULL,
+  creators BIGINT NOT NULL,
+  engagement_p25 DOUBLE PRECISION,
+  engagement_median DOUBLE PRECISION,
+  engagement_p75 DOUBLE PRECISION,
+  computed_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (as_of, tier)
+);
+CREATE TABLE tier_centiles (
+  as_of DATE NOT NULL,
+  tier VARCHAR(8) NOT NULL,
+  centile SMALLINT NOT NULL,
+  max_engagement_rate DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (as_of, tier, centile)
+);
+CREATE TABLE platform_daily (
+  as_of DATE NOT NULL PRIMARY KEY,
+  creators BIGINT NOT NULL,
+  business_creators BIGINT NOT NULL,
+  posts_30d BIGINT NOT NULL,
+  median_followers DOUBLE PRECISION,
+  median_engagement_rate DOUBLE PRECISION,
+  computed_at TIMESTAMP NOT NULL
+);
+)sql"},
 };
 
 }  // namespace

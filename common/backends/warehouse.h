@@ -47,6 +47,8 @@ inline constexpr size_t kSourceKey = 512;
 inline constexpr size_t kQuarantineReason = 2048;
 inline constexpr size_t kDailyJson = 65535;
 inline constexpr size_t kPaletteJson = 4096;  // And creator_palette.colors_json.
+inline constexpr size_t kTopicsJson = 1024;   // profile_facts and creator_content.
+inline constexpr size_t kContentJson = 65535;  // creator_content hashtags/mentions/captions.
 }  // namespace column_bytes
 
 // `text` as a warehouse column takes it: invalid UTF-8 bytes replaced by
