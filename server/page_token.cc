@@ -19,19 +19,32 @@ absl::Status BadToken() {
       "sort they were issued for)");
 }
 
-}  // namespace
-
-uint64_t QueryHash(const scout::v1::SearchPostsRequest& request) {
-  scout::v1::SearchPostsRequest shape = request;
-  shape.clear_page_size();
-  shape.clear_page_token();
+// The deterministic bytes of a request shape (page_size and page_token
+// cleared by the caller).
+std::string ShapeBytes(const google::protobuf::Message& shape) {
   std::string bytes;
   google::protobuf::io::StringOutputStream stream(&bytes);
   google::protobuf::io::CodedOutputStream out(&stream);
   out.SetSerializationDeterministic(true);
   shape.SerializeToCodedStream(&out);
   out.Trim();
-  return StableHash(bytes);
+  return bytes;
+}
+
+}  // namespace
+
+uint64_t QueryHash(const scout::v1::SearchPostsRequest& request) {
+  scout::v1::SearchPostsRequest shape = request;
+  shape.clear_page_size();
+  shape.clear_page_token();
+  return StableHash(ShapeBytes(shape));
+}
+
+uint64_t QueryHash(const scout::v1::SearchCreatorsRequest& request) {
+  scout::v1::SearchCreatorsRequest shape = request;
+  shape.clear_page_size();
+  shape.clear_page_token();
+  return StableHash(ShapeBytes(shape), StableHash("SearchCreatorsRequest"));
 }
 
 std::string EncodePageToken(const PageCursor& cursor) {

@@ -18,32 +18,6 @@ using nlohmann::json;
 using scout::v1::SearchPostsRequest;
 namespace f = post_field;
 
-// Below this, no Elasticsearch answer can arrive in time (and the HTTP
-// client's timeout has millisecond resolution).
-constexpr absl::Duration kMinBudget = absl::Milliseconds(1);
-
-absl::Status CheckCount(int count, absl::string_view field) {
-  if (count > kMaxFilterValues) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": at most ", kMaxFilterValues, " values (got ", count, ")"));
-  }
-  return absl::OkStatus();
-}
-
-// gRPC refuses invalid UTF-8 in string fields, but in-process callers do
-// not, and such text could not be written as the JSON request body.
-absl::Status CheckUtf8(const std::string& text, absl::string_view field, int index = -1) {
-  if (IsValidUtf8(text)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, index >= 0 ? absl::StrCat("[", index, "]") : "", ": not valid UTF-8"));
-}
-
-absl::Status CheckUtf8(const google::protobuf::RepeatedPtrField<std::string>& values,
-                       absl::string_view field) {
-  for (int i = 0; i < values.size(); ++i) SCOUT_RETURN_IF_ERROR(CheckUtf8(values[i], field, i));
-  return absl::OkStatus();
-}
-
 // One `term` filter per tag: a post must carry every listed tag.
 absl::Status AddTagFilters(const google::protobuf::RepeatedPtrField<std::string>& tags,
                            absl::string_view field, absl::string_view es_field, json& filters) {
@@ -58,51 +32,22 @@ absl::Status AddTagFilters(const google::protobuf::RepeatedPtrField<std::string>
   return absl::OkStatus();
 }
 
-// The sort keys of a request, in order. All but `id` (a keyword) and
-// `_score` (a float) sort by a long (timestamps as epoch millis).
-std::vector<const char*> SortKeys(const SearchPostsRequest& request) {
+// The sort keys of a request, in order; the id is a unique tiebreaker for
+// search_after.
+std::vector<SortKey> SortKeys(const SearchPostsRequest& request) {
+  const SortKey timestamp{f::kTimestamp, SortKey::kLong};
+  const SortKey id{f::kId, SortKey::kKeyword, /*ascending=*/true};
   switch (request.sort()) {
     case v1::SORT_ORDER_RECENT:
-      return {f::kTimestamp, f::kId};
+      return {timestamp, id};
     case v1::SORT_ORDER_ENGAGEMENT:
-      return {f::kEngagement, f::kTimestamp, f::kId};
+      return {{f::kEngagement, SortKey::kLong}, timestamp, id};
     case v1::SORT_ORDER_RELEVANCE:
     case v1::SORT_ORDER_UNSPECIFIED:
     default:
-      // The id is a unique tiebreaker for search_after.
-      if (request.query().empty()) return {f::kTimestamp, f::kId};
-      return {"_score", f::kTimestamp, f::kId};
+      if (request.query().empty()) return {timestamp, id};
+      return {{"_score", SortKey::kNumber}, timestamp, id};
   }
-}
-
-json SortFor(const std::vector<const char*>& keys) {
-  json sort = json::array();
-  for (const char* key : keys) {
-    sort.push_back({{key, absl::string_view(key) == f::kId ? "asc" : "desc"}});
-  }
-  return sort;
-}
-
-// A page token's search_after must fit the sort it is sent with; otherwise
-// Elasticsearch would refuse the query with a 400 that, once we sent it, is
-// our bug. So a forged token is the caller's INVALID_ARGUMENT here.
-bool SearchAfterFits(const json& search_after, const std::vector<const char*>& keys) {
-  if (!search_after.is_array() || search_after.size() != keys.size()) return false;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    const json& value = search_after[i];
-    const absl::string_view key = keys[i];
-    if (key == f::kId) {
-      if (!value.is_string()) return false;
-    } else if (key == "_score") {
-      if (!value.is_number()) return false;
-    } else if (!value.is_number_integer() ||
-               (value.is_number_unsigned() &&
-                value.get<uint64_t>() >
-                    static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // The words to mark in captions: query words and filtered tags, folded.
@@ -115,16 +60,8 @@ std::vector<std::string> HighlightTerms(const SearchPostsRequest& request) {
 }  // namespace
 
 absl::StatusOr<PostSearch::Query> PostSearch::BuildQuery(const SearchPostsRequest& request) const {
-  if (request.page_size() < 0 || request.page_size() > kMaxPageSize) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size: 0 (default ", kDefaultPageSize,
-                                                   ") to at most ", kMaxPageSize, " (got ",
-                                                   request.page_size(), ")"));
-  }
-  if (request.query().size() > kMaxQueryBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("query: at most ", kMaxQueryBytes,
-                                                   " bytes (got ", request.query().size(), ")"));
-  }
-  SCOUT_RETURN_IF_ERROR(CheckUtf8(request.query(), "query"));
+  SCOUT_ASSIGN_OR_RETURN(const int page_size, CheckPageSize(request.page_size()));
+  SCOUT_RETURN_IF_ERROR(CheckQueryText(request.query()));
   SCOUT_RETURN_IF_ERROR(CheckUtf8(request.hashtags(), "hashtags"));
   SCOUT_RETURN_IF_ERROR(CheckUtf8(request.mentions(), "mentions"));
   SCOUT_RETURN_IF_ERROR(CheckUtf8(request.owner_ids(), "owner_ids"));
@@ -173,14 +110,13 @@ absl::StatusOr<PostSearch::Query> PostSearch::BuildQuery(const SearchPostsReques
   if (!Words(folded).empty()) {
     must.push_back({{"match", {{f::kTextFolded, {{"query", folded}, {"operator", "and"}}}}}});
   }
-  const int page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   json body = {{"size", page_size},
                // Exact counts past this cost every query a full scan of its
                // matches (and disable early termination); the API says
                // "10,000 or more" instead.
                {"track_total_hits", kMaxCountedHits},
                {"query", {{"bool", {{"must", must}, {"filter", filters}}}}},
-               {"sort", SortFor(SortKeys(request))}};
+               {"sort", SortJson(SortKeys(request))}};
   Query query{std::move(body)};
   if (!request.page_token().empty()) {
     SCOUT_ASSIGN_OR_RETURN(const PageCursor cursor,
@@ -198,53 +134,23 @@ absl::StatusOr<PostSearch::Query> PostSearch::BuildQuery(const SearchPostsReques
 absl::StatusOr<v1::SearchPostsResponse> PostSearch::Search(const SearchPostsRequest& request,
                                                            absl::Time deadline) const {
   SCOUT_ASSIGN_OR_RETURN(const Query query, BuildQuery(request));
-  const absl::Duration budget = deadline - absl::Now();
-  if (budget < kMinBudget) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("deadline passed before searching (", absl::FormatDuration(budget), " left)"));
-  }
-  absl::StatusOr<json> answer =
-      elastic_->Call("POST", absl::StrCat(alias_, "/_search"), query.body, budget);
-  if (absl::IsNotFound(answer.status())) {
-    return v1::SearchPostsResponse();  // Nothing indexed yet: no alias.
-  }
-  if (absl::IsInvalidArgument(answer.status())) {
-    // BuildQuery checked every request value (page tokens included), so a
-    // query Elasticsearch refuses is one we built wrong: our bug.
-    return absl::InternalError(absl::StrCat("search query refused: ", answer.status().message()));
-  }
-  if (!answer.ok()) return answer.status();
+  SCOUT_ASSIGN_OR_RETURN(const std::optional<json> answer,
+                         CallSearch(*elastic_, alias_, query.body, deadline));
+  if (!answer) return v1::SearchPostsResponse();  // Nothing indexed yet: no alias.
   return ReadAnswer(request, query, *answer);
 }
 
 absl::StatusOr<v1::SearchPostsResponse> PostSearch::ReadAnswer(const SearchPostsRequest& request,
                                                                const Query& query,
                                                                const json& answer) const {
-  const auto malformed = [](absl::string_view what) {
-    return absl::InternalError(absl::StrCat("elasticsearch search answer: ", what));
-  };
-  const auto hits = answer.is_object() ? answer.find("hits") : answer.end();
-  if (!answer.is_object() || hits == answer.end() || !hits->is_object()) {
-    return malformed("no \"hits\" object");
-  }
-  const auto total = hits->find("total");
-  const auto list = hits->find("hits");
-  if (total == hits->end() || !total->is_object() || list == hits->end() || !list->is_array()) {
-    return malformed("no hits.total object or hits.hits array");
-  }
-  const auto value = total->find("value");
-  const auto relation = total->find("relation");
-  if (value == total->end() || !value->is_number_integer() || relation == total->end() ||
-      !relation->is_string()) {
-    return malformed("hits.total lacks an integer value or a relation");
-  }
+  SCOUT_ASSIGN_OR_RETURN(const SearchHits hits, ReadHits(answer));
+  const json& list = *hits.hits;
   v1::SearchPostsResponse response;
-  response.set_total_size(value->get<int64_t>());
-  response.set_total_size_is_lower_bound(relation->get_ref<const std::string&>() == "gte");
+  response.set_total_size(hits.total);
+  response.set_total_size_is_lower_bound(hits.total_is_lower_bound);
   const std::vector<std::string> terms = HighlightTerms(request);
-  for (const json& hit : *list) {
-    const auto source = hit.is_object() ? hit.find("_source") : hit.end();
-    if (!hit.is_object() || source == hit.end()) return malformed("a hit without _source");
+  for (const json& hit : list) {
+    SCOUT_ASSIGN_OR_RETURN(const json* source, HitSource(hit));
     SCOUT_ASSIGN_OR_RETURN(v1::Post post, PostFromDocument(*source));
     post.set_highlight(Highlight(post.caption(), terms));
     *response.add_posts() = std::move(post);
@@ -252,10 +158,11 @@ absl::StatusOr<v1::SearchPostsResponse> PostSearch::ReadAnswer(const SearchPosts
   const int64_t returned = query.returned_before + response.posts_size();
   if (response.posts_size() == query.body["size"].get<int>() &&
       (returned < response.total_size() || response.total_size_is_lower_bound())) {
-    const json& last = list->back();
+    const json& last = list.back();
     const auto sort = last.find("sort");
-    if (sort == last.end() || !sort->is_array())
-      return malformed("the last hit has no sort values");
+    if (sort == last.end() || !sort->is_array()) {
+      return MalformedAnswer("the last hit has no sort values");
+    }
     response.set_next_page_token(EncodePageToken({QueryHash(request), returned, *sort}));
   }
   return response;

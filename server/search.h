@@ -13,14 +13,9 @@
 #include "common/backends/elastic.h"
 #include "common/base/clock.h"
 #include "scout/v1/service.pb.h"
+#include "server/es_search.h"
 
 namespace scout::server {
-
-inline constexpr int kDefaultPageSize = 20;
-inline constexpr int kMaxPageSize = 100;
-inline constexpr size_t kMaxQueryBytes = 1024;
-inline constexpr int kMaxFilterValues = 50;
-inline constexpr int kMaxCountedHits = 10000;
 
 class PostSearch {
  public:
