@@ -22,6 +22,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "common/base/topics.h"
+
 namespace scout::genlake {
 namespace {
 
@@ -521,6 +523,15 @@ TEST_F(GenlakeTest, JpegsHaveRequestedSizeAndTruthColourFractions) {
   const json truth = Parse(ReadFile(o.cdn + "/truth.json"));
   ASSERT_TRUE(truth.is_object());
   ASSERT_EQ(truth.size(), 4u);
+  // Each creator's topic beside it, a slug of Scout's taxonomy.
+  const json topics = Parse(ReadFile(o.cdn + "/topics.json"));
+  ASSERT_TRUE(topics.is_object());
+  ASSERT_EQ(topics.size(), 4u);
+  for (const auto& [user, slug] : topics.items()) {
+    EXPECT_TRUE(truth.contains(user)) << user;
+    ASSERT_TRUE(slug.is_string());
+    EXPECT_TRUE(scout::IsTopic(slug.get<std::string>())) << slug;
+  }
 
   int images = 0;
   for (const auto& [user, colors] : truth.items()) {

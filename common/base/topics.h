@@ -24,8 +24,13 @@ bool IsTopic(absl::string_view slug);
 
 struct TopicScore {
   std::string slug;
-  double score = 0;
+  double score = 0;                // Sum of the matched terms' weights.
+  std::vector<std::string> terms;  // The lexicon terms that matched (folded): why.
 };
+// A post speaks of a topic when its score reaches 1.0 (one strong term or two
+// weak ones); a creator's topic needs a share of at least 0.2 of its posts.
+inline constexpr double kTopicPostThreshold = 1.0;
+inline constexpr double kTopicMinCreatorShare = 0.2;
 // The topics a post speaks of, strongest first: `caption` is raw text,
 // `hashtags` the post's tags (as written, "#" optional). Folding happens
 // here (FoldForSearch), so "Café" and "CAFE" count alike.

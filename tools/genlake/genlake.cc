@@ -32,6 +32,7 @@
 #include "tools/genlake/pictures.h"
 #include "tools/genlake/random.h"
 #include "tools/genlake/state.h"
+#include "tools/genlake/vocabulary.h"
 
 namespace scout::genlake {
 namespace {
@@ -230,7 +231,15 @@ absl::Status WriteTruth(const Options& o) {
     }
     truth[UserId(user)] = std::move(colors);
   }
-  return WriteFileAtomically(o.truth, truth.dump(1) + "\n");
+  SCOUT_RETURN_IF_ERROR(WriteFileAtomically(o.truth, truth.dump(1) + "\n"));
+  // Each creator's topic, beside truth.json, whose shape stays as it was.
+  nlohmann::ordered_json topics = nlohmann::ordered_json::object();
+  for (int user = 0; user < o.users; ++user) {
+    const Creator c = MakeCreator(o.seed, user, o.business_rate);
+    topics[UserId(user)] = std::string(TopicSlug(*c.topic));
+  }
+  const std::filesystem::path dir = std::filesystem::path(o.truth).parent_path();
+  return WriteFileAtomically((dir / "topics.json").string(), topics.dump(1) + "\n");
 }
 
 Run MakeRun(const Options& o, int64_t anchor, bool advance) {

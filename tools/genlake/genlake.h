@@ -27,6 +27,8 @@ struct Options {
   std::string cdn;      // Required unless no_media.
   std::string cdn_url;  // Empty: "file://<absolute cdn>/".
   std::string truth;    // Empty: "<cdn>/truth.json". Must be outside the lake.
+  // Written with truth.json (not with no_media): <truth dir>/topics.json,
+  // {"<user id>": "<topic slug>"}, each creator's topic (common/base/topics.h).
 };
 
 // The ways a malformed post file is broken, in rotation order.

@@ -19,6 +19,7 @@ struct Topic {
   std::array<absl::string_view, 3> emoji;
   std::array<TagGroup, 3> tags;
   absl::string_view bio;
+  absl::string_view slug;  // The topic in Scout's taxonomy (common/base/topics.h).
 };
 
 namespace {
@@ -30,68 +31,68 @@ constexpr std::array<Topic, 10> kTopics = {{
      {{{"Café", "cafe", "CAFÉ"},
        {"CrèmeBrûlée", "cremebrulee", "crèmebrûlée"},
        {"FoodPorn", "foodporn", "FOODPORN"}}},
-     "Home cook. Pasta, crème brûlée & everything in between"},
+     "Home cook. Pasta, crème brûlée & everything in between", "food"},
     // travel
     {{"sunrise", "old town", "night train", "beach", "hostel", "road trip"},
      {"✈️", "🌍", "🏝️"},
      {{{"TravelGram", "travelgram", "TRAVELGRAM"},
        {"Wanderlust", "wanderlust", "WANDERLUST"},
        {"Zürich", "zurich", "ZÜRICH"}}},
-     "Slow travel, fast trains"},
+     "Slow travel, fast trains", "travel"},
     // makeup
     {{"lipstick", "glow", "eyeliner", "palette", "highlighter", "blush"},
      {"💄", "✨", "💋"},
      {{{"MakeupTutorial", "makeuptutorial", "MAKEUPTUTORIAL"},
        {"Beauté", "beaute", "BEAUTÉ"},
        {"GlowUp", "glowup", "GLOWUP"}}},
-     "MUA | tutorials every week"},
+     "MUA | tutorials every week", "beauty"},
     // fashion
     {{"trench coat", "sneakers", "denim", "scarf", "handbag", "blazer"},
      {"👗", "👠", "🕶️"},
      {{{"OOTD", "ootd", "Ootd"},
        {"TrèsChic", "treschic", "TRÈSCHIC"},
        {"StreetStyle", "streetstyle", "STREETSTYLE"}}},
-     "Outfits, thrift finds and the occasional splurge"},
+     "Outfits, thrift finds and the occasional splurge", "fashion"},
     // fitness
     {{"deadlift", "morning run", "yoga flow", "protein bowl", "HIIT session", "rest day"},
      {"💪", "🔥", "🏃"},
      {{{"FitFam", "fitfam", "FITFAM"}, {"Gym", "gym", "GYM"}, {"Fitness", "fitness", "FITNESS"}}},
-     "Coach. Strong > skinny"},
+     "Coach. Strong > skinny", "fitness"},
     // pets
     {{"puppy", "kitten", "ñandú", "parrot", "dog park", "cat nap"},
      {"🐶", "🐱", "🐾"},
      {{{"DogsOfInstagram", "dogsofinstagram", "DOGSOFINSTAGRAM"},
        {"Ñandú", "nandu", "ÑANDÚ"},
        {"CatLife", "catlife", "CATLIFE"}}},
-     "Two dogs, one cat, zero chill"},
+     "Two dogs, one cat, zero chill", "pets"},
     // music
     {{"guitar riff", "vinyl", "setlist", "synth", "festival", "choir"},
      {"🎸", "🎶", "🎤"},
      {{{"LiveMusic", "livemusic", "LIVEMUSIC"},
        {"Música", "musica", "MÚSICA"},
        {"Vinyl", "vinyl", "VINYL"}}},
-     "Songwriter. New single out now"},
+     "Songwriter. New single out now", "music"},
     // tech
     {{"keyboard", "home lab", "laptop", "robot", "side project", "desk setup"},
      {"💻", "🤖", "⌨️"},
      {{{"DeskSetup", "desksetup", "DESKSETUP"},
        {"TechTok", "techtok", "TECHTOK"},
        {"Café", "cafe", "CAFÉ"}}},
-     "I review gadgets so you don't have to"},
+     "I review gadgets so you don't have to", "tech"},
     // art
     {{"watercolor", "sketchbook", "mural", "canvas", "ink study", "collage"},
      {"🎨", "🖌️", "🖼️"},
      {{{"ArtistsOnInstagram", "artistsoninstagram", "ARTISTSONINSTAGRAM"},
        {"Aquarelle", "aquarelle", "AQUARELLE"},
        {"Sketch", "sketch", "SKETCH"}}},
-     "Painter. Commissions open"},
+     "Painter. Commissions open", "art"},
     // gardening
     {{"tomatoes", "compost", "balcony garden", "sunflowers", "seedlings", "greenhouse"},
      {"🌱", "🌻", "🍅"},
      {{{"GardenLife", "gardenlife", "GARDENLIFE"},
        {"Jardín", "jardin", "JARDÍN"},
        {"PlantMom", "plantmom", "PLANTMOM"}}},
-     "Growing food on a tiny balcony"},
+     "Growing food on a tiny balcony", "gardening"},
 }};
 
 constexpr std::array<TagGroup, 4> kSharedTags = {{
@@ -162,6 +163,8 @@ void AppendSentence(const Topic& topic, int64_t day, Rng& rng, std::string* out)
 }
 
 }  // namespace
+
+absl::string_view TopicSlug(const Topic& topic) { return topic.slug; }
 
 const Topic* DrawTopic(Rng& rng) { return &kTopics[rng.Below(static_cast<int>(kTopics.size()))]; }
 

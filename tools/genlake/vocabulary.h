@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 #include "tools/genlake/random.h"
 
 namespace scout::genlake {
@@ -16,6 +18,9 @@ namespace scout::genlake {
 struct Topic;
 
 const Topic* DrawTopic(Rng& rng);
+// The topic's slug in Scout's taxonomy ("food" for cooking, "beauty" for
+// makeup, ...): the ground truth of <truth dir>/topics.json.
+absl::string_view TopicSlug(const Topic& topic);
 // "First Last", from several scripts.
 std::string DrawName(Rng& rng);
 // The topic's biography line and a place.
