@@ -24,7 +24,11 @@ SqlRows Rows(std::vector<std::pair<std::string, SqlValue>> columns) {
 }
 
 std::vector<std::pair<std::string, SqlValue>> GoodRow() {
-  return {{"updated_at", "2026-11-21 02:00:00"},
+  return {{"topics_json", R"([{"slug":"food","share":0.5}])"},
+          {"avg_impressions", std::nullopt},
+          {"avg_reach", "10.5"},
+          {"last_post_at", "2026-11-20 13:14:15"},
+          {"updated_at", "2026-11-21 02:00:00"},
           {"load_version", "7"},
           {"palette_json", std::nullopt},
           {"follower_growth_30d", std::nullopt},
@@ -62,6 +66,12 @@ TEST(ReadProfileFacts, ReadsColumnsByNameNotPosition) {
   EXPECT_EQ(row->load_version, 7);
   EXPECT_EQ(row->palette_json, std::nullopt);
   ASSERT_TRUE(row->updated_at.has_value());
+  EXPECT_EQ(row->last_post_at, absl::FromCivil(absl::CivilSecond(2026, 11, 20, 13, 14, 15),
+                                                absl::UTCTimeZone()));
+  EXPECT_EQ(row->avg_reach, 10.5);
+  EXPECT_EQ(row->avg_impressions, std::nullopt);
+  ASSERT_EQ(row->topics.size(), 1u);
+  EXPECT_EQ(row->topics[0].slug(), "food");
 }
 
 TEST(ReadProfileFacts, MissingColumnIsInternalBadValueIsDataLoss) {
@@ -69,10 +79,15 @@ TEST(ReadProfileFacts, MissingColumnIsInternalBadValueIsDataLoss) {
   columns.pop_back();  // No creator_id.
   EXPECT_TRUE(absl::IsInternal(ReadProfileFacts(Rows(columns), 0).status()));
   columns = GoodRow();
-  columns[7].second = "three";  // doc_count.
+  columns[11].second = "three";  // doc_count.
   const absl::Status bad = ReadProfileFacts(Rows(columns), 0).status();
   EXPECT_TRUE(absl::IsDataLoss(bad)) << bad;
   EXPECT_THAT(bad.message(), ::testing::HasSubstr("doc_count"));
+  columns = GoodRow();
+  columns[0].second = "[{";  // topics_json.
+  const absl::Status topics = ReadProfileFacts(Rows(columns), 0).status();
+  EXPECT_TRUE(absl::IsDataLoss(topics)) << topics;
+  EXPECT_THAT(topics.message(), ::testing::HasSubstr("topics_json"));
 }
 
 TEST(ProfileFactsValues, FollowTheColumnListAndKeepUnknownCountsNull) {
