@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/backends/bulk.h"
 #include "common/backends/post_index.h"
 #include "common/backends/progress.h"
 #include "common/backends/worker.h"
@@ -64,20 +65,15 @@ struct Work {
   }
 };
 
-// One line pair (or line) of a _bulk body, what it does and the work it
-// belongs to. What a rejection means depends on the action, not on the work:
-// a rejected post makes its file a quarantine case, a rejected quarantine
-// record or quarantine delete is our bug.
-struct Action {
+// What a bulk action does and the work it belongs to (BulkAction::tag is
+// its position in IngestRun's list). What a rejection means depends on the
+// action, not on the work: a rejected post makes its file a quarantine case,
+// a rejected quarantine record or quarantine delete is our bug.
+struct ActionInfo {
   enum Kind { kIndexPost, kIndexQuarantine, kDeleteQuarantine };
   Work* work;
   Kind kind;
-  std::string ndjson;
 };
-
-std::string BulkHeader(absl::string_view op, absl::string_view index, absl::string_view id) {
-  return json{{std::string(op), {{"_index", index}, {"_id", id}}}}.dump() + "\n";
-}
 
 class IngestRun {
  public:
@@ -244,99 +240,83 @@ class IngestRun {
     }
   }
 
-  Action QuarantineAction(Work& work) const {
-    return {&work, Action::kIndexQuarantine,
-            BulkHeader("index", QuarantineIndex(options_.index_prefix), work.file->key) +
-                QuarantineDocument(work.file->key, work.reason, work.file->size, work.hash, now_) +
-                "\n"};
+  BulkAction NewAction(std::vector<ActionInfo>& infos, Work& work, ActionInfo::Kind kind,
+                       std::string ndjson) const {
+    infos.push_back({&work, kind});
+    return {std::move(ndjson), infos.size() - 1};
   }
 
-  std::vector<Action> BuildActions(std::vector<Work>& works) const {
-    std::vector<Action> actions;
+  BulkAction QuarantineAction(std::vector<ActionInfo>& infos, Work& work) const {
+    return NewAction(
+        infos, work, ActionInfo::kIndexQuarantine,
+        BulkHeader("index", QuarantineIndex(options_.index_prefix), work.file->key) +
+            QuarantineDocument(work.file->key, work.reason, work.file->size, work.hash, now_) +
+            "\n");
+  }
+
+  std::vector<BulkAction> BuildActions(std::vector<Work>& works,
+                                       std::vector<ActionInfo>& infos) const {
+    std::vector<BulkAction> actions;
     for (Work& work : works) {
       const bool was_quarantined =
           work.file->prior != nullptr && work.file->prior->outcome == Outcome::kQuarantined;
       if (work.kind == Work::kIndex) {
-        actions.push_back(
-            {&work, Action::kIndexPost,
-             BulkHeader("index",
-                        MonthlyIndex(options_.index_prefix, FromTimestamp(work.post.timestamp())),
-                        work.post.id()) +
-                 PostToDocument(work.post, work.file->key) + "\n"});
+        actions.push_back(NewAction(
+            infos, work, ActionInfo::kIndexPost,
+            BulkHeader("index",
+                       MonthlyIndex(options_.index_prefix, FromTimestamp(work.post.timestamp())),
+                       work.post.id()) +
+                PostToDocument(work.post, work.file->key) + "\n"));
       } else if (work.kind == Work::kQuarantine) {
-        actions.push_back(QuarantineAction(work));
+        actions.push_back(QuarantineAction(infos, work));
       }
       // A fixed file leaves the quarantine.
       if (was_quarantined && work.kind != Work::kQuarantine && work.kind != Work::kUnchanged) {
         actions.push_back(
-            {&work, Action::kDeleteQuarantine,
-             BulkHeader("delete", QuarantineIndex(options_.index_prefix), work.file->key)});
+            NewAction(infos, work, ActionInfo::kDeleteQuarantine,
+                      BulkHeader("delete", QuarantineIndex(options_.index_prefix), work.file->key)));
       }
     }
-    for (Action& action : actions) ++action.work->pending_actions;
+    for (const ActionInfo& info : infos) ++info.work->pending_actions;
     return actions;
   }
 
-  // Sends the batch's actions with _bulk, retrying only the items that were
-  // rejected for load (429/5xx) with exponential backoff. A document
-  // Elasticsearch refuses for its content quarantines its file instead.
+  // Sends the batch's actions in one _bulk request (WriteBulk retries only
+  // the items rejected for load). A document Elasticsearch refuses for its
+  // content quarantines its file instead.
   absl::Status WriteToElastic(std::vector<Work>& works) {
-    std::vector<Action> pending = BuildActions(works);
-    absl::Duration backoff = options_.bulk_backoff;
-    absl::Status last_error;
-    for (int attempt = 1; !pending.empty(); ++attempt) {
-      if (attempt > options_.bulk_attempts) {
-        return absl::UnavailableError(
-            absl::StrCat("elasticsearch did not accept ", pending.size(), " bulk items after ",
-                         options_.bulk_attempts, " attempts; last error: ", last_error.ToString()));
+    std::vector<ActionInfo> infos;
+    std::vector<BulkAction> actions = BuildActions(works, infos);
+    BulkOptions bulk;
+    bulk.max_actions = 0;  // The batch (batch_files) is the request.
+    bulk.max_bytes = 0;
+    bulk.attempts = options_.bulk_attempts;
+    bulk.backoff = options_.bulk_backoff;
+    auto handle = [&](const BulkItem& item) -> absl::StatusOr<BulkVerdict> {
+      // Copied: a replacement below may grow `infos`.
+      const ActionInfo info = infos[item.action->tag];
+      if (item.ok() || (info.kind == ActionInfo::kDeleteQuarantine && item.status == 404)) {
+        --info.work->pending_actions;
+        return BulkVerdict{};
       }
-      if (attempt > 1) {
-        absl::SleepFor(backoff);
-        backoff *= 2;
+      if (info.kind != ActionInfo::kIndexPost) {
+        return absl::InternalError(absl::StrCat(
+            "elasticsearch rejected a quarantine ",
+            info.kind == ActionInfo::kDeleteQuarantine ? "delete" : "record", ": ",
+            item.result->dump(-1, ' ', false, json::error_handler_t::replace)));
       }
-      std::string body;
-      for (const Action& action : pending) body += action.ndjson;
-      absl::StatusOr<json> answer = env_.elastic->CallRaw(
-          "POST", "_bulk", std::move(body), "application/x-ndjson", absl::Seconds(120));
-      if (!answer.ok()) {
-        if (!absl::IsUnavailable(answer.status()) && !absl::IsDeadlineExceeded(answer.status())) {
-          return answer.status();
-        }
-        last_error = answer.status();
-        continue;
-      }
-      const json& items = (*answer)["items"];
-      if (!items.is_array() || items.size() != pending.size()) {
-        return absl::InternalError("elasticsearch _bulk answered with a different item count");
-      }
-      std::vector<Action> retry;
-      for (size_t i = 0; i < pending.size(); ++i) {
-        const json& result = items[i].begin().value();
-        const int status = result.value("status", 0);
-        Action& action = pending[i];
-        if ((status >= 200 && status < 300) ||
-            (action.kind == Action::kDeleteQuarantine && status == 404)) {
-          --action.work->pending_actions;
-        } else if (status == 429 || status >= 500) {
-          last_error = absl::UnavailableError(result.value("error", json()).dump());
-          retry.push_back(std::move(action));
-        } else if (action.kind == Action::kIndexPost) {
-          Work& work = *action.work;
-          work.kind = Work::kQuarantine;
-          const json& error = result.value("error", json::object());
-          work.reason =
-              absl::StrCat("elasticsearch rejected the document: ", error.value("type", ""), ": ",
-                           error.value("reason", ""));
-          retry.push_back(QuarantineAction(work));
-        } else {
-          return absl::InternalError(absl::StrCat(
-              "elasticsearch rejected a quarantine ",
-              action.kind == Action::kDeleteQuarantine ? "delete" : "record", ": ", result.dump()));
-        }
-      }
-      pending = std::move(retry);
-    }
-    return absl::OkStatus();
+      Work& work = *info.work;
+      work.kind = Work::kQuarantine;
+      const json error = item.result->value("error", json::object());
+      work.reason = absl::StrCat("elasticsearch rejected the document: ",
+                                 error.is_object() ? error.value("type", "") : "", ": ",
+                                 error.is_object() ? error.value("reason", "") : "");
+      // The quarantine record takes over the post's pending count.
+      BulkVerdict verdict;
+      verdict.instead = QuarantineAction(infos, work);
+      return verdict;
+    };
+    return WriteBulk(*env_.elastic, std::move(actions), bulk, handle).status();
   }
 
   void Count(const Work& work) {
