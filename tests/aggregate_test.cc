@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
+#include <set>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -16,9 +18,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/backends/creator_content.h"
 #include "common/backends/media_fetch.h"
+#include "common/backends/profile_facts.h"
+#include "common/backends/warehouse.h"
 #include "common/base/proto_json.h"
 #include "common/base/text.h"
+#include "common/base/tier.h"
 #include "common/base/time.h"
 #include "common/io/files.h"
 #include "common/io/lake.h"
@@ -700,6 +706,296 @@ TEST_F(AggregateTest, SnapshotMetricsShowAnOutageAndTheRecovery) {
 
   warehouse_down_ = false;
   EXPECT_TRUE(eventually([&] { return age() < 0.5; })) << age();
+}
+
+
+// --- Issue 11: creator content, tier benchmarks and platform numbers ---
+
+// A creator's content from the lake's post files alone.
+struct ExpectedContent {
+  struct Tag {
+    int64_t count = 0;
+    std::string shown;
+  };
+  int64_t posts_90d = 0;
+  std::map<std::string, Tag> hashtags, mentions;  // By folded key.
+  std::vector<std::string> captions;              // Newest first, cut to the budget.
+  std::optional<absl::Time> last_post_at;
+  int64_t reach_posts = 0, impressions_posts = 0;
+  double reach_sum = 0, impressions_sum = 0;
+};
+
+// The tags of a lake post as scout-ingest would index them: the field's
+// list, then those of the caption, without '#'/'@', one per folded key.
+std::vector<std::string> LakeTags(const json& post, const char* field, bool hashtags) {
+  std::vector<std::string> found =
+      SplitList(post.contains(field) && post[field].is_string() ? post[field].get<std::string>()
+                                                                 : "");
+  const std::string caption = post.value("caption", "");
+  for (std::string& tag : hashtags ? ExtractHashtags(caption) : ExtractMentions(caption)) {
+    found.push_back(std::move(tag));
+  }
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (std::string tag : found) {
+    if (TagKey(tag).empty() || !seen.insert(TagKey(tag)).second) continue;
+    while (!tag.empty() && (tag[0] == '#' || tag[0] == '@')) tag.erase(0, 1);
+    out.push_back(tag);
+  }
+  return out;
+}
+
+// Quantile by linear interpolation between closest ranks, as PERCENTILE_CONT.
+double Quantile(std::vector<double> values, double p) {
+  std::sort(values.begin(), values.end());
+  const double rank = p * static_cast<double>(values.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(rank));
+  const size_t hi = static_cast<size_t>(std::ceil(rank));
+  return values[lo] + (rank - static_cast<double>(lo)) * (values[hi] - values[lo]);
+}
+
+class CreatorContentTest : public AggregateTest {
+ protected:
+  ExpectedContent ContentFor(const std::string& id, absl::CivilDay day) {
+    const absl::Time end = absl::FromCivil(day + 1, absl::UTCTimeZone());
+    const absl::Time start = end - absl::Hours(24 * 90);
+    const absl::Time recent = end - absl::Hours(24 * 30);
+    std::vector<std::pair<absl::Time, json>> posts;
+    for (const auto& entry : fs::directory_iterator(root_ / "lake/instagram_graph/posts" / id)) {
+      json post = ReadJson(entry.path());
+      if (!post.is_object()) continue;
+      const absl::StatusOr<absl::Time> t = ParseTime(post.value("timestamp", ""));
+      if (!t.ok() || *t < start || *t >= end) continue;
+      posts.emplace_back(*t, std::move(post));
+    }
+    // Newest first; the spelling shown is the oldest post's.
+    std::sort(posts.begin(), posts.end(), [](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first > b.first;
+      return a.second.value("id", "") < b.second.value("id", "");
+    });
+    ExpectedContent e;
+    size_t caption_bytes = 0;
+    for (const auto& [t, post] : posts) {
+      ++e.posts_90d;
+      if (!e.last_post_at) e.last_post_at = t;
+      for (const std::string& tag : LakeTags(post, "hashtags", true)) {
+        auto& tally = e.hashtags[TagKey(tag)];
+        ++tally.count;
+        tally.shown = tag;
+      }
+      for (const std::string& tag : LakeTags(post, "mentioned_users", false)) {
+        auto& tally = e.mentions[TagKey(tag)];
+        ++tally.count;
+        tally.shown = tag;
+      }
+      const std::string caption = post.value("caption", "");
+      if (!caption.empty() && e.captions.size() < 20 && caption_bytes < 8192) {
+        std::string kept = WarehouseText(caption, 8192 - caption_bytes);
+        caption_bytes += kept.size();
+        if (!kept.empty()) e.captions.push_back(kept);
+      }
+      if (t >= recent) {
+        if (post.contains("reach")) {
+          ++e.reach_posts;
+          e.reach_sum += post["reach"].get<double>();
+        }
+        if (post.contains("impressions")) {
+          ++e.impressions_posts;
+          e.impressions_sum += post["impressions"].get<double>();
+        }
+      }
+    }
+    return e;
+  }
+
+  std::map<std::string, CreatorContentRow> Contents() {
+    std::map<std::string, CreatorContentRow> out;
+    absl::StatusOr<SqlRows> rows = warehouse_->Query(SelectCreatorContent());
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    for (size_t i = 0; rows.ok() && i < rows->rows.size(); ++i) {
+      absl::StatusOr<CreatorContentRow> row = ReadCreatorContent(*rows, i);
+      EXPECT_TRUE(row.ok()) << row.status();
+      if (row.ok()) out[row->creator_id] = *std::move(row);
+    }
+    return out;
+  }
+
+  std::map<std::string, ProfileFactsRow> FactRows() {
+    std::map<std::string, ProfileFactsRow> out;
+    absl::StatusOr<SqlRows> rows = warehouse_->Query(SelectProfileFacts());
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    for (size_t i = 0; rows.ok() && i < rows->rows.size(); ++i) {
+      absl::StatusOr<ProfileFactsRow> row = ReadProfileFacts(*rows, i);
+      EXPECT_TRUE(row.ok()) << row.status();
+      if (row.ok()) out[row->creator_id] = *std::move(row);
+    }
+    return out;
+  }
+
+  // Every row of the issue-11 tables as text, minus the columns a rerun
+  // changes by design (load_version, updated_at, computed_at).
+  std::string Tables() {
+    std::string out;
+    for (const char* sql :
+         {"SELECT creator_id, as_of, posts_90d, hashtags_json, mentions_json, captions_json, "
+          "topics_json FROM creator_content ORDER BY creator_id",
+          "SELECT creator_id, last_post_at, avg_reach, avg_impressions, topics_json "
+          "FROM profile_facts ORDER BY creator_id",
+          "SELECT as_of, tier, creators, engagement_p25, engagement_median, engagement_p75 "
+          "FROM tier_benchmarks ORDER BY as_of, tier",
+          "SELECT as_of, tier, centile, max_engagement_rate FROM tier_centiles "
+          "ORDER BY as_of, tier, centile",
+          "SELECT as_of, creators, business_creators, posts_30d, median_followers, "
+          "median_engagement_rate FROM platform_daily ORDER BY as_of"}) {
+      absl::StatusOr<SqlRows> rows = warehouse_->Query(sql);
+      EXPECT_TRUE(rows.ok()) << rows.status();
+      for (size_t i = 0; rows.ok() && i < rows->rows.size(); ++i) {
+        for (const SqlValue& v : rows->rows[i]) absl::StrAppend(&out, v.value_or("NULL"), "\t");
+        out += "\n";
+      }
+      out += "--\n";
+    }
+    return out;
+  }
+};
+
+void ExpectTags(const std::vector<v1::TagCount>& got,
+                const std::map<std::string, ExpectedContent::Tag>& want, const std::string& id) {
+  std::vector<std::pair<std::string, ExpectedContent::Tag>> sorted(want.begin(), want.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.second.count != b.second.count ? a.second.count > b.second.count : a.first < b.first;
+  });
+  if (sorted.size() > 50) sorted.resize(50);
+  ASSERT_EQ(got.size(), sorted.size()) << id;
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].tag(), sorted[i].second.shown) << id << " #" << i;
+    EXPECT_EQ(got[i].count(), sorted[i].second.count) << id << " #" << i;
+  }
+}
+
+TEST_F(CreatorContentTest, ContentMatchesTheLakesPosts) {
+  const v1::AggregateReport report = Aggregate(kToday - 1, kToday);
+  ASSERT_EQ(report.error(), "") << report.DebugString();
+  EXPECT_GT(report.content_posts_read(), 0);
+  const auto contents = Contents();
+  const auto facts = FactRows();
+  const std::vector<std::string> creators = Creators();
+  ASSERT_EQ(contents.size(), creators.size());
+  int with_tags = 0, with_mentions = 0, business_with_reach = 0, basic = 0;
+  for (const std::string& id : creators) {
+    SCOPED_TRACE(id);
+    const ExpectedContent want = ContentFor(id, kToday);
+    const CreatorContentRow& got = contents.at(id);
+    const ProfileFactsRow& fact = facts.at(id);
+    EXPECT_EQ(got.as_of, kToday);
+    EXPECT_EQ(got.posts_90d, want.posts_90d);
+    ExpectTags(got.hashtags, want.hashtags, id);
+    ExpectTags(got.mentions, want.mentions, id);
+    EXPECT_EQ(got.captions, want.captions);
+    EXPECT_EQ(fact.last_post_at, want.last_post_at);
+    EXPECT_EQ(fact.topics.size(), got.topics.size());
+    with_tags += !want.hashtags.empty();
+    with_mentions += !want.mentions.empty();
+    if (fact.is_business && want.reach_posts > 0) {
+      ++business_with_reach;
+      ASSERT_TRUE(fact.avg_reach.has_value());
+      EXPECT_NEAR(*fact.avg_reach, want.reach_sum / static_cast<double>(want.reach_posts),
+                  1e-9);
+      ASSERT_TRUE(fact.avg_impressions.has_value());
+      EXPECT_NEAR(*fact.avg_impressions,
+                  want.impressions_sum / static_cast<double>(want.impressions_posts), 1e-9);
+    } else {
+      EXPECT_EQ(fact.avg_reach, std::nullopt);  // Absent, never 0.
+      EXPECT_EQ(fact.avg_impressions, std::nullopt);
+      basic += !fact.is_business;
+    }
+  }
+  EXPECT_GT(with_tags, 0);
+  EXPECT_GT(with_mentions, 0);
+  EXPECT_GT(business_with_reach, 0);
+  EXPECT_GT(basic, 0);
+}
+
+TEST_F(CreatorContentTest, BenchmarksCentilesAndPlatformMatchTheFacts) {
+  ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  const auto facts = FactRows();
+  std::map<std::string, std::vector<double>> rates;  // By tier.
+  std::vector<double> all_rates, followers;
+  int64_t business = 0, posts = 0;
+  for (const auto& [id, fact] : facts) {
+    followers.push_back(static_cast<double>(fact.followers_count));
+    business += fact.is_business;
+    posts += fact.doc_count;
+    if (!fact.engagement_rate) continue;
+    rates[std::string(TierSlug(TierOf(fact.followers_count)))].push_back(*fact.engagement_rate);
+    all_rates.push_back(*fact.engagement_rate);
+  }
+  ASSERT_FALSE(rates.empty());
+  const std::string day = absl::FormatCivilTime(kToday);
+
+  absl::StatusOr<SqlRows> bench = warehouse_->Query(
+      "SELECT tier, creators, engagement_p25, engagement_median, engagement_p75 "
+      "FROM tier_benchmarks WHERE as_of = CAST($1 AS DATE) ORDER BY tier",
+      {day});
+  ASSERT_TRUE(bench.ok()) << bench.status();
+  ASSERT_EQ(bench->rows.size(), rates.size());
+  for (const auto& row : bench->rows) {
+    const std::vector<double>& tier = rates.at(*row[0]);
+    SCOPED_TRACE(*row[0]);
+    EXPECT_EQ(*row[1], std::to_string(tier.size()));
+    EXPECT_NEAR(Double(row[2]), Quantile(tier, 0.25), 1e-12);
+    EXPECT_NEAR(Double(row[3]), Quantile(tier, 0.5), 1e-12);
+    EXPECT_NEAR(Double(row[4]), Quantile(tier, 0.75), 1e-12);
+  }
+
+  // NTILE(100): the first n % 100 centiles hold one row more; each row of
+  // the table is the largest rate of its centile.
+  absl::StatusOr<SqlRows> centiles = warehouse_->Query(
+      "SELECT tier, centile, max_engagement_rate FROM tier_centiles "
+      "WHERE as_of = CAST($1 AS DATE) ORDER BY tier, centile",
+      {day});
+  ASSERT_TRUE(centiles.ok()) << centiles.status();
+  std::vector<std::tuple<std::string, int, double>> want_centiles;
+  for (auto [tier, values] : rates) {
+    std::sort(values.begin(), values.end());
+    const size_t n = values.size(), buckets = std::min<size_t>(100, n);
+    size_t at = 0;
+    for (size_t c = 0; c < buckets; ++c) {
+      const size_t size = n / 100 + (c < n % 100 ? 1 : 0);
+      at += size == 0 ? 1 : size;
+      want_centiles.emplace_back(tier, static_cast<int>(c + 1), values[at - 1]);
+    }
+  }
+  ASSERT_EQ(centiles->rows.size(), want_centiles.size());
+  for (size_t i = 0; i < want_centiles.size(); ++i) {
+    EXPECT_EQ(*centiles->rows[i][0], std::get<0>(want_centiles[i]));
+    EXPECT_EQ(*centiles->rows[i][1], std::to_string(std::get<1>(want_centiles[i])));
+    EXPECT_NEAR(Double(centiles->rows[i][2]), std::get<2>(want_centiles[i]), 1e-15);
+  }
+
+  absl::StatusOr<SqlRows> platform = warehouse_->Query(
+      "SELECT creators, business_creators, posts_30d, median_followers, median_engagement_rate "
+      "FROM platform_daily WHERE as_of = CAST($1 AS DATE)",
+      {day});
+  ASSERT_TRUE(platform.ok()) << platform.status();
+  ASSERT_EQ(platform->rows.size(), 1u);
+  const auto& p = platform->rows[0];
+  EXPECT_EQ(*p[0], std::to_string(facts.size()));
+  EXPECT_EQ(*p[1], std::to_string(business));
+  EXPECT_EQ(*p[2], std::to_string(posts));
+  EXPECT_NEAR(Double(p[3]), Quantile(followers, 0.5), 1e-9);
+  EXPECT_NEAR(Double(p[4]), Quantile(all_rates, 0.5), 1e-12);
+}
+
+TEST_F(CreatorContentTest, RerunGivesIdenticalTables) {
+  ASSERT_EQ(Aggregate(kToday - 1, kToday).error(), "");
+  const std::string first = Tables();
+  ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
+  EXPECT_EQ(Tables(), first);
+  // A rerun of an older date keeps the newer facts and their content.
+  ASSERT_EQ(Aggregate(kToday - 1, kToday - 1).error(), "");
+  const std::string older = Tables();
+  EXPECT_EQ(older.substr(0, older.find("--\n")), first.substr(0, first.find("--\n")));
 }
 
 }  // namespace

@@ -4,13 +4,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/backends/creator_content.h"
 #include "common/backends/profile_facts.h"
 #include "common/backends/progress.h"
 #include "common/backends/worker.h"
 #include "common/base/hash.h"
 #include "common/base/parallel.h"
 #include "common/base/status.h"
+#include "common/base/tier.h"
 #include "common/base/time.h"
+#include "workers/aggregate/content.h"
 #include "workers/aggregate/facts.h"
 #include "workers/aggregate/post_aggregates.h"
 #include "workers/aggregate/stats.h"
@@ -30,13 +33,15 @@ constexpr size_t kQueryBatch = 1000;  // Creators per IN (...) list.
 // stage_facts and are filled in at the swap).
 constexpr const char* kCreateStaging = R"sql(
 DROP TABLE IF EXISTS stage_stats; DROP TABLE IF EXISTS stage_quarantine;
-DROP TABLE IF EXISTS stage_facts;
+DROP TABLE IF EXISTS stage_facts; DROP TABLE IF EXISTS stage_content;
 CREATE TEMP TABLE stage_stats AS SELECT * FROM creator_daily_stats WHERE 1 = 0;
 CREATE TEMP TABLE stage_quarantine AS SELECT * FROM stats_quarantine WHERE 1 = 0;
 CREATE TEMP TABLE stage_facts AS SELECT * FROM profile_facts WHERE 1 = 0;
+CREATE TEMP TABLE stage_content AS SELECT * FROM creator_content WHERE 1 = 0;
 )sql";
 constexpr const char* kClearStaging =
-    "TRUNCATE stage_stats; TRUNCATE stage_quarantine; TRUNCATE stage_facts;";
+    "TRUNCATE stage_stats; TRUNCATE stage_quarantine; TRUNCATE stage_facts; "
+    "TRUNCATE stage_content;";
 
 // "$1, $2, ..., $n"
 std::string Placeholders(size_t n, size_t first = 1) {
@@ -104,18 +109,38 @@ class AggregateRun {
     SCOUT_ASSIGN_OR_RETURN(
         const auto posts, AggregatePosts(*env_.elastic, options_.index_prefix,
                                          end - absl::Hours(24 * kRecentDays), end, options_.shard));
+    // What the creators posted about: a second read, of the posts
+    // themselves (90 days), by the same shard filter.
+    ContentReadStats content_stats;
+    const absl::Time content_start = absl::Now();
+    SCOUT_ASSIGN_OR_RETURN(
+        auto contents,
+        ReadCreatorContents(*env_.elastic, options_.index_prefix,
+                            end - absl::Hours(24 * kContentDays),
+                            end - absl::Hours(24 * kRecentDays), end, options_.shard,
+                            &content_stats));
+    report_.set_content_posts_read(report_.content_posts_read() + content_stats.posts_read);
+    report_.set_content_read_seconds(report_.content_read_seconds() +
+                                     absl::ToDoubleSeconds(absl::Now() - content_start));
     if (options_.before_transaction) options_.before_transaction();
     int64_t written = 0;
     SCOUT_RETURN_IF_ERROR(w.InTransaction([&]() -> absl::Status {
       SCOUT_RETURN_IF_ERROR(w.Exec("LOCK TABLE load_versions"));
       SCOUT_RETURN_IF_ERROR(MergeStats());
       SCOUT_ASSIGN_OR_RETURN(std::vector<Fact> facts, BuildFacts(stats, pictures, posts));
-      std::string rows;
-      for (const Fact& fact : facts) AppendCopyRow(FactValues(fact), rows);
+      std::string rows, content_rows;
+      for (Fact& fact : facts) {
+        CreatorContentRow content = AddContent(fact, contents);
+        AppendCopyRow(FactValues(fact), rows);
+        AppendCopyRow(CreatorContentValues(content), content_rows);
+      }
       SCOUT_RETURN_IF_ERROR(
           w.CopyIn(absl::StrCat("COPY stage_facts (", kProfileFactsColumns, ") FROM STDIN"), rows));
+      SCOUT_RETURN_IF_ERROR(w.CopyIn(
+          absl::StrCat("COPY stage_content (", kCreatorContentColumns, ") FROM STDIN"),
+          content_rows));
       SCOUT_ASSIGN_OR_RETURN(written, SwapFacts(day, facts));
-      return absl::OkStatus();
+      return RefreshBenchmarks(day);
     }));
     report_.set_facts_written(report_.facts_written() + written);
     return absl::OkStatus();
@@ -226,6 +251,80 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
 )sql");
   }
 
+  // The fact's content columns and its creator_content row (empty content
+  // for a creator without posts in the 90 days: the row still replaces the
+  // old one). Reach and impressions are business metrics: a basic
+  // connection's facts never carry them.
+  static CreatorContentRow AddContent(
+      Fact& fact, absl::flat_hash_map<std::string, CreatorContent>& contents) {
+    CreatorContentRow row;
+    if (const auto it = contents.find(fact.creator_id); it != contents.end()) {
+      CreatorContent& content = it->second;
+      fact.last_post_at = content.last_post_at;
+      if (fact.is_business) {
+        fact.avg_reach = content.avg_reach;
+        fact.avg_impressions = content.avg_impressions;
+      }
+      fact.topics = content.row.topics;
+      row = content.row;
+    }
+    row.creator_id = fact.creator_id;
+    row.as_of = fact.as_of;
+    return row;
+  }
+
+  // Tier benchmarks, centiles and the platform's numbers of `day` over
+  // every current profile_facts row (all shards: the whole platform), so
+  // each shard's run refreshes them; delete + insert for the date. Each
+  // statement's sort-based aggregates share one ORDER BY (Redshift wants
+  // that), hence the median engagement rate in a statement of its own.
+  absl::Status RefreshBenchmarks(absl::CivilDay day) {
+    Warehouse& w = *env_.warehouse;
+    const std::string tier = TierSqlCase("followers_count");
+    const std::vector<SqlValue> params = {absl::FormatCivilTime(day),
+                                          FormatRfc3339(env_.clock->Now())};
+    const std::string rated = absl::StrCat(
+        "SELECT ", tier, " AS tier, engagement_rate FROM profile_facts "
+        "WHERE engagement_rate IS NOT NULL");
+    SCOUT_RETURN_IF_ERROR(w.Exec(
+        "DELETE FROM tier_benchmarks WHERE as_of = CAST($1 AS DATE)", {params[0]}));
+    SCOUT_RETURN_IF_ERROR(w.Exec(
+        absl::StrCat("INSERT INTO tier_benchmarks (as_of, tier, creators, engagement_p25, "
+                     "engagement_median, engagement_p75, computed_at) "
+                     "SELECT CAST($1 AS DATE), tier, COUNT(*), "
+                     "PERCENTILE_CONT(0.25) WITHIN GROUP (ORDER BY engagement_rate), "
+                     "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY engagement_rate), "
+                     "PERCENTILE_CONT(0.75) WITHIN GROUP (ORDER BY engagement_rate), "
+                     "CAST($2 AS TIMESTAMP) FROM (",
+                     rated, ") rated GROUP BY tier"),
+        params));
+    SCOUT_RETURN_IF_ERROR(
+        w.Exec("DELETE FROM tier_centiles WHERE as_of = CAST($1 AS DATE)", {params[0]}));
+    SCOUT_RETURN_IF_ERROR(w.Exec(
+        absl::StrCat("INSERT INTO tier_centiles (as_of, tier, centile, max_engagement_rate) "
+                     "SELECT CAST($1 AS DATE), tier, centile, MAX(engagement_rate) FROM ("
+                     "SELECT tier, engagement_rate, NTILE(100) OVER (PARTITION BY tier "
+                     "ORDER BY engagement_rate) AS centile FROM (",
+                     rated, ") rated) ranked GROUP BY tier, centile"),
+        {params[0]}));
+    SCOUT_RETURN_IF_ERROR(
+        w.Exec("DELETE FROM platform_daily WHERE as_of = CAST($1 AS DATE)", {params[0]}));
+    SCOUT_RETURN_IF_ERROR(w.Exec(
+        "INSERT INTO platform_daily (as_of, creators, business_creators, posts_30d, "
+        "median_followers, computed_at) "
+        "SELECT CAST($1 AS DATE), COUNT(*), SUM(CASE WHEN is_business THEN 1 ELSE 0 END), "
+        "SUM(doc_count), "
+        "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY CAST(followers_count AS DOUBLE PRECISION)), "
+        "CAST($2 AS TIMESTAMP) FROM profile_facts",
+        params));
+    return w.Exec(
+        "UPDATE platform_daily SET median_engagement_rate = m.median FROM ("
+        "SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY engagement_rate) AS median "
+        "FROM profile_facts WHERE engagement_rate IS NOT NULL) m "
+        "WHERE platform_daily.as_of = CAST($1 AS DATE)",
+        {params[0]});
+  }
+
   absl::StatusOr<std::vector<Fact>> BuildFacts(
       const std::vector<DailyStats>& stats, const std::vector<std::string>& pictures,
       const absl::flat_hash_map<std::string, PostAggregate>& posts) {
@@ -311,6 +410,20 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
                             ", CAST($1 AS BIGINT), CAST($2 AS TIMESTAMP) FROM stage_facts s "
                             "WHERE NOT EXISTS (SELECT 1 FROM profile_facts f "
                             "WHERE f.creator_id = s.creator_id)"),
+               {version, FormatRfc3339(env_.clock->Now())}));
+    // Content moves with the facts: replaced where they were, kept where
+    // newer facts were kept.
+    SCOUT_RETURN_IF_ERROR(
+        w.Exec("DELETE FROM creator_content USING stage_content "
+               "WHERE creator_content.creator_id = stage_content.creator_id "
+               "AND (CAST($1 AS BOOLEAN) OR creator_content.as_of <= stage_content.as_of)",
+               {backfill}));
+    SCOUT_RETURN_IF_ERROR(
+        w.Exec(absl::StrCat("INSERT INTO creator_content (", kCreatorContentColumns,
+                            ", load_version, updated_at) SELECT ", kCreatorContentColumns,
+                            ", CAST($1 AS BIGINT), CAST($2 AS TIMESTAMP) FROM stage_content s "
+                            "WHERE NOT EXISTS (SELECT 1 FROM creator_content c "
+                            "WHERE c.creator_id = s.creator_id)"),
                {version, FormatRfc3339(env_.clock->Now())}));
     SCOUT_RETURN_IF_ERROR(CheckQuality(version, facts));
     const int64_t written = static_cast<int64_t>(facts.size()) - kept;
