@@ -2,7 +2,8 @@
 // in the same run: parsing a post with nlohmann alone vs our full
 // normalization; a byte loop vs our folding; building the ES document.
 // Then what every server call pays on top of its work: the API key check,
-// the metrics and the JSON log line (run with 2>/dev/null).
+// the metrics and the JSON log line (run with 2>/dev/null). Last, palette
+// search: the exact palette distance, CIEDE2000 and the palette vector.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/backends/metrics.h"
 #include "common/backends/post_index.h"
+#include "common/base/colour.h"
 #include "common/base/hash.h"
 #include "common/base/log.h"
 #include "common/base/sha256.h"
@@ -114,6 +116,44 @@ void BM_JsonLogLine(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_JsonLogLine);
+
+// Palette search: the exact distance the server reranks its kNN pool by
+// (6 x 6 colours, as creators' palettes), its ground distance, and the
+// vector the creators index stores.
+scout::ColourSet BenchPalette(int seed) {
+  std::vector<scout::WeightedColour> colours;
+  for (int i = 0; i < 6; ++i) {
+    const int v = seed * 97 + i * 53;
+    colours.push_back({scout::SrgbToLab(v % 256, (v * 7) % 256, (v * 13) % 256), 1.0 + i % 3});
+  }
+  return scout::MakeColourSet(colours);
+}
+
+void BM_Ciede2000(benchmark::State& state) {
+  const scout::Lab x = scout::SrgbToLab(232, 213, 196), y = scout::SrgbToLab(160, 82, 45);
+  for (auto _ : state) benchmark::DoNotOptimize(scout::Ciede2000(x, y));
+}
+BENCHMARK(BM_Ciede2000);
+
+void BM_PaletteDistance6x6(benchmark::State& state) {
+  const scout::ColourSet x = BenchPalette(1), y = BenchPalette(2);
+  for (auto _ : state) benchmark::DoNotOptimize(scout::PaletteDistance(x, y));
+}
+BENCHMARK(BM_PaletteDistance6x6);
+
+void BM_PaletteDistance2x6(benchmark::State& state) {  // A typed two-colour query.
+  const scout::ColourSet x = scout::MakeColourSet(
+      {{scout::SrgbToLab(232, 213, 196), 1}, {scout::SrgbToLab(160, 82, 45), 1}});
+  const scout::ColourSet y = BenchPalette(3);
+  for (auto _ : state) benchmark::DoNotOptimize(scout::PaletteDistance(x, y));
+}
+BENCHMARK(BM_PaletteDistance2x6);
+
+void BM_PaletteVector(benchmark::State& state) {
+  const scout::ColourSet x = BenchPalette(4);
+  for (auto _ : state) benchmark::DoNotOptimize(scout::PaletteVector(x));
+}
+BENCHMARK(BM_PaletteVector);
 
 }  // namespace
 

@@ -47,6 +47,72 @@ TEST(Ciede2000Test, MatchesSharmasTable) {
   EXPECT_EQ(Ciede2000({50, 10, 10}, {50, 10, 10}), 0);
 }
 
+// The textbook form (Sharma et al., equations 2-22, one step per line), to
+// check the rearranged production code against on many colours.
+double TextbookCiede2000(const Lab& x, const Lab& y) {
+  constexpr double kPi = 3.14159265358979323846;
+  const auto rad = [](double d) { return d * kPi / 180; };
+  const double c1 = std::hypot(x.a, x.b), c2 = std::hypot(y.a, y.b);
+  const double c7 = std::pow((c1 + c2) / 2, 7);
+  const double g = 0.5 * (1 - std::sqrt(c7 / (c7 + std::pow(25.0, 7))));
+  const double a1 = (1 + g) * x.a, a2 = (1 + g) * y.a;
+  const double cp1 = std::hypot(a1, x.b), cp2 = std::hypot(a2, y.b);
+  const auto hue = [&](double b, double a) {
+    if (a == 0 && b == 0) return 0.0;
+    const double h = std::atan2(b, a) * 180 / kPi;
+    return h < 0 ? h + 360 : h;
+  };
+  const double h1 = hue(x.b, a1), h2 = hue(y.b, a2);
+  const double dl = y.l - x.l, dc = cp2 - cp1;
+  double dh = 0;
+  if (cp1 * cp2 != 0) {
+    dh = h2 - h1;
+    if (dh > 180) dh -= 360;
+    if (dh < -180) dh += 360;
+  }
+  const double d_hue = 2 * std::sqrt(cp1 * cp2) * std::sin(rad(dh / 2));
+  const double l_mean = (x.l + y.l) / 2, cp_mean = (cp1 + cp2) / 2;
+  double h_mean = h1 + h2;
+  if (cp1 * cp2 != 0) {
+    if (std::abs(h1 - h2) <= 180) {
+      h_mean = (h1 + h2) / 2;
+    } else {
+      h_mean = (h1 + h2 < 360) ? (h1 + h2 + 360) / 2 : (h1 + h2 - 360) / 2;
+    }
+  }
+  const double t = 1 - 0.17 * std::cos(rad(h_mean - 30)) + 0.24 * std::cos(rad(2 * h_mean)) +
+                   0.32 * std::cos(rad(3 * h_mean + 6)) - 0.20 * std::cos(rad(4 * h_mean - 63));
+  const double d_theta = 30 * std::exp(-std::pow((h_mean - 275) / 25, 2));
+  const double cp7 = std::pow(cp_mean, 7);
+  const double rc = 2 * std::sqrt(cp7 / (cp7 + std::pow(25.0, 7)));
+  const double l50 = (l_mean - 50) * (l_mean - 50);
+  const double sl = 1 + 0.015 * l50 / std::sqrt(20 + l50);
+  const double sc = 1 + 0.045 * cp_mean;
+  const double sh = 1 + 0.015 * cp_mean * t;
+  const double rt = -std::sin(rad(2 * d_theta)) * rc;
+  return std::sqrt((dl / sl) * (dl / sl) + (dc / sc) * (dc / sc) + (d_hue / sh) * (d_hue / sh) +
+                   rt * (dc / sc) * (d_hue / sh));
+}
+
+TEST(Ciede2000Test, MatchesTheTextbookForm) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<double> l(0, 100), ab(-110, 110), channel(0, 255);
+  for (int k = 0; k < 100000; ++k) {
+    const Lab x = k % 2 ? Lab{l(rng), ab(rng), ab(rng)}
+                        : SrgbToLab(channel(rng), channel(rng), channel(rng));
+    const Lab y = k % 3 ? Lab{l(rng), ab(rng), ab(rng)}
+                        : SrgbToLab(channel(rng), channel(rng), channel(rng));
+    ASSERT_NEAR(Ciede2000(x, y), TextbookCiede2000(x, y), 1e-9) << k;
+  }
+  // Greys (no hue) against colours and each other.
+  for (const Lab& x : {Lab{50, 0, 0}, Lab{20, 0, 0}}) {
+    for (const Lab& y : {Lab{50, 0, 0}, Lab{60, 30, -40}, Lab{30, -5, 0}, Lab{70, 0, 25}}) {
+      EXPECT_NEAR(Ciede2000(x, y), TextbookCiede2000(x, y), 1e-9);
+      EXPECT_NEAR(Ciede2000(y, x), TextbookCiede2000(y, x), 1e-9);
+    }
+  }
+}
+
 TEST(SrgbToLabTest, KnownColours) {
   const Lab white = SrgbToLab(255, 255, 255);
   EXPECT_NEAR(white.l, 100, 1e-3);

@@ -21,12 +21,6 @@ double Pow7(double x) {
   return x3 * x3 * x;
 }
 
-// Hue angle in degrees, [0, 360).
-double HueDegrees(double b, double a) {
-  if (a == 0 && b == 0) return 0.0;
-  const double h = std::atan2(b, a) / kDegree;
-  return h < 0 ? h + 360 : h;
-}
 
 }  // namespace
 
@@ -46,37 +40,52 @@ Lab SrgbToLab(double red, double green, double blue) {
   return {116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))};
 }
 
-// Sharma, Wu & Dalal (2005), equations (2)-(22), with kL = kC = kH = 1. The
-// four cosines of T come from one sincos of the mean hue (multiple-angle
-// identities) because palette search computes this ~36 times per candidate.
+// Sharma, Wu & Dalal (2005), equations (2)-(22), with kL = kC = kH = 1,
+// rearranged to spend fewer transcendental calls (palette search computes it
+// 36 times per candidate): the mean hue's direction is the bisector of the
+// two hue vectors (what the +-360 rule of equation (14) picks), so T's four
+// cosines come from it by multiple-angle identities; the signed hue
+// difference comes from dot and cross products; one atan2 remains, for the
+// rotation term's angle. colour_test compares it with the textbook form.
 double Ciede2000(const Lab& x, const Lab& y) {
-  const double c1 = std::hypot(x.a, x.b), c2 = std::hypot(y.a, y.b);
+  // sqrt, not hypot: Lab values are far from overflow, and hypot costs more.
+  const double c1 = std::sqrt(x.a * x.a + x.b * x.b), c2 = std::sqrt(y.a * y.a + y.b * y.b);
   const double c7 = Pow7((c1 + c2) / 2);
   const double g = 0.5 * (1 - std::sqrt(c7 / (c7 + kPow25To7)));
   const double a1 = (1 + g) * x.a, a2 = (1 + g) * y.a;
-  const double cp1 = std::hypot(a1, x.b), cp2 = std::hypot(a2, y.b);
-  const double h1 = HueDegrees(x.b, a1), h2 = HueDegrees(y.b, a2);
+  const double b1 = x.b, b2 = y.b;
+  const double cp1 = std::sqrt(a1 * a1 + b1 * b1), cp2 = std::sqrt(a2 * a2 + b2 * b2);
 
   const double dl = y.l - x.l, dc = cp2 - cp1;
-  double dh = 0;
-  if (cp1 * cp2 != 0) {
-    dh = h2 - h1;
-    if (dh > 180) dh -= 360;
-    if (dh < -180) dh += 360;
-  }
-  const double d_hue = 2 * std::sqrt(cp1 * cp2) * std::sin(dh * kDegree / 2);
-
-  const double l_mean = (x.l + y.l) / 2, cp_mean = (cp1 + cp2) / 2;
-  double h_mean = h1 + h2;
-  if (cp1 * cp2 != 0) {
-    if (std::abs(h1 - h2) <= 180) {
-      h_mean = (h1 + h2) / 2;
-    } else {
-      h_mean = (h1 + h2 < 360) ? (h1 + h2 + 360) / 2 : (h1 + h2 - 360) / 2;
+  // dH' = 2 sqrt(C1' C2') sin(dh'/2), signed as the turn from 1 to 2 (the
+  // cross product).
+  double d_hue = 0;
+  // The mean hue's cosine and sine (equation 14; h' = 0 for a grey).
+  double mc = 1, ms = 0;
+  const double prod = cp1 * cp2;
+  if (prod != 0) {
+    const double cross = a1 * b2 - a2 * b1;
+    // dH'^2 = da'^2 + db^2 - dC'^2: exactly 0 for equal colours.
+    const double da = a2 - a1, db = b2 - b1;
+    const double dh2 = std::max(0.0, da * da + db * db - dc * dc);
+    d_hue = cross < 0 ? -std::sqrt(dh2) : std::sqrt(dh2);
+    const double ux = a1 / cp1 + a2 / cp2, uy = b1 / cp1 + b2 / cp2;
+    const double norm = std::sqrt(ux * ux + uy * uy);
+    if (norm > 1e-12) {
+      mc = ux / norm, ms = uy / norm;
+    } else {  // Opposite hues: the mean is (h1 + h2) / 2, as equation (14) has it.
+      const auto hue = [](double b, double a) {
+        const double h = std::atan2(b, a);
+        return h < 0 ? h + 2 * kPi : h;
+      };
+      const double h = (hue(b1, a1) + hue(b2, a2)) / 2;
+      mc = std::cos(h), ms = std::sin(h);
     }
+  } else if (cp1 != 0 || cp2 != 0) {  // One grey: the other's hue.
+    mc = cp1 != 0 ? a1 / cp1 : a2 / cp2;
+    ms = cp1 != 0 ? b1 / cp1 : b2 / cp2;
   }
-  const double hr = h_mean * kDegree;
-  const double c = std::cos(hr), s = std::sin(hr);
+  const double c = mc, s = ms;
   const double c2h = 2 * c * c - 1, s2h = 2 * s * c;
   const double c3h = c * (4 * c * c - 3), s3h = s * (3 - 4 * s * s);
   const double c4h = 2 * c2h * c2h - 1, s4h = 2 * s2h * c2h;
@@ -85,15 +94,24 @@ double Ciede2000(const Lab& x, const Lab& y) {
   const double kCos63 = std::cos(63 * kDegree), kSin63 = std::sin(63 * kDegree);
   const double t = 1 - 0.17 * (c * kCos30 + s * kSin30) + 0.24 * c2h +
                    0.32 * (c3h * kCos6 - s3h * kSin6) - 0.20 * (c4h * kCos63 + s4h * kSin63);
-  const double ht = (h_mean - 275) / 25;
-  const double d_theta = 30 * std::exp(-ht * ht);
-  const double cp7 = Pow7(cp_mean);
-  const double rc = 2 * std::sqrt(cp7 / (cp7 + kPow25To7));
+
+  const double l_mean = (x.l + y.l) / 2, cp_mean = (cp1 + cp2) / 2;
   const double l50 = (l_mean - 50) * (l_mean - 50);
   const double sl = 1 + 0.015 * l50 / std::sqrt(20 + l50);
   const double sc = 1 + 0.045 * cp_mean;
   const double sh = 1 + 0.015 * cp_mean * t;
-  const double rt = -std::sin(2 * d_theta * kDegree) * rc;
+  double rt = 0;
+  // The rotation term (blues, mean hue near 275 degrees) multiplies dH', so
+  // it is 0 with a grey; far from 275 exp() is below double precision.
+  double h_mean = std::atan2(s, c) / kDegree;
+  if (h_mean < 0) h_mean += 360;
+  const double ht = (h_mean - 275) / 25;
+  if (prod != 0 && ht * ht < 50) {
+    const double d_theta = 30 * std::exp(-ht * ht);
+    const double cp7 = Pow7(cp_mean);
+    const double rc = 2 * std::sqrt(cp7 / (cp7 + kPow25To7));
+    rt = -std::sin(2 * d_theta * kDegree) * rc;
+  }
   return std::sqrt((dl / sl) * (dl / sl) + (dc / sc) * (dc / sc) + (d_hue / sh) * (d_hue / sh) +
                    rt * (dc / sc) * (d_hue / sh));
 }
