@@ -1,5 +1,8 @@
 #include "server/profiles.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/numbers.h"
@@ -8,6 +11,7 @@
 #include "common/backends/profile_facts.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
+#include "common/base/tier.h"
 #include "common/base/time.h"
 
 namespace scout::server {
@@ -43,6 +47,12 @@ absl::StatusOr<ProfileFacts> FromRow(const ProfileFactsRow& row) {
   if (row.follower_growth_30d) p.set_follower_growth_30d(*row.follower_growth_30d);
   p.set_load_version(row.load_version);
   if (row.updated_at) *p.mutable_updated_at() = ToTimestamp(*row.updated_at);
+  if (row.last_post_at) *p.mutable_last_post_at() = ToTimestamp(*row.last_post_at);
+  if (row.avg_reach) p.set_avg_reach(*row.avg_reach);
+  if (row.avg_impressions) p.set_avg_impressions(*row.avg_impressions);
+  p.set_posts_30d(row.doc_count);
+  p.set_tier(TierOf(row.followers_count));
+  for (const v1::TopicShare& topic : row.topics) *p.add_topics() = topic;
 
   absl::StatusOr<std::vector<DailyPoint>> daily = ParseDailyJson(row.daily_json);
   if (!daily.ok()) {
@@ -63,6 +73,32 @@ absl::StatusOr<ProfileFacts> FromRow(const ProfileFactsRow& row) {
   return facts;
 }
 
+// The centiles of the latest as_of, read with the profiles (one snapshot).
+absl::StatusOr<TierCentiles> LoadCentiles(Warehouse& warehouse) {
+  SCOUT_ASSIGN_OR_RETURN(
+      const SqlRows rows,
+      warehouse.Query("SELECT as_of, tier, centile, max_engagement_rate FROM tier_centiles "
+                      "WHERE as_of = (SELECT MAX(as_of) FROM tier_centiles) "
+                      "ORDER BY tier, centile"));
+  const std::optional<size_t> as_of = rows.ColumnIndex("as_of"), tier = rows.ColumnIndex("tier"),
+                              rate = rows.ColumnIndex("max_engagement_rate");
+  if (!as_of || !tier || !rate) return absl::InternalError("tier_centiles: missing columns");
+  TierCentiles centiles;
+  for (const std::vector<SqlValue>& row : rows.rows) {
+    double value = 0;
+    if (!row[*tier] || !row[*rate] || !absl::SimpleAtod(*row[*rate], &value) ||
+        !std::isfinite(value)) {
+      continue;  // An unreadable centile: the tier is a centile coarser.
+    }
+    if (row[*as_of]) centiles.as_of = *row[*as_of];
+    centiles.max_rate[*row[*tier]].push_back(value);
+  }
+  // NTILE over rates ordered ascending already gives ascending maxima;
+  // sorted anyway, as the lookup's binary search needs.
+  for (auto& [slug, maxima] : centiles.max_rate) std::sort(maxima.begin(), maxima.end());
+  return centiles;
+}
+
 prometheus::Counter& SkippedRows() {
   static prometheus::Counter& counter =
       prometheus::BuildCounter()
@@ -74,6 +110,17 @@ prometheus::Counter& SkippedRows() {
 }
 
 }  // namespace
+
+std::optional<double> EngagementPercentile(const TierCentiles& centiles, int64_t followers,
+                                           std::optional<double> rate) {
+  if (!rate || !std::isfinite(*rate)) return std::nullopt;
+  const auto it = centiles.max_rate.find(TierSlug(TierOf(followers)));
+  if (it == centiles.max_rate.end() || it->second.empty()) return std::nullopt;
+  const std::vector<double>& maxima = it->second;
+  const size_t below = static_cast<size_t>(
+      std::lower_bound(maxima.begin(), maxima.end(), *rate) - maxima.begin());
+  return 100.0 * static_cast<double>(below) / static_cast<double>(maxima.size());
+}
 
 v1::UserProfile ProfileFacts::ToProto() const {
   v1::UserProfile profile = base;
@@ -168,6 +215,7 @@ absl::StatusOr<std::shared_ptr<ProfileSnapshot>> ProfileStore::Load(Warehouse& w
   auto snapshot = std::make_shared<ProfileSnapshot>();
   snapshot->version = version;
   snapshot->loaded_at = absl::Now();
+  SCOUT_ASSIGN_OR_RETURN(snapshot->centiles, LoadCentiles(warehouse));
   const std::string query = absl::StrCat(
       SelectProfileFacts(), " WHERE creator_id > $1 ORDER BY creator_id LIMIT ", kPageRows);
   std::string after;
@@ -187,7 +235,13 @@ absl::StatusOr<std::shared_ptr<ProfileSnapshot>> ProfileStore::Load(Warehouse& w
             {{"version", version}, {"error", facts.status().ToString()}});
         continue;
       }
-      const std::string id = facts->base.id();
+      v1::UserProfile& base = facts->base;
+      const std::optional<double> percentile = EngagementPercentile(
+          snapshot->centiles, base.followers_count(),
+          base.has_engagement_rate() ? std::optional<double>(base.engagement_rate())
+                                     : std::nullopt);
+      if (percentile) base.set_engagement_percentile(*percentile);
+      const std::string id = base.id();
       snapshot->profiles.insert_or_assign(id, *std::move(facts));
     }
     if (page.rows.size() < static_cast<size_t>(kPageRows)) break;

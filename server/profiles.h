@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -40,10 +41,26 @@ struct ProfileFacts {
   scout::v1::UserProfile ToProto() const;
 };
 
+// tier_centiles of one as_of: for each tier (by TierSlug), the highest
+// engagement rate of each of its centiles, lowest centile first (NTILE(100),
+// so a tier of fewer than 100 creators has fewer centiles).
+struct TierCentiles {
+  std::string as_of;  // "" when the warehouse has none yet.
+  absl::flat_hash_map<std::string, std::vector<double>> max_rate;
+};
+
+// Where `rate` stands among the creators of the tier of `followers`, 0..100:
+// the share of that tier's centiles whose highest rate is below it (the
+// share of creators with a lower rate, to a centile). nullopt without a rate
+// or without centiles for the tier.
+std::optional<double> EngagementPercentile(const TierCentiles& centiles, int64_t followers,
+                                           std::optional<double> rate);
+
 struct ProfileSnapshot {
   int64_t version = 0;
   absl::Time loaded_at;
   absl::flat_hash_map<std::string, ProfileFacts> profiles;
+  TierCentiles centiles;  // Read in the same transaction as the profiles.
 };
 
 class ProfileStore {
