@@ -110,6 +110,8 @@ def stage_ingest(args, env):
     """genlake -> scout-ingest (with its pictures) for the first LAKE
     creators: the posts Scout's own aggregate reads."""
     delete_indices(env["SCOUT_ES_URL"])
+    subprocess.run(["psql", os.environ["SCOUT_PG_DSN"], "-qc",
+                    f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"], check=True)
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     lake_step(args, env, "genlake",
@@ -120,12 +122,12 @@ def stage_ingest(args, env):
 
 
 def stage_lake(args, env):
-    """scout-aggregate -> scout-palette over the ingested lake, into a fresh
-    database: the lake creators' rows as Scout's own workers write them."""
+    """scout-aggregate -> scout-palette over the ingested lake: the lake
+    creators' rows as Scout's own workers write them (a rerun replaces them
+    and leaves the generated creators alone)."""
     dsn = os.environ["SCOUT_PG_DSN"]
-    subprocess.run(["psql", dsn, "-qc", f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"],
-                   check=True)
-    subprocess.run(["psql", dsn, "-qc", f"CREATE DATABASE {DATABASE}"], check=True)
+    if not psql(dsn, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'").strip():
+        subprocess.run(["psql", dsn, "-qc", f"CREATE DATABASE {DATABASE}"], check=True)
     lake_step(args, env, "aggregate", [BIN / "scout-aggregate", "--no_pictures", "--date", TODAY])
     lake_step(args, env, "palette", [BIN / "scout-palette", "--max_images", 10])
 
