@@ -169,7 +169,11 @@ def stage_rebuild(args, env):
         baseline.append(time.monotonic() - start)
     rebuilds, documents, reports = [], None, []
     for _ in range(args.rebuild_repeat):
-        out, wall = run([BIN / "scout-aggregate", "--rebuild_creators"], env, timeout=1800)
+        try:
+            out, wall = run([BIN / "scout-aggregate", "--rebuild_creators"], env, timeout=1800)
+        except RuntimeError as e:
+            report({"stage": "rebuild", "error": str(e), "baseline_read_rows_s": spread(baseline)})
+            return
         rebuilds.append(wall)
         reports.append(out)
         es = env["SCOUT_ES_URL"]
@@ -278,6 +282,8 @@ def stage_latency(args, env):
             hits = len(json.loads(out.stdout).get("creators", [])) if out.returncode == 0 else -1
             report({"stage": "latency", "check": kind, "request": data[0], "hits": hits,
                     "error": out.stderr.strip()[:300]})
+            if "Unimplemented" in out.stderr:
+                return
             ghz(address, SEARCH, data, args.rps, 5)
         results = {kind: [] for kind in ["baseline", *queries]}
         raw = {kind: [] for kind in results}
@@ -313,7 +319,8 @@ def stage_recall(args, env):
         json.dump([[[c, w] for c, w in t] for t in targets], f)
     start = time.monotonic()
     proc = subprocess.run([BIN / "palette_exact", "--targets", f.name, "--top", 20,
-                           "--threads", 1], env=env, capture_output=True, text=True, check=True)
+                           "--threads", args.threads], env=env, capture_output=True, text=True,
+                          check=True)
     exact_wall = time.monotonic() - start
     os.unlink(f.name)
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -329,6 +336,8 @@ def stage_recall(args, env):
             server_s.append(time.monotonic() - start)
             if out.returncode != 0:
                 report({"stage": "recall", "target": i, "error": out.stderr.strip()[:300]})
+                if "Unimplemented" in out.stderr:
+                    break
                 recalls.append(0.0)
                 continue
             got = [c["id"] for c in json.loads(out.stdout).get("creators", [])]
@@ -345,13 +354,13 @@ def stage_recall(args, env):
         server.wait(timeout=30)
     brute = [row["seconds"] for row in exact]
     report({"stage": "recall", "targets": len(targets), "palettes": tail["palettes"],
-            "recall_mean": round(statistics.mean(recalls), 4),
-            "recall_min": round(min(recalls), 4),
+            "recall_mean": round(statistics.mean(recalls), 4) if recalls else None,
+            "recall_min": round(min(recalls), 4) if recalls else None,
             "targets_with_full_recall": sum(1 for r in recalls if r == 1),
-            "brute_force_s_per_target_1_thread": spread(brute),
+            "brute_force_s_per_target": spread(brute), "brute_force_threads": args.threads,
             "brute_force_load_s": round(tail["load_seconds"], 1),
             "brute_force_wall_s": round(exact_wall, 1),
-            "search_via_grpcurl_s": spread(server_s),
+            "search_via_grpcurl_s": spread(server_s) if recalls else None,
             "target_recall": 0.95, "misses": misses[:5]})
 
 
@@ -375,6 +384,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rebuild-repeat", type=int, default=1)
     parser.add_argument("--targets", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=2, help="brute-force threads")
     parser.add_argument("--keep", action="store_true", help="skip the clean stage")
     args = parser.parse_args()
     stages = args.stages.split(",")
