@@ -882,6 +882,8 @@ TEST_F(CreatorContentTest, ContentMatchesTheLakesPosts) {
   const std::vector<std::string> creators = Creators();
   ASSERT_EQ(contents.size(), creators.size());
   int with_tags = 0, with_mentions = 0, business_with_reach = 0, basic = 0;
+  const json topics_truth = ReadJson(root_ / "cdn/topics.json");
+  ASSERT_TRUE(topics_truth.is_object()) << "genlake wrote no topics.json";
   for (const std::string& id : creators) {
     SCOPED_TRACE(id);
     const ExpectedContent want = ContentFor(id, kToday);
@@ -893,7 +895,26 @@ TEST_F(CreatorContentTest, ContentMatchesTheLakesPosts) {
     ExpectTags(got.mentions, want.mentions, id);
     EXPECT_EQ(got.captions, want.captions);
     EXPECT_EQ(fact.last_post_at, want.last_post_at);
-    EXPECT_EQ(fact.topics.size(), got.topics.size());
+    // Topics: genlake's ground truth is each creator's main topic; shares
+    // are fractions of the 90 days' posts, largest first, at most 3.
+    ASSERT_EQ(fact.topics.size(), got.topics.size());
+    ASSERT_FALSE(got.topics.empty());
+    ASSERT_LE(got.topics.size(), 3u);
+    for (size_t i = 0; i < got.topics.size(); ++i) {
+      EXPECT_EQ(fact.topics[i].slug(), got.topics[i].slug());
+      EXPECT_EQ(fact.topics[i].share(), got.topics[i].share());
+      EXPECT_GT(got.topics[i].share(), 0);
+      EXPECT_LE(got.topics[i].share(), 1);
+      // A share is a count of posts over posts_90d.
+      const double posts = got.topics[i].share() * static_cast<double>(want.posts_90d);
+      EXPECT_NEAR(posts, std::round(posts), 1e-6);
+      if (i > 0) {
+        EXPECT_LE(got.topics[i].share(), got.topics[i - 1].share());
+      }
+    }
+    const auto truth = topics_truth.find(id);
+    ASSERT_NE(truth, topics_truth.end());
+    EXPECT_EQ(got.topics[0].slug(), truth->get<std::string>());
     with_tags += !want.hashtags.empty();
     with_mentions += !want.mentions.empty();
     if (fact.is_business && want.reach_posts > 0) {
@@ -917,6 +938,29 @@ TEST_F(CreatorContentTest, ContentMatchesTheLakesPosts) {
 }
 
 TEST_F(CreatorContentTest, BenchmarksCentilesAndPlatformMatchTheFacts) {
+  // Other shards' creators (the benchmarks cover every profile_facts row):
+  // 250 nano creators, enough for NTILE(100) to put 2 or 3 in a centile,
+  // with ties, and some without an engagement rate (they do not count).
+  ASSERT_TRUE(Migrate(*warehouse_).ok());
+  std::string others;
+  for (int i = 0; i < 250; ++i) {
+    ProfileFactsRow row;
+    row.creator_id = absl::StrCat(900000000 + i);
+    row.as_of = kToday;
+    row.followers_count = 1000 + 31 * i;
+    row.is_business = i % 3 == 0;
+    row.doc_count = i % 7;
+    if (i % 10 != 0) row.engagement_rate = static_cast<double>(i % 97) / 1000;
+    std::vector<SqlValue> values = ProfileFactsValues(row);
+    values.push_back("1");
+    values.push_back("2026-11-20T00:00:00Z");
+    AppendCopyRow(values, others);
+  }
+  ASSERT_TRUE(warehouse_
+                  ->CopyIn(absl::StrCat("COPY profile_facts (", kProfileFactsColumns, ", ",
+                                        kProfileFactsLoadColumns, ") FROM STDIN"),
+                           others)
+                  .ok());
   ASSERT_EQ(Aggregate(kToday, kToday).error(), "");
   const auto facts = FactRows();
   std::map<std::string, std::vector<double>> rates;  // By tier.
@@ -930,7 +974,7 @@ TEST_F(CreatorContentTest, BenchmarksCentilesAndPlatformMatchTheFacts) {
     rates[std::string(TierSlug(TierOf(fact.followers_count)))].push_back(*fact.engagement_rate);
     all_rates.push_back(*fact.engagement_rate);
   }
-  ASSERT_FALSE(rates.empty());
+  ASSERT_GT(rates["nano"].size(), 200u);
   const std::string day = absl::FormatCivilTime(kToday);
 
   absl::StatusOr<SqlRows> bench = warehouse_->Query(

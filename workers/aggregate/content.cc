@@ -70,6 +70,7 @@ void ContentBuilder::AddPost(absl::Time timestamp, absl::string_view caption,
   if (!content_.last_post_at) content_.last_post_at = timestamp;
   Count(hashtags, hashtags_);
   Count(mentions, mentions_);
+  topics_.AddPost(caption, hashtags);
   // The newest captions, cut (at a character) to the sample's byte budget.
   if (!caption.empty() && content_.row.captions.size() < static_cast<size_t>(kMaxSampleCaptions) &&
       caption_bytes_ < static_cast<size_t>(kMaxSampleCaptionBytes)) {
@@ -114,6 +115,11 @@ std::vector<v1::TagCount> ContentBuilder::Top(const absl::flat_hash_map<std::str
 CreatorContent ContentBuilder::Finish() && {
   content_.row.hashtags = Top(hashtags_);
   content_.row.mentions = Top(mentions_);
+  for (const TopicShareOf& topic : topics_.Top(3)) {
+    v1::TopicShare& share = content_.row.topics.emplace_back();
+    share.set_slug(topic.slug);
+    share.set_share(topic.share);
+  }
   if (reach_posts_ > 0) content_.avg_reach = reach_sum_ / static_cast<double>(reach_posts_);
   if (impressions_posts_ > 0) {
     content_.avg_impressions = impressions_sum_ / static_cast<double>(impressions_posts_);

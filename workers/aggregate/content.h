@@ -17,6 +17,7 @@
 #include "common/backends/creator_content.h"
 #include "common/backends/elastic.h"
 #include "common/base/shard.h"
+#include "common/base/topics.h"
 
 namespace scout::aggregate {
 
@@ -66,6 +67,7 @@ class ContentBuilder {
   size_t caption_bytes_ = 0;
   double reach_sum_ = 0, impressions_sum_ = 0;
   int64_t reach_posts_ = 0, impressions_posts_ = 0;
+  TopicCounter topics_;
 };
 
 }  // namespace scout::aggregate
