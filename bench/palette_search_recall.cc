@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -87,9 +88,10 @@ int main(int argc, char** argv) {
   const double vector_ns = Seconds(start) / n * 1e9;
 
   const char* kKinds[] = {"genlake", "typed 1-3", "random 1-6"};
-  const size_t kPools[] = {200, 500, 1000};
+  const size_t kPools[] = {200, 500, 1000, 2000, 5000};
+  constexpr int kPoolCount = 5;
   // found[kind][pool], wanted[kind]
-  std::vector<std::vector<double>> found(3, std::vector<double>(3, 0));
+  std::vector<std::vector<double>> found(3, std::vector<double>(kPoolCount, 0));
   std::vector<double> wanted(3, 0);
   double distance_seconds = 0;
   long distance_calls = 0;
@@ -113,25 +115,29 @@ int main(int argc, char** argv) {
     for (int r = 0; r < n; ++r) rank[approx[r].second] = r;
     wanted[kind] += top;
     for (size_t t = 0; t < top; ++t) {
-      for (int p = 0; p < 3; ++p) {
+      for (int p = 0; p < kPoolCount; ++p) {
         if (static_cast<size_t>(rank[exact[t].second]) < kPools[p]) found[kind][p] += 1;
       }
     }
   }
   std::printf("%d palettes (%.0f%% genlake-shaped), %d targets, exact top %zu, %d dims\n", n,
               100 * absl::GetFlag(FLAGS_genlake_share), queries, top, scout::kPaletteVectorDims);
-  std::printf("%-12s %8s %8s %8s\n", "target", "K=200", "K=500", "K=1000");
-  std::vector<double> all(3, 0);
+  std::printf("%-12s", "target");
+  for (size_t pool : kPools) std::printf(" %8s", ("K=" + std::to_string(pool)).c_str());
+  std::printf("\n");
+  std::vector<double> all(kPoolCount, 0);
   for (int kind = 0; kind < 3; ++kind) {
     std::printf("%-12s", kKinds[kind]);
-    for (int p = 0; p < 3; ++p) {
+    for (int p = 0; p < kPoolCount; ++p) {
       std::printf(" %8.4f", found[kind][p] / std::max(1.0, wanted[kind]));
       all[p] += found[kind][p];
     }
     std::printf("\n");
   }
   const double total = std::accumulate(wanted.begin(), wanted.end(), 0.0);
-  std::printf("%-12s %8.4f %8.4f %8.4f\n", "all", all[0] / total, all[1] / total, all[2] / total);
+  std::printf("%-12s", "all");
+  for (int p = 0; p < kPoolCount; ++p) std::printf(" %8.4f", all[p] / total);
+  std::printf("\n");
   std::printf("CPU time: PaletteDistance %.0f ns/call (brute force, %ld calls); PaletteVector %.0f ns/call\n",
               distance_seconds / distance_calls * 1e9, distance_calls, vector_ns);
   return 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numbers>
 
@@ -142,6 +143,8 @@ ColourSet ColourSetOf(const scout::v1::Palette& palette) {
   return MakeColourSet(std::move(colours));
 }
 
+namespace {
+
 // The transportation problem min sum f_ij d_ij, rows summing to x's weights,
 // columns to y's, solved exactly by successive shortest paths: each round
 // sends flow along the cheapest residual path from a row with supply left to
@@ -151,25 +154,14 @@ ColourSet ColourSetOf(const scout::v1::Palette& palette) {
 // array form. Each round empties a supply, a demand or a reverse edge, so
 // there are about |x| + |y| rounds, and each keeps the flow optimal for what
 // it has sent. Inline arrays: no allocation for sets of up to 8 colours.
-double PaletteDistance(const ColourSet& x, const ColourSet& y) {
-  const int n = static_cast<int>(x.size()), m = static_cast<int>(y.size());
-  if (n == 0 || m == 0) return std::numeric_limits<double>::infinity();
-  double sx = 0, sy = 0;
-  for (const WeightedColour& c : x) sx += c.weight;
-  for (const WeightedColour& c : y) sy += c.weight;
-  if (!(sx > 0) || !(sy > 0)) return std::numeric_limits<double>::infinity();
-
+// `left` holds the n supplies then the m demands (each side summing to 1)
+// and is used up; `flow` (n x m, zeros) receives the optimal plan.
+void Transport(int n, int m, const double* cost, double* left, double* flow) {
   const int v_count = n + m;  // Nodes 0..n-1 rows, n..n+m-1 columns.
-  absl::InlinedVector<double, 64> cost(static_cast<size_t>(n) * m);
-  absl::InlinedVector<double, 64> flow(static_cast<size_t>(n) * m, 0.0);
-  absl::InlinedVector<double, 16> left(v_count), pot(v_count, 0.0), dist(v_count);
+  absl::InlinedVector<double, 16> pot(v_count, 0.0), dist(v_count);
   absl::InlinedVector<int, 16> prev(v_count);
   absl::InlinedVector<bool, 16> done(v_count);
-  for (int i = 0; i < n; ++i) left[i] = std::max(0.0, x[i].weight / sx);
-  for (int j = 0; j < m; ++j) left[n + j] = std::max(0.0, y[j].weight / sy);
-  for (int i = 0; i < n; ++i) {
-    for (int j = 0; j < m; ++j) cost[i * m + j] = Ciede2000(x[i].lab, y[j].lab);
-  }
+  absl::InlinedVector<std::pair<double, int>, 32> heap;
   // Amounts below this are rounding noise of the normalised weights.
   constexpr double kEps = 1e-12;
   constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -183,30 +175,69 @@ double PaletteDistance(const ColourSet& x, const ColourSet& y) {
       done[v] = false;
     }
     if (!any) break;
-    int sink = -1;
-    for (;;) {
-      int u = -1;
-      for (int v = 0; v < v_count; ++v) {
-        if (!done[v] && dist[v] < kInf && (u < 0 || dist[v] < dist[u])) u = v;
+    // The sources are all at distance 0: settle them at once (one pass over
+    // their edges instead of a minimum search each; PaletteVector has 64).
+    for (int i = 0; i < n; ++i) {
+      if (dist[i] != 0) continue;
+      done[i] = true;
+      for (int j = 0; j < m; ++j) {
+        const int v = n + j;
+        const double d = std::max(0.0, cost[i * m + j] + pot[i] - pot[v]);
+        if (d < dist[v]) dist[v] = d, prev[v] = i;
       }
-      if (u < 0) break;
+    }
+    // Then Dijkstra proper. The rows reached back through reverse edges can
+    // be many (64 in PaletteVector): there a binary heap (stale entries
+    // skipped) beats a linear minimum search per node; for palettes (at most
+    // 16 nodes) the linear search is faster.
+    const bool use_heap = v_count > 16;
+    heap.clear();
+    if (use_heap) {
+      for (int j = 0; j < m; ++j) {
+        if (dist[n + j] < kInf) heap.emplace_back(dist[n + j], n + j);
+      }
+      std::make_heap(heap.begin(), heap.end(), std::greater<>());
+    }
+    const auto next = [&]() {
+      if (!use_heap) {
+        int u = -1;
+        for (int v = 0; v < v_count; ++v) {
+          if (!done[v] && dist[v] < kInf && (u < 0 || dist[v] < dist[u])) u = v;
+        }
+        return u;
+      }
+      while (!heap.empty()) {
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+        const auto [d, u] = heap.back();
+        heap.pop_back();
+        if (!done[u] && d <= dist[u]) return u;
+      }
+      return -1;
+    };
+    int sink = -1;
+    for (int u = next(); u >= 0; u = next()) {
       done[u] = true;
       if (u >= n && left[u] > kEps) {  // The nearest column with demand.
         sink = u;
         break;
       }
+      const auto relax = [&](int v, double d) {
+        if (done[v] || d >= dist[v]) return;
+        dist[v] = d, prev[v] = u;
+        if (use_heap) {
+          heap.emplace_back(d, v);
+          std::push_heap(heap.begin(), heap.end(), std::greater<>());
+        }
+      };
       if (u < n) {
         for (int j = 0; j < m; ++j) {
-          const int v = n + j;
-          const double d = dist[u] + std::max(0.0, cost[u * m + j] + pot[u] - pot[v]);
-          if (!done[v] && d < dist[v]) dist[v] = d, prev[v] = u;
+          relax(n + j, dist[u] + std::max(0.0, cost[u * m + j] + pot[u] - pot[n + j]));
         }
       } else {
         const int j = u - n;
         for (int i = 0; i < n; ++i) {
           if (flow[i * m + j] <= kEps) continue;
-          const double d = dist[u] + std::max(0.0, -cost[i * m + j] + pot[u] - pot[i]);
-          if (!done[i] && d < dist[i]) dist[i] = d, prev[i] = u;
+          relax(i, dist[u] + std::max(0.0, -cost[i * m + j] + pot[u] - pot[i]));
         }
       }
     }
@@ -236,6 +267,26 @@ double PaletteDistance(const ColourSet& x, const ColourSet& y) {
     left[source] = left[source] - amount > kEps ? left[source] - amount : 0;
     left[sink] = left[sink] - amount > kEps ? left[sink] - amount : 0;
   }
+}
+
+}  // namespace
+
+double PaletteDistance(const ColourSet& x, const ColourSet& y) {
+  const int n = static_cast<int>(x.size()), m = static_cast<int>(y.size());
+  if (n == 0 || m == 0) return std::numeric_limits<double>::infinity();
+  double sx = 0, sy = 0;
+  for (const WeightedColour& c : x) sx += c.weight;
+  for (const WeightedColour& c : y) sy += c.weight;
+  if (!(sx > 0) || !(sy > 0)) return std::numeric_limits<double>::infinity();
+  absl::InlinedVector<double, 64> cost(static_cast<size_t>(n) * m);
+  absl::InlinedVector<double, 64> flow(static_cast<size_t>(n) * m, 0.0);
+  absl::InlinedVector<double, 16> left(n + m);
+  for (int i = 0; i < n; ++i) left[i] = std::max(0.0, x[i].weight / sx);
+  for (int j = 0; j < m; ++j) left[n + j] = std::max(0.0, y[j].weight / sy);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < m; ++j) cost[i * m + j] = Ciede2000(x[i].lab, y[j].lab);
+  }
+  Transport(n, m, cost.data(), left.data(), flow.data());
   double total = 0;
   for (size_t k = 0; k < flow.size(); ++k) total += flow[k] * cost[k];
   return total;
@@ -256,36 +307,46 @@ Lab Din99o(const Lab& c) {
   return {303.67 * std::log(1 + 0.0039 * c.l), chroma * std::cos(hue), chroma * std::sin(hue)};
 }
 
-constexpr int kDirections = 16, kQuantiles = 8;
-static_assert(kDirections * kQuantiles == kPaletteVectorDims);
+// The reference of the embedding: a 4x4x4 grid over the sRGB cube (every
+// point a colour a photo can hold, the gamut covered evenly), in DIN99o,
+// each point weighing 1/64.
+constexpr int kReferenceLevels = 4;
+constexpr int kReferencePoints = kReferenceLevels * kReferenceLevels * kReferenceLevels;
+static_assert(3 * kReferencePoints == kPaletteVectorDims);
 
-// Fixed unit directions spread over a half sphere (a Fibonacci lattice;
-// opposite directions would repeat the same information).
-struct Directions {
-  std::array<std::array<double, 3>, kDirections> d;
-  Directions() {
-    const double golden_angle = kPi * (3 - std::sqrt(5.0));
-    for (int i = 0; i < kDirections; ++i) {
-      const double z = 1 - (i + 0.5) / kDirections, r = std::sqrt(1 - z * z);
-      d[i] = {z, r * std::cos(golden_angle * i), r * std::sin(golden_angle * i)};
+const std::array<Lab, kReferencePoints>& Reference() {
+  static const auto* const reference = [] {
+    auto* points = new std::array<Lab, kReferencePoints>();
+    int k = 0;
+    for (int r = 0; r < kReferenceLevels; ++r) {
+      for (int g = 0; g < kReferenceLevels; ++g) {
+        for (int b = 0; b < kReferenceLevels; ++b) {
+          constexpr double kStep = 255.0 / (kReferenceLevels - 1);
+          (*points)[k++] = Din99o(SrgbToLab(r * kStep, g * kStep, b * kStep));
+        }
+      }
     }
-  }
-};
+    return points;
+  }();
+  return *reference;
+}
 
 }  // namespace
 
-// Sliced Wasserstein: project the set on each direction (in DIN99o) and
-// record the projection's quantiles at 8 evenly spaced levels. For one
-// direction the L2 distance between two quantile rows is the 1-D
-// 2-Wasserstein distance between the projected sets, so the L2 distance
-// between vectors is the sliced 2-Wasserstein distance, a transport distance
-// like the EMD (a Gaussian kernel embedding on Lab anchors measured worse).
+// Linearised optimal transport (Wang et al. 2013): solve the exact transport
+// (squared Euclidean cost in DIN99o) from the fixed reference to the set, and
+// record where each reference point's mass lands on average (the barycentric
+// map), scaled by sqrt(1/64). The L2 distance between two vectors then
+// approximates the 2-Wasserstein distance between the sets in DIN99o, where
+// Euclidean distance follows perceived difference: a transport distance like
+// PaletteDistance. Measured against it (bench/palette_search_recall), this
+// beat a sliced-Wasserstein embedding and a Gaussian kernel embedding on Lab
+// anchors at equal or lower dimension.
 std::vector<float> PaletteVector(const ColourSet& set) {
   std::vector<float> v(kPaletteVectorDims, 0.0f);
   double total = 0;
   for (const WeightedColour& c : set) total += c.weight > 0 ? c.weight : 0;
   if (!(total > 0)) return v;
-  static const Directions* const directions = new Directions();
   absl::InlinedVector<Lab, 8> points;
   absl::InlinedVector<double, 8> weights;
   for (const WeightedColour& c : set) {
@@ -293,20 +354,29 @@ std::vector<float> PaletteVector(const ColourSet& set) {
     points.push_back(Din99o(c.lab));
     weights.push_back(c.weight / total);
   }
-  absl::InlinedVector<std::pair<double, double>, 8> projected(points.size());
-  for (int k = 0; k < kDirections; ++k) {
-    const auto& d = directions->d[k];
-    for (size_t i = 0; i < points.size(); ++i) {
-      projected[i] = {points[i].l * d[0] + points[i].a * d[1] + points[i].b * d[2], weights[i]};
+  const int n = kReferencePoints, m = static_cast<int>(points.size());
+  const std::array<Lab, kReferencePoints>& reference = Reference();
+  std::vector<double> cost(static_cast<size_t>(n) * m), flow(static_cast<size_t>(n) * m, 0.0);
+  std::vector<double> left(n + m, 1.0 / n);
+  for (int j = 0; j < m; ++j) left[n + j] = weights[j];
+  for (int k = 0; k < n; ++k) {
+    for (int j = 0; j < m; ++j) {
+      const double dl = reference[k].l - points[j].l, da = reference[k].a - points[j].a,
+                   db = reference[k].b - points[j].b;
+      cost[k * m + j] = dl * dl + da * da + db * db;
     }
-    std::sort(projected.begin(), projected.end());
-    size_t i = 0;
-    double cumulative = projected[0].second;
-    for (int q = 0; q < kQuantiles; ++q) {
-      const double level = (q + 0.5) / kQuantiles;
-      while (i + 1 < projected.size() && cumulative < level) cumulative += projected[++i].second;
-      v[k * kQuantiles + q] = static_cast<float>(projected[i].first);
+  }
+  Transport(n, m, cost.data(), left.data(), flow.data());
+  const double scale = std::sqrt(static_cast<double>(n));  // n x flow / sqrt(n).
+  for (int k = 0; k < n; ++k) {
+    double l = 0, a = 0, b = 0;
+    for (int j = 0; j < m; ++j) {
+      const double f = flow[k * m + j];
+      l += f * points[j].l, a += f * points[j].a, b += f * points[j].b;
     }
+    v[3 * k] = static_cast<float>(scale * l);
+    v[3 * k + 1] = static_cast<float>(scale * a);
+    v[3 * k + 2] = static_cast<float>(scale * b);
   }
   return v;
 }
