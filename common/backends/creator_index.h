@@ -70,6 +70,8 @@ inline constexpr char kLoadVersion[] = "load_version";
 // The read (and write) alias, and a generation's index name.
 std::string CreatorsAlias(absl::string_view prefix);
 std::string CreatorsGeneration(absl::string_view prefix, int64_t generation);
+// n of `<prefix>.creators-<n>`, nullopt for other names.
+std::optional<int64_t> CreatorsGenerationOf(absl::string_view prefix, absl::string_view index);
 
 // Settings and mappings of a generation.
 nlohmann::json CreatorIndexBody();
@@ -107,17 +109,43 @@ absl::StatusOr<CreatorWriteResult> WriteCreatorPalettes(
     Elastic& elastic, absl::string_view prefix,
     const std::vector<scout::v1::Palette>& palettes);
 
+// The documents of the profile_facts rows of one warehouse load (their
+// load_version) with their creator_content rows, written with WriteCreators
+// after EnsureCreatorIndex, then made visible (refresh). scout-aggregate runs
+// it after each date's transaction commits; running it again rewrites the
+// same documents.
+absl::StatusOr<CreatorWriteResult> WriteCreatorsOfLoad(Elastic& elastic, Warehouse& warehouse,
+                                                       absl::string_view prefix,
+                                                       int64_t load_version);
+
 struct CreatorRebuildResult {
   std::string index;             // The new generation.
   std::string previous;          // The one the alias left ("" if none).
   int64_t documents = 0;
   double seconds = 0;
+  // Documents Elasticsearch refused (not in the new generation): "id: reason".
+  std::vector<std::string> failed;  // The first 100.
+  int64_t failed_count = 0;
+};
+struct CreatorRebuildOptions {
+  size_t page_size = 5000;    // profile_facts rows per warehouse read.
+  size_t bulk_actions = 1000; // Documents per _bulk request.
+  int writers = 2;            // _bulk requests in flight.
 };
 // Builds a new generation from every profile_facts row and its
 // creator_content row, then swaps the alias to it in one atomic alias
 // update and deletes the previous generation. Readers see the old index
-// until the swap. A failed rebuild deletes its half-built index.
+// until the swap. A failed rebuild deletes its half-built index (one killed
+// is dropped by the next rebuild). The generation is built without refreshes
+// and replicas, which it gets back before the swap.
+//
+// Run it alone: documents written through the alias while it runs (by
+// scout-aggregate or scout-palette) go to the old generation and are gone
+// with it; rerun those after. Two rebuilds at once: one fails.
 absl::StatusOr<CreatorRebuildResult> RebuildCreatorIndex(Elastic& elastic, Warehouse& warehouse,
                                                          absl::string_view prefix);
+absl::StatusOr<CreatorRebuildResult> RebuildCreatorIndex(Elastic& elastic, Warehouse& warehouse,
+                                                         absl::string_view prefix,
+                                                         const CreatorRebuildOptions& options);
 
 }  // namespace scout

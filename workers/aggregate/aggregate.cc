@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/backends/creator_content.h"
+#include "common/backends/creator_index.h"
 #include "common/backends/profile_facts.h"
 #include "common/backends/progress.h"
 #include "common/backends/worker.h"
@@ -143,6 +144,23 @@ class AggregateRun {
       return RefreshBenchmarks(day);
     }));
     report_.set_facts_written(report_.facts_written() + written);
+    return IndexCreators();
+  }
+
+  // After the commit, so the index never shows facts the warehouse rolled
+  // back. A failure fails the run (retryable): the rerun loads the date
+  // again and rewrites the same documents.
+  absl::Status IndexCreators() {
+    if (!options_.index_creators) return absl::OkStatus();
+    SCOUT_ASSIGN_OR_RETURN(const CreatorWriteResult written,
+                           WriteCreatorsOfLoad(*env_.elastic, *env_.warehouse,
+                                               options_.index_prefix, report_.load_version()));
+    report_.set_creators_indexed(report_.creators_indexed() + written.written);
+    report_.set_creators_index_failed(report_.creators_index_failed() + written.failed_count);
+    for (const std::string& failure : written.failed) {
+      if (report_.creators_index_failures_size() >= static_cast<int>(kMaxListed)) break;
+      report_.add_creators_index_failures(failure);
+    }
     return absl::OkStatus();
   }
 

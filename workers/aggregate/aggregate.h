@@ -31,6 +31,9 @@ struct AggregateOptions {
   // keeps their newer facts (the stats are still loaded, for the series)
   // unless `backfill`, which replaces them with the loaded date's.
   bool backfill = false;
+  // Writes the loaded creators' documents to the creators index
+  // (`<index_prefix>.creators`) after each date's transaction.
+  bool index_creators = true;
   // Test seam: runs after the date's files, pictures and posts are read,
   // just before its warehouse transaction.
   std::function<void()> before_transaction;

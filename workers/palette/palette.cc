@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/backends/creator_index.h"
 #include "common/backends/post_index.h"
 #include "common/backends/profile_facts.h"
 #include "common/backends/progress.h"
@@ -86,7 +87,10 @@ class PaletteRun {
     // Even after a failure, what was written is announced (servers reload
     // once per run, not once per batch); a failed announcement is redone by
     // the next run, which rewrites the same rows.
-    if (absl::Status published = Publish(); status.ok()) status = published;
+    absl::Status published = Publish();
+    // What the warehouse now serves goes to the creators index too.
+    if (published.ok()) published = IndexPalettes();
+    if (status.ok()) status = published;
     if (!status.ok()) report_.set_error(status.ToString());
     report_.set_images(counts_.images);
     report_.set_images_decoded(counts_.decoded);
@@ -228,6 +232,7 @@ class PaletteRun {
     });
     std::string rows;
     int64_t written = 0;
+    std::vector<v1::Palette> batch_palettes;
     const std::string computed_at = FormatRfc3339(computed_at_);
     for (size_t i = 0; i < batch.size(); ++i) {
       CreatorResult& r = results[i];
@@ -246,6 +251,13 @@ class PaletteRun {
       }
       report_.set_creators_with_palette(report_.creators_with_palette() + 1);
       report_.set_pixels_sampled(report_.pixels_sampled() + r.palette.pixel_count);
+      if (options_.index_creators) {
+        // Through the warehouse's codec, so the index holds what it serves.
+        absl::StatusOr<v1::Palette> indexed =
+            ParsePaletteJson(PaletteJson(r.palette, computed_at_), batch[i].id);
+        SCOUT_RETURN_IF_ERROR(indexed.status());
+        batch_palettes.push_back(*std::move(indexed));
+      }
       AppendCopyRow({batch[i].id, computed_at, std::to_string(r.palette.image_count),
                      std::to_string(r.palette.pixel_count), ColorsJson(r.palette.colors),
                      PaletteJson(r.palette, computed_at_)},
@@ -272,6 +284,7 @@ class PaletteRun {
       report_.set_palettes_unpublished(report_.palettes_unpublished() + 1);
       if (report_.unpublished_size() < kMaxListed) report_.add_unpublished(row[0].value_or(""));
     }
+    for (v1::Palette& palette : batch_palettes) palettes_.push_back(std::move(palette));
     report_.set_palettes_written(report_.palettes_written() + written);
     report_.set_batches_written(report_.batches_written() + 1);
     return absl::OkStatus();
@@ -300,8 +313,28 @@ class PaletteRun {
     });
   }
 
+  // The palette fields of the creators' documents in the creators index.
+  // A failure fails the run (retryable); the rerun writes them again.
+  absl::Status IndexPalettes() {
+    if (!options_.index_creators || palettes_.empty()) return absl::OkStatus();
+    SCOUT_RETURN_IF_ERROR(EnsureCreatorIndex(*env_.elastic, options_.index_prefix));
+    SCOUT_ASSIGN_OR_RETURN(const CreatorWriteResult written,
+                           WriteCreatorPalettes(*env_.elastic, options_.index_prefix, palettes_));
+    report_.set_palettes_indexed(written.written);
+    report_.set_palettes_index_missing(written.missing);
+    report_.set_palettes_index_failed(written.failed_count);
+    for (const std::string& failure : written.failed) {
+      if (report_.palettes_index_failures_size() >= kMaxListed) break;
+      report_.add_palettes_index_failures(failure);
+    }
+    return env_.elastic
+        ->Call("POST", absl::StrCat(CreatorsAlias(options_.index_prefix), "/_refresh"))
+        .status();
+  }
+
   const PaletteEnv& env_;
   const PaletteOptions& options_;
+  std::vector<v1::Palette> palettes_;  // Written to the warehouse by this run.
   std::unique_ptr<SampleCache> cache_;
   absl::Time computed_at_;
   bool owned_ = false;  // Whether `current` of the scan is ours.

@@ -54,6 +54,9 @@ struct PaletteOptions {
   int page_size = 2000;          // Posts per Elasticsearch page.
   int sample_pixels = kSamplePixels;
   KMeansOptions kmeans;
+  // Writes the palettes it published to the creators' documents in the
+  // creators index (`<index_prefix>.creators`).
+  bool index_creators = true;
 };
 
 struct PaletteEnv {
