@@ -98,8 +98,7 @@ absl::StatusOr<std::optional<json>> CallSearch(Elastic& elastic, absl::string_vi
     return absl::DeadlineExceededError(
         absl::StrCat("deadline passed before searching (", absl::FormatDuration(budget), " left)"));
   }
-  absl::StatusOr<json> answer =
-      elastic.Call("POST", absl::StrCat(index, "/_search"), body, budget);
+  absl::StatusOr<json> answer = elastic.Call("POST", absl::StrCat(index, "/_search"), body, budget);
   if (absl::IsNotFound(answer.status())) return std::nullopt;
   if (absl::IsInvalidArgument(answer.status())) {
     return absl::InternalError(absl::StrCat("search query refused: ", answer.status().message()));

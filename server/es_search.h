@@ -63,8 +63,7 @@ bool SearchAfterFits(const nlohmann::json& search_after, const std::vector<SortK
 // refuses the query (every request value was checked before, so a refused
 // query is one we built wrong); UNAVAILABLE / DEADLINE_EXCEEDED as the
 // backend answers.
-absl::StatusOr<std::optional<nlohmann::json>> CallSearch(Elastic& elastic,
-                                                         absl::string_view index,
+absl::StatusOr<std::optional<nlohmann::json>> CallSearch(Elastic& elastic, absl::string_view index,
                                                          const nlohmann::json& body,
                                                          absl::Time deadline);
 

@@ -15,7 +15,7 @@ namespace scout::server {
 
 struct PageCursor {
   uint64_t query_hash = 0;
-  int64_t returned = 0;         // Hits served before this page.
+  int64_t returned = 0;  // Hits served before this page.
   // The last hit's sort values; SearchCreators' palette pages, which are
   // cut from a ranked pool, carry [offset] instead.
   nlohmann::json search_after;

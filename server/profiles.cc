@@ -117,8 +117,8 @@ std::optional<double> EngagementPercentile(const TierCentiles& centiles, int64_t
   const auto it = centiles.max_rate.find(TierSlug(TierOf(followers)));
   if (it == centiles.max_rate.end() || it->second.empty()) return std::nullopt;
   const std::vector<double>& maxima = it->second;
-  const size_t below = static_cast<size_t>(
-      std::lower_bound(maxima.begin(), maxima.end(), *rate) - maxima.begin());
+  const size_t below =
+      static_cast<size_t>(std::lower_bound(maxima.begin(), maxima.end(), *rate) - maxima.begin());
   return 100.0 * static_cast<double>(below) / static_cast<double>(maxima.size());
 }
 

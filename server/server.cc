@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/backends/creator_index.h"
 #include "common/base/config.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
@@ -119,8 +120,11 @@ absl::StatusOr<std::unique_ptr<ScoutServer>> ScoutServer::Start(const scout::v1:
     }
     server->profiles_->Start();
   }
-  server->service_ = std::make_unique<BrandServiceImpl>(server->search_.get(),
-                                                        server->profiles_.get(), options.service);
+  server->creators_ = std::make_unique<CreatorSearch>(server->elastic_.get(), server->clock_.get(),
+                                                      CreatorsAlias(config.index_prefix()),
+                                                      server->profiles_.get());
+  server->service_ = std::make_unique<BrandServiceImpl>(
+      server->search_.get(), server->creators_.get(), server->profiles_.get(), options.service);
 
   grpc::EnableDefaultHealthCheckService(true);
   // Referencing the health protocol links its descriptor in, so reflection

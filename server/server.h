@@ -67,6 +67,7 @@ class ScoutServer {
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<Elastic> elastic_;
   std::unique_ptr<PostSearch> search_;
+  std::unique_ptr<CreatorSearch> creators_;
   std::unique_ptr<ProfileStore> profiles_;
   std::unique_ptr<ApiKeys> api_keys_;
   std::unique_ptr<BrandServiceImpl> service_;

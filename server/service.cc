@@ -13,9 +13,10 @@ constexpr size_t kMaxUserIdLength = 32;
 
 }  // namespace
 
-BrandServiceImpl::BrandServiceImpl(const PostSearch* search, const ProfileStore* profiles,
-                                   ServiceOptions options)
+BrandServiceImpl::BrandServiceImpl(const PostSearch* search, const CreatorSearch* creators,
+                                   const ProfileStore* profiles, ServiceOptions options)
     : search_(search),
+      creators_(creators),
       profiles_(profiles),
       options_(options),
       pool_(options.backend_threads, options.max_queued_calls) {}
@@ -68,6 +69,24 @@ grpc::ServerUnaryReactor* BrandServiceImpl::SearchPosts(
   const absl::Time deadline = BackendDeadline(*context);
   return InPool(std::move(rpc), [this, request, response, deadline]() -> absl::Status {
     absl::StatusOr<scout::v1::SearchPostsResponse> result = search_->Search(*request, deadline);
+    if (result.ok()) *response = *std::move(result);
+    return result.status();
+  });
+}
+
+grpc::ServerUnaryReactor* BrandServiceImpl::SearchCreators(
+    grpc::CallbackServerContext* context, const scout::v1::SearchCreatorsRequest* request,
+    scout::v1::SearchCreatorsResponse* response) {
+  Rpc rpc(context, "SearchCreators", *request, options_.rpc);
+  if (!rpc.admission().ok()) return std::move(rpc).Finish(rpc.admission());
+  // Bad requests are answered here, without waiting for a backend thread.
+  if (absl::Status valid = creators_->Validate(*request); !valid.ok()) {
+    return std::move(rpc).Finish(valid);
+  }
+  const absl::Time deadline = BackendDeadline(*context);
+  return InPool(std::move(rpc), [this, request, response, deadline]() -> absl::Status {
+    absl::StatusOr<scout::v1::SearchCreatorsResponse> result =
+        creators_->Search(*request, deadline);
     if (result.ok()) *response = *std::move(result);
     return result.status();
   });

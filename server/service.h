@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "common/base/thread_pool.h"
 #include "scout/v1/service.grpc.pb.h"
+#include "server/creators.h"
 #include "server/profiles.h"
 #include "server/rpc.h"
 #include "server/search.h"
@@ -31,11 +32,15 @@ class BrandServiceImpl final : public scout::v1::BrandService::CallbackService {
  public:
   // `profiles` may be null (no warehouse configured): profile calls then
   // answer FAILED_PRECONDITION.
-  BrandServiceImpl(const PostSearch* search, const ProfileStore* profiles, ServiceOptions options);
+  BrandServiceImpl(const PostSearch* search, const CreatorSearch* creators,
+                   const ProfileStore* profiles, ServiceOptions options);
 
   grpc::ServerUnaryReactor* SearchPosts(grpc::CallbackServerContext* context,
                                         const scout::v1::SearchPostsRequest* request,
                                         scout::v1::SearchPostsResponse* response) override;
+  grpc::ServerUnaryReactor* SearchCreators(grpc::CallbackServerContext* context,
+                                           const scout::v1::SearchCreatorsRequest* request,
+                                           scout::v1::SearchCreatorsResponse* response) override;
   grpc::ServerUnaryReactor* GetUserProfile(grpc::CallbackServerContext* context,
                                            const scout::v1::GetUserProfileRequest* request,
                                            scout::v1::UserProfile* response) override;
@@ -56,6 +61,7 @@ class BrandServiceImpl final : public scout::v1::BrandService::CallbackService {
       const std::string& user_id, std::shared_ptr<const ProfileSnapshot>& snapshot) const;
 
   const PostSearch* const search_;
+  const CreatorSearch* const creators_;
   const ProfileStore* const profiles_;
   const ServiceOptions options_;
   ThreadPool pool_;  // Last: joined before the members its tasks use go.

@@ -13,6 +13,7 @@
 #include "common/base/time.h"
 #include "server/page_token.h"
 #include "server/search.h"
+#include "tests/canned_http.h"
 
 namespace scout::server {
 namespace {
@@ -329,23 +330,7 @@ TEST(Shard, BucketsPartitionAndAgreeWithOwns) {
 
 // --- Search over a scripted Elasticsearch: what it does with bad answers ---
 
-// Answers every request with one canned HTTP response and counts the calls:
-// the fault-injection seam for answers a real Elasticsearch does not give.
-class CannedHttp final : public HttpClient {
- public:
-  CannedHttp(long status, std::string body) {
-    response_.status = status;
-    response_.body = std::move(body);
-  }
-  absl::StatusOr<HttpResponse> Send(const HttpRequest&) override {
-    ++calls;
-    return response_;
-  }
-  int calls = 0;
-
- private:
-  HttpResponse response_;
-};
+using scout::testing::CannedHttp;
 
 absl::StatusOr<v1::SearchPostsResponse> SearchWith(CannedHttp& http,
                                                    const SearchPostsRequest& request,
