@@ -215,8 +215,11 @@ def random_palettes(rng, rows, count):
 def query_sets(args, env):
     rng = random.Random(11)
     dsn = env["SCOUT_PG_DSN"]
+    # --lake-only: the lake's creators (when the index holds only those).
+    only = (" AND load_version NOT IN (SELECT version FROM load_versions "
+            "WHERE kind = 'gencreators')") if args.lake_only else ""
     sample = psql(dsn, "SELECT creator_id, palette_json FROM profile_facts "
-                       "WHERE palette_json IS NOT NULL ORDER BY md5(creator_id) LIMIT 400")
+                       f"WHERE palette_json IS NOT NULL{only} ORDER BY md5(creator_id) LIMIT 400")
     ids, palettes = [], []
     for line in sample.splitlines():
         creator_id, palette_json = line.split("|", 1)
@@ -385,6 +388,8 @@ def main():
     parser.add_argument("--rebuild-repeat", type=int, default=1)
     parser.add_argument("--targets", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2, help="brute-force threads")
+    parser.add_argument("--lake-only", action="store_true",
+                        help="sample lookalikes and palettes from the lake's creators only")
     parser.add_argument("--keep", action="store_true", help="skip the clean stage")
     args = parser.parse_args()
     stages = args.stages.split(",")
