@@ -9,9 +9,9 @@
 //
 //   build/bench/palette_search_recall --palettes=100000 --queries=90
 #include <algorithm>
-#include <ctime>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <numeric>
 #include <random>
 #include <string>
@@ -138,7 +138,9 @@ int main(int argc, char** argv) {
   std::printf("%-12s", "all");
   for (int p = 0; p < kPoolCount; ++p) std::printf(" %8.4f", all[p] / total);
   std::printf("\n");
-  std::printf("CPU time: PaletteDistance %.0f ns/call (brute force, %ld calls); PaletteVector %.0f ns/call\n",
-              distance_seconds / distance_calls * 1e9, distance_calls, vector_ns);
+  std::printf(
+      "CPU time: PaletteDistance %.0f ns/call (brute force, %ld calls); PaletteVector %.0f "
+      "ns/call\n",
+      distance_seconds / distance_calls * 1e9, distance_calls, vector_ns);
   return 0;
 }

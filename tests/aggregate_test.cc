@@ -7,10 +7,10 @@
 
 #include <atomic>
 #include <cmath>
-#include <set>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -713,7 +713,6 @@ TEST_F(AggregateTest, SnapshotMetricsShowAnOutageAndTheRecovery) {
   EXPECT_TRUE(eventually([&] { return age() < 0.5; })) << age();
 }
 
-
 // --- Issue 11: creator content, tier benchmarks and platform numbers ---
 
 // A creator's content from the lake's post files alone.
@@ -733,9 +732,8 @@ struct ExpectedContent {
 // The tags of a lake post as scout-ingest would index them: the field's
 // list, then those of the caption, without '#'/'@', one per folded key.
 std::vector<std::string> LakeTags(const json& post, const char* field, bool hashtags) {
-  std::vector<std::string> found =
-      SplitList(post.contains(field) && post[field].is_string() ? post[field].get<std::string>()
-                                                                 : "");
+  std::vector<std::string> found = SplitList(
+      post.contains(field) && post[field].is_string() ? post[field].get<std::string>() : "");
   const std::string caption = post.value("caption", "");
   for (std::string& tag : hashtags ? ExtractHashtags(caption) : ExtractMentions(caption)) {
     found.push_back(std::move(tag));
@@ -925,8 +923,7 @@ TEST_F(CreatorContentTest, ContentMatchesTheLakesPosts) {
     if (fact.is_business && want.reach_posts > 0) {
       ++business_with_reach;
       ASSERT_TRUE(fact.avg_reach.has_value());
-      EXPECT_NEAR(*fact.avg_reach, want.reach_sum / static_cast<double>(want.reach_posts),
-                  1e-9);
+      EXPECT_NEAR(*fact.avg_reach, want.reach_sum / static_cast<double>(want.reach_posts), 1e-9);
       ASSERT_TRUE(fact.avg_impressions.has_value());
       EXPECT_NEAR(*fact.avg_impressions,
                   want.impressions_sum / static_cast<double>(want.impressions_posts), 1e-9);

@@ -71,7 +71,7 @@ TEST(CreatorContentValues, CleanAndCutHostileText) {
   // The caption sample keeps its byte budget, newest first.
   CreatorContentRow back_row;
   SqlRows rows;
-  rows.columns = {"creator_id", "as_of",        "posts_90d",  "hashtags_json",
+  rows.columns = {"creator_id",    "as_of",         "posts_90d",  "hashtags_json",
                   "mentions_json", "captions_json", "topics_json"};
   rows.rows.push_back(values);
   const absl::StatusOr<CreatorContentRow> back = ReadCreatorContent(rows, 0);
@@ -88,8 +88,8 @@ TEST(CreatorContentValues, CleanAndCutHostileText) {
 
 TEST(ReadCreatorContent, MissingColumnIsInternalBadJsonIsDataLoss) {
   SqlRows rows;
-  rows.columns = {"creator_id", "as_of", "posts_90d", "hashtags_json", "mentions_json",
-                  "captions_json"};
+  rows.columns = {"creator_id",    "as_of",         "posts_90d",
+                  "hashtags_json", "mentions_json", "captions_json"};
   rows.rows.push_back({"1", "2026-11-20", "3", "[]", "[]", "[]"});
   EXPECT_TRUE(absl::IsInternal(ReadCreatorContent(rows, 0).status()));
   rows.columns.push_back("topics_json");
@@ -150,19 +150,19 @@ TEST_F(CreatorContentDbTest, ProfileFactsNewColumnsRoundTrip) {
   AppendCopyRow(ProfileFactsValues(row), copy);
   AppendCopyRow(ProfileFactsValues(basic), copy);
   ASSERT_TRUE(warehouse_->Exec("BEGIN").ok());
-  ASSERT_TRUE(warehouse_->CopyIn(
-      absl::StrCat("COPY profile_facts (", kProfileFactsColumns, ", ", kProfileFactsLoadColumns,
-                   ") FROM STDIN"),
-      [&] {
-        std::string rows;
-        for (const ProfileFactsRow* r : {&row, &basic}) {
-          std::vector<SqlValue> values = ProfileFactsValues(*r);
-          values.push_back("1");
-          values.push_back("2026-11-21T02:00:00Z");
-          AppendCopyRow(values, rows);
-        }
-        return rows;
-      }())
+  ASSERT_TRUE(warehouse_
+                  ->CopyIn(absl::StrCat("COPY profile_facts (", kProfileFactsColumns, ", ",
+                                        kProfileFactsLoadColumns, ") FROM STDIN"),
+                           [&] {
+                             std::string rows;
+                             for (const ProfileFactsRow* r : {&row, &basic}) {
+                               std::vector<SqlValue> values = ProfileFactsValues(*r);
+                               values.push_back("1");
+                               values.push_back("2026-11-21T02:00:00Z");
+                               AppendCopyRow(values, rows);
+                             }
+                             return rows;
+                           }())
                   .ok());
   ASSERT_TRUE(warehouse_->Exec("COMMIT").ok());
   const absl::StatusOr<SqlRows> rows =
@@ -182,9 +182,8 @@ TEST_F(CreatorContentDbTest, ProfileFactsNewColumnsRoundTrip) {
   EXPECT_EQ(none->last_post_at, std::nullopt);
   EXPECT_EQ(none->avg_reach, std::nullopt);
   EXPECT_TRUE(none->topics.empty());
-  const absl::StatusOr<SqlRows> raw =
-      warehouse_->Query("SELECT topics_json FROM profile_facts WHERE creator_id = $1",
-                        {basic.creator_id});
+  const absl::StatusOr<SqlRows> raw = warehouse_->Query(
+      "SELECT topics_json FROM profile_facts WHERE creator_id = $1", {basic.creator_id});
   ASSERT_TRUE(raw.ok());
   EXPECT_EQ(raw->rows[0][0], std::nullopt);  // Absent, not "[]".
 }

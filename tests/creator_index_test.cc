@@ -8,8 +8,8 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <thread>
 
@@ -77,7 +77,8 @@ v1::TopicShare Topic(const std::string& slug, double share) {
 // 40 days of followers ending at kAsOf: 1000 + day index.
 std::string FortyDays() {
   std::vector<DailyPoint> points;
-  for (int i = 0; i < 40; ++i) points.push_back({kAsOf - 39 + i, 1000 + i, std::nullopt, std::nullopt});
+  for (int i = 0; i < 40; ++i)
+    points.push_back({kAsOf - 39 + i, 1000 + i, std::nullopt, std::nullopt});
   return DailyJson(points);
 }
 
@@ -107,7 +108,8 @@ ProfileFactsRow Business() {
   row.engagement_rate = 0.05;
   row.follower_growth_30d = 0.125;
   row.palette_json = kPaletteJson;
-  row.last_post_at = absl::FromCivil(absl::CivilSecond(2026, 11, 19, 18, 30, 0), absl::UTCTimeZone());
+  row.last_post_at =
+      absl::FromCivil(absl::CivilSecond(2026, 11, 19, 18, 30, 0), absl::UTCTimeZone());
   row.avg_reach = 800.5;
   row.avg_impressions = 1200.25;
   row.topics = {Topic("food", 0.6)};
@@ -217,9 +219,9 @@ class CreatorIndexTest : public scout::testing::ServicesTest {
   std::map<std::string, json> AllSources() {
     std::map<std::string, json> sources;
     (void)elastic_->Call("POST", absl::StrCat(CreatorsAlias(prefix_), "/_refresh"));
-    absl::StatusOr<json> hits = elastic_->Call(
-        "POST", absl::StrCat(CreatorsAlias(prefix_), "/_search"),
-        {{"size", 10000}, {"query", {{"match_all", json::object()}}}});
+    absl::StatusOr<json> hits =
+        elastic_->Call("POST", absl::StrCat(CreatorsAlias(prefix_), "/_search"),
+                       {{"size", 10000}, {"query", {{"match_all", json::object()}}}});
     EXPECT_TRUE(hits.ok()) << hits.status();
     if (!hits.ok()) return sources;
     for (const json& hit : (*hits)["hits"]["hits"]) sources[hit["_id"]] = hit["_source"];
@@ -263,7 +265,8 @@ class CreatorIndexTest : public scout::testing::ServicesTest {
 
 TEST_F(CreatorIndexTest, DocumentsSayWhatTheWarehouseRowsSay) {
   ASSERT_NO_FATAL_FAILURE(Load({Business(), Basic()}, {BusinessContent()}, 7));
-  absl::StatusOr<CreatorWriteResult> written = WriteCreatorsOfLoad(*elastic_, *warehouse_, prefix_, 7);
+  absl::StatusOr<CreatorWriteResult> written =
+      WriteCreatorsOfLoad(*elastic_, *warehouse_, prefix_, 7);
   ASSERT_TRUE(written.ok()) << written.status();
   EXPECT_EQ(written->written, 2);
   EXPECT_EQ(written->failed_count, 0);
@@ -291,7 +294,8 @@ TEST_F(CreatorIndexTest, DocumentsSayWhatTheWarehouseRowsSay) {
   json last30 = json::array();
   for (int i = 10; i < 40; ++i) last30.push_back(1000 + i);  // Oldest first.
   EXPECT_EQ(a[f::kFollowersDaily], last30);
-  EXPECT_EQ(a[f::kHashtags], json::parse(R"([{"tag":"#Café","count":3},{"tag":"#travel","count":1}])"));
+  EXPECT_EQ(a[f::kHashtags],
+            json::parse(R"([{"tag":"#Café","count":3},{"tag":"#travel","count":1}])"));
   EXPECT_EQ(a[f::kMentions], json::parse(R"([{"tag":"@Bob","count":2}])"));
   EXPECT_EQ(a[f::kHashtagKeys], json::parse(R"(["cafe","travel"])"));
   EXPECT_EQ(a[f::kMentionKeys], json::parse(R"(["bob"])"));
@@ -356,8 +360,7 @@ TEST_F(CreatorIndexTest, DocumentsSayWhatTheWarehouseRowsSay) {
   EXPECT_EQ(creator->palette().colors_size(), 2);
   EXPECT_EQ(creator->palette().colors(1).hex(), "#a0522d");
   EXPECT_EQ(creator->followers_daily_size(), 30);
-  EXPECT_EQ(creator->last_post_at().seconds(),
-            absl::ToUnixSeconds(*Business().last_post_at));
+  EXPECT_EQ(creator->last_post_at().seconds(), absl::ToUnixSeconds(*Business().last_post_at));
   EXPECT_EQ(creator->as_of(), "2026-11-20");
   absl::StatusOr<v1::Creator> basic = CreatorFromDocument(b);
   ASSERT_TRUE(basic.ok()) << basic.status();
@@ -369,10 +372,14 @@ TEST_F(CreatorIndexTest, CreatorFromDocumentRefusesBadShapesWithoutThrowing) {
   const json good = json::parse(CreatorDocument(Business(), nullptr));
   ASSERT_TRUE(CreatorFromDocument(good).ok());
   const std::vector<std::pair<const char*, json>> bad = {
-      {f::kFollowers, "many"},           {f::kEngagementRate, "high"},
-      {f::kTier, "giant"},               {f::kFollowersDaily, json::array({"x"})},
-      {f::kTopicShares, json::array({1})}, {f::kPalette, "red"},
-      {f::kLastPostAt, "yesterday"},     {f::kId, 5},
+      {f::kFollowers, "many"},
+      {f::kEngagementRate, "high"},
+      {f::kTier, "giant"},
+      {f::kFollowersDaily, json::array({"x"})},
+      {f::kTopicShares, json::array({1})},
+      {f::kPalette, "red"},
+      {f::kLastPostAt, "yesterday"},
+      {f::kId, 5},
       {f::kPalette, json::parse(R"({"colors": "red"})")}};
   for (const auto& [field, value] : bad) {
     json doc = good;
@@ -400,8 +407,7 @@ TEST_F(CreatorIndexTest, EnsureCreatorIndexIsIdempotentAndRaceSafe) {
   absl::StatusOr<json> mapping =
       elastic_->Call("GET", absl::StrCat(CreatorsAlias(prefix_), "/_mapping"));
   ASSERT_TRUE(mapping.ok());
-  const json& properties =
-      (*mapping)[CreatorsGeneration(prefix_, 1)]["mappings"]["properties"];
+  const json& properties = (*mapping)[CreatorsGeneration(prefix_, 1)]["mappings"]["properties"];
   EXPECT_EQ(properties[f::kPaletteVector]["type"], "dense_vector");
   EXPECT_EQ(properties[f::kPaletteVector]["dims"], kPaletteVectorDims);
   EXPECT_EQ(properties[f::kPaletteVector]["similarity"], "l2_norm");
@@ -517,9 +523,9 @@ TEST_F(CreatorIndexTest, PaletteUpdatesReachTheDocumentsAndCountMissingOnes) {
   const json whole = json::parse(CreatorDocument(with_palette, nullptr));
   EXPECT_EQ(a[f::kPalette], whole[f::kPalette]);
   EXPECT_EQ(a[f::kPaletteVector], whole[f::kPaletteVector]);
-  EXPECT_FALSE(absl::StatusOr<json>(elastic_->Call(
-                   "GET", absl::StrCat(CreatorsAlias(prefix_), "/_doc/999")))
-                   .ok());
+  EXPECT_FALSE(
+      absl::StatusOr<json>(elastic_->Call("GET", absl::StrCat(CreatorsAlias(prefix_), "/_doc/999")))
+          .ok());
 }
 
 TEST_F(CreatorIndexTest, ElasticsearchDownIsUnavailable) {
@@ -600,8 +606,8 @@ TEST_F(AggregateIndexTest, AggregateIndexesWhatItLoadedAndItsRerunGivesTheSameIn
 
   const v1::AggregateReport first = Aggregate(*elastic_);
   ASSERT_EQ(first.error(), "");
-  absl::StatusOr<SqlRows> rows = warehouse_->Query(
-      absl::StrCat(SelectProfileFacts(), " ORDER BY creator_id"));
+  absl::StatusOr<SqlRows> rows =
+      warehouse_->Query(absl::StrCat(SelectProfileFacts(), " ORDER BY creator_id"));
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_GT(rows->rows.size(), 0u);
   EXPECT_EQ(first.creators_indexed(), static_cast<int64_t>(rows->rows.size()));
@@ -665,14 +671,15 @@ TEST_F(CreatorIndexTest, DISABLED_RebuildThroughput) {
            (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   };
   const double es_before = es_cpu(), own_before = own_cpu();
-  absl::StatusOr<CreatorRebuildResult> rebuilt = RebuildCreatorIndex(*elastic_, *warehouse_, prefix_);
+  absl::StatusOr<CreatorRebuildResult> rebuilt =
+      RebuildCreatorIndex(*elastic_, *warehouse_, prefix_);
   const double es_used = es_cpu() - es_before, own_used = own_cpu() - own_before;
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
   EXPECT_EQ(rebuilt->documents, creators);
-  std::cout << "rebuilt " << rebuilt->documents << " creators in " << rebuilt->seconds << " s: "
-            << rebuilt->documents / rebuilt->seconds << " creators/s; CPU s: rebuild process "
-            << own_used << ", elasticsearch " << es_used << " (all its work meanwhile)"
-            << std::endl;
+  std::cout << "rebuilt " << rebuilt->documents << " creators in " << rebuilt->seconds
+            << " s: " << rebuilt->documents / rebuilt->seconds
+            << " creators/s; CPU s: rebuild process " << own_used << ", elasticsearch " << es_used
+            << " (all its work meanwhile)" << std::endl;
 }
 
 }  // namespace

@@ -37,9 +37,8 @@ class ElasticTest : public ::testing::Test {
   // Elasticsearch refuses wildcard deletes, so each index is named.
   void Cleanup() {
     absl::StatusOr<nlohmann::json> indices = elastic_->Call(
-        "GET",
-        absl::StrCat("_cat/indices/", prefix_, "-*,", prefix_, ".quarantine*,", prefix_,
-                     ".creators*?format=json&h=index"));
+        "GET", absl::StrCat("_cat/indices/", prefix_, "-*,", prefix_, ".quarantine*,", prefix_,
+                            ".creators*?format=json&h=index"));
     if (indices.ok()) {
       for (const nlohmann::json& row : *indices) {
         (void)elastic_->Call("DELETE", row["index"].get<std::string>());

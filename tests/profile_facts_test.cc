@@ -66,8 +66,8 @@ TEST(ReadProfileFacts, ReadsColumnsByNameNotPosition) {
   EXPECT_EQ(row->load_version, 7);
   EXPECT_EQ(row->palette_json, std::nullopt);
   ASSERT_TRUE(row->updated_at.has_value());
-  EXPECT_EQ(row->last_post_at, absl::FromCivil(absl::CivilSecond(2026, 11, 20, 13, 14, 15),
-                                                absl::UTCTimeZone()));
+  EXPECT_EQ(row->last_post_at,
+            absl::FromCivil(absl::CivilSecond(2026, 11, 20, 13, 14, 15), absl::UTCTimeZone()));
   EXPECT_EQ(row->avg_reach, 10.5);
   EXPECT_EQ(row->avg_impressions, std::nullopt);
   ASSERT_EQ(row->topics.size(), 1u);

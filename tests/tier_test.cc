@@ -24,10 +24,11 @@ TEST(TierTest, BoundariesAreLowerInclusive) {
 }
 
 TEST(TierTest, SlugsRoundTrip) {
-  const std::pair<CreatorTier, const char*> tiers[] = {
-      {scout::v1::CREATOR_TIER_NANO, "nano"},   {scout::v1::CREATOR_TIER_MICRO, "micro"},
-      {scout::v1::CREATOR_TIER_MID, "mid"},     {scout::v1::CREATOR_TIER_MACRO, "macro"},
-      {scout::v1::CREATOR_TIER_MEGA, "mega"}};
+  const std::pair<CreatorTier, const char*> tiers[] = {{scout::v1::CREATOR_TIER_NANO, "nano"},
+                                                       {scout::v1::CREATOR_TIER_MICRO, "micro"},
+                                                       {scout::v1::CREATOR_TIER_MID, "mid"},
+                                                       {scout::v1::CREATOR_TIER_MACRO, "macro"},
+                                                       {scout::v1::CREATOR_TIER_MEGA, "mega"}};
   for (const auto& [tier, slug] : tiers) {
     EXPECT_EQ(TierSlug(tier), slug);
     ASSERT_TRUE(TierFromSlug(slug).has_value()) << slug;

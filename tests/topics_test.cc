@@ -25,9 +25,9 @@ std::vector<std::string> Slugs(absl::string_view caption, const std::vector<std:
 TEST(TopicsTest, TaxonomyHasTheRequiredSlugs) {
   EXPECT_GE(Topics().size(), 28u);
   EXPECT_LE(Topics().size(), 32u);
-  for (const char* slug : {"food", "travel", "fashion", "beauty", "fitness", "art", "photography",
-                           "nature", "pets", "family", "music", "sports", "tech", "gaming", "home",
-                           "wellness"}) {
+  for (const char* slug :
+       {"food", "travel", "fashion", "beauty", "fitness", "art", "photography", "nature", "pets",
+        "family", "music", "sports", "tech", "gaming", "home", "wellness"}) {
     EXPECT_TRUE(IsTopic(slug)) << slug;
   }
   EXPECT_FALSE(IsTopic("Food"));
@@ -140,7 +140,7 @@ TEST(TopicsTest, FoldsCaseAccentsAndHashtags) {
 }
 
 TEST(TopicsTest, WeakWordsNeedCompany) {
-  EXPECT_TRUE(Slugs("what a glow", {}).empty());                   // beauty 0.5
+  EXPECT_TRUE(Slugs("what a glow", {}).empty());                               // beauty 0.5
   EXPECT_EQ(Slugs("glow and serum", {}), std::vector<std::string>{"beauty"});  // 0.5 + 0.5
   // The same term twice counts once.
   EXPECT_TRUE(Slugs("glow glow glow", {"glow"}).empty());

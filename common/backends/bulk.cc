@@ -22,9 +22,9 @@ absl::Status SendRequest(Elastic& elastic, std::vector<BulkAction> pending,
   absl::Status last_error;
   for (int attempt = 1; !pending.empty(); ++attempt) {
     if (attempt > options.attempts) {
-      return absl::UnavailableError(
-          absl::StrCat("elasticsearch did not accept ", pending.size(), " bulk items after ",
-                       options.attempts, " attempts; last error: ", last_error.ToString()));
+      return absl::UnavailableError(absl::StrCat("elasticsearch did not accept ", pending.size(),
+                                                 " bulk items after ", options.attempts,
+                                                 " attempts; last error: ", last_error.ToString()));
     }
     if (attempt > 1) {
       absl::SleepFor(backoff);
@@ -33,9 +33,8 @@ absl::Status SendRequest(Elastic& elastic, std::vector<BulkAction> pending,
     std::string body;
     for (const BulkAction& action : pending) body += action.ndjson;
     ++result.requests;
-    absl::StatusOr<json> answer =
-        elastic.CallRaw("POST", options.path, std::move(body), "application/x-ndjson",
-                        options.timeout);
+    absl::StatusOr<json> answer = elastic.CallRaw("POST", options.path, std::move(body),
+                                                  "application/x-ndjson", options.timeout);
     if (!answer.ok()) {
       if (!absl::IsUnavailable(answer.status()) && !absl::IsDeadlineExceeded(answer.status())) {
         return answer.status();
@@ -43,8 +42,8 @@ absl::Status SendRequest(Elastic& elastic, std::vector<BulkAction> pending,
       last_error = answer.status();
       continue;
     }
-    const json* items = answer->is_object() && answer->contains("items") ? &(*answer)["items"]
-                                                                         : nullptr;
+    const json* items =
+        answer->is_object() && answer->contains("items") ? &(*answer)["items"] : nullptr;
     if (items == nullptr || !items->is_array() || items->size() != pending.size()) {
       return absl::InternalError("elasticsearch _bulk answered with a different item count");
     }
@@ -113,9 +112,9 @@ std::string BulkItem::error_reason() const {
   if (error == result->end()) return "";
   if (!error->is_object()) return Dump(*error);
   const auto reason = error->find("reason");
-  return absl::StrCat(error_type(), ": ",
-                      reason != error->end() && reason->is_string() ? reason->get<std::string>()
-                                                                     : "");
+  return absl::StrCat(
+      error_type(), ": ",
+      reason != error->end() && reason->is_string() ? reason->get<std::string>() : "");
 }
 
 absl::StatusOr<BulkResult> WriteBulk(Elastic& elastic, std::vector<BulkAction> actions,
@@ -126,7 +125,8 @@ absl::StatusOr<BulkResult> WriteBulk(Elastic& elastic, std::vector<BulkAction> a
   for (size_t i = 0; i <= actions.size(); ++i) {
     const bool full =
         !request.empty() &&
-        (i == actions.size() || (options.max_actions > 0 && request.size() >= options.max_actions) ||
+        (i == actions.size() ||
+         (options.max_actions > 0 && request.size() >= options.max_actions) ||
          (options.max_bytes > 0 && bytes + actions[i].ndjson.size() > options.max_bytes));
     if (full) {
       absl::Status sent = SendRequest(elastic, std::move(request), options, handler, result);

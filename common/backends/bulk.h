@@ -72,9 +72,9 @@ struct BulkOptions {
 inline constexpr size_t kMaxBulkRefusals = 100;
 
 struct BulkResult {
-  int64_t accepted = 0;  // 2xx answers.
-  int64_t refused = 0;   // Final non-2xx answers the handler counted as refused.
-  int64_t replaced = 0;  // Items the handler replaced with another action.
+  int64_t accepted = 0;               // 2xx answers.
+  int64_t refused = 0;                // Final non-2xx answers the handler counted as refused.
+  int64_t replaced = 0;               // Items the handler replaced with another action.
   std::vector<std::string> refusals;  // "id: type: reason", the first kMaxBulkRefusals.
   int64_t requests = 0;               // _bulk requests sent, retries included.
 };

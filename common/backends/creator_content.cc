@@ -59,7 +59,7 @@ absl::StatusOr<json> ParseArray(absl::string_view text, const char* column) {
 }
 
 absl::StatusOr<std::vector<v1::TagCount>> ParseTagsJson(absl::string_view text,
-                                                         const char* column) {
+                                                        const char* column) {
   SCOUT_ASSIGN_OR_RETURN(const json items, ParseArray(text, column));
   std::vector<v1::TagCount> tags;
   for (const json& item : items) {

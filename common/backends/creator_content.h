@@ -19,8 +19,8 @@
 namespace scout {
 
 inline constexpr int kContentDays = 90;
-inline constexpr int kMaxContentTags = 50;        // Per creator, most used first.
-inline constexpr int kMaxSampleCaptions = 20;     // Newest first...
+inline constexpr int kMaxContentTags = 50;           // Per creator, most used first.
+inline constexpr int kMaxSampleCaptions = 20;        // Newest first...
 inline constexpr int kMaxSampleCaptionBytes = 8192;  // ...and at most this much text.
 
 inline constexpr const char* kCreatorContentColumns =

@@ -132,56 +132,55 @@ json CreatorIndexBody() {
   const json boolean = {{"type", "boolean"}};
   const json text = {{"type", "text"}};
   const json date = {{"type", "date"}};
-  return {
-      {"settings",
-       {{"number_of_shards", 1},
-        {"number_of_replicas", 0},
-        // scout-aggregate writes once a day; a second of staleness is fine.
-        {"refresh_interval", "1s"}}},
-      {"mappings",
-       {{"dynamic", false},
-        // Folded text is for matching only: the server highlights the
-        // biography from _source.
-        {"_source", {{"excludes", {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded}}}},
-        // In _source, not indexed: username's picture, biography as
-        // written, followers_daily (30 numbers), hashtags / mentions
-        // ([{tag, count}]), topic_shares ([{slug, share}]), palette (the
-        // Palette as proto JSON).
-        {"_meta",
-         {{"source_only",
-           {f::kPictureUrl, f::kBiography, f::kFollowersDaily, f::kHashtags, f::kMentions,
-            f::kTopicShares, f::kPalette}}}},
-        {"properties",
-         {{f::kId, keyword},
-          {f::kUsername, keyword},
-          {f::kName, keyword},
-          {f::kHasWebsite, boolean},
-          {f::kIsBusiness, boolean},
-          {f::kFollowsCount, number},
-          {f::kMediaCount, number},
-          {f::kFollowers, number},
-          {f::kTier, keyword},
-          {f::kEngagementRate, real},
-          {f::kEngAvg, real},
-          {f::kPosts30d, number},
-          {f::kGrowth, real},
-          {f::kLastPostAt, date},
-          {f::kAvgReach, real},
-          {f::kAvgImpressions, real},
-          {f::kHashtagKeys, keyword},
-          {f::kMentionKeys, keyword},
-          {f::kTopics, keyword},
-          {f::kNameFolded, text},
-          {f::kBioFolded, text},
-          {f::kCaptionsFolded, text},
-          {f::kPaletteVector,
-           {{"type", "dense_vector"},
-            {"dims", kPaletteVectorDims},
-            {"index", true},
-            {"similarity", "l2_norm"}}},
-          {f::kStatsDate, {{"type", "date"}, {"format", kDayFormat}}},
-          {f::kPaletteComputedAt, date},
-          {f::kLoadVersion, number}}}}}};
+  return {{"settings",
+           {{"number_of_shards", 1},
+            {"number_of_replicas", 0},
+            // scout-aggregate writes once a day; a second of staleness is fine.
+            {"refresh_interval", "1s"}}},
+          {"mappings",
+           {{"dynamic", false},
+            // Folded text is for matching only: the server highlights the
+            // biography from _source.
+            {"_source", {{"excludes", {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded}}}},
+            // In _source, not indexed: username's picture, biography as
+            // written, followers_daily (30 numbers), hashtags / mentions
+            // ([{tag, count}]), topic_shares ([{slug, share}]), palette (the
+            // Palette as proto JSON).
+            {"_meta",
+             {{"source_only",
+               {f::kPictureUrl, f::kBiography, f::kFollowersDaily, f::kHashtags, f::kMentions,
+                f::kTopicShares, f::kPalette}}}},
+            {"properties",
+             {{f::kId, keyword},
+              {f::kUsername, keyword},
+              {f::kName, keyword},
+              {f::kHasWebsite, boolean},
+              {f::kIsBusiness, boolean},
+              {f::kFollowsCount, number},
+              {f::kMediaCount, number},
+              {f::kFollowers, number},
+              {f::kTier, keyword},
+              {f::kEngagementRate, real},
+              {f::kEngAvg, real},
+              {f::kPosts30d, number},
+              {f::kGrowth, real},
+              {f::kLastPostAt, date},
+              {f::kAvgReach, real},
+              {f::kAvgImpressions, real},
+              {f::kHashtagKeys, keyword},
+              {f::kMentionKeys, keyword},
+              {f::kTopics, keyword},
+              {f::kNameFolded, text},
+              {f::kBioFolded, text},
+              {f::kCaptionsFolded, text},
+              {f::kPaletteVector,
+               {{"type", "dense_vector"},
+                {"dims", kPaletteVectorDims},
+                {"index", true},
+                {"similarity", "l2_norm"}}},
+              {f::kStatsDate, {{"type", "date"}, {"format", kDayFormat}}},
+              {f::kPaletteComputedAt, date},
+              {f::kLoadVersion, number}}}}}};
 }
 
 absl::Status EnsureCreatorIndex(Elastic& elastic, absl::string_view prefix) {
@@ -206,10 +205,10 @@ absl::Status EnsureCreatorIndex(Elastic& elastic, absl::string_view prefix) {
     if (ElasticErrorType(created) != "resource_already_exists_exception") return created;
     // Someone else created it at the same time: look again.
   }
-  return absl::FailedPreconditionError(absl::StrCat(
-      CreatorsGeneration(prefix, 1), " exists but the alias ", alias,
-      " does not point at any generation: restore the alias or run scout-aggregate "
-      "--rebuild_creators"));
+  return absl::FailedPreconditionError(
+      absl::StrCat(CreatorsGeneration(prefix, 1), " exists but the alias ", alias,
+                   " does not point at any generation: restore the alias or run scout-aggregate "
+                   "--rebuild_creators"));
 }
 
 std::string CreatorDocument(const ProfileFactsRow& facts, const CreatorContentRow* content) {
@@ -451,8 +450,8 @@ absl::Status ForEachCreatorPage(Warehouse& warehouse, absl::string_view where,
   const std::string facts_sql =
       absl::StrCat(SelectProfileFacts(), " WHERE (", where, ") AND creator_id > ", after,
                    " ORDER BY creator_id LIMIT ", page_size);
-  const std::string content_sql = absl::StrCat(
-      SelectCreatorContent(), " WHERE creator_id >= $1 AND creator_id <= $2");
+  const std::string content_sql =
+      absl::StrCat(SelectCreatorContent(), " WHERE creator_id >= $1 AND creator_id <= $2");
   params.push_back(std::string());  // Every id is > "".
   for (;;) {
     SCOUT_ASSIGN_OR_RETURN(const SqlRows facts, warehouse.Query(facts_sql, params));
@@ -477,8 +476,8 @@ absl::Status ForEachCreatorPage(Warehouse& warehouse, absl::string_view where,
     documents.reserve(rows.size());
     for (const ProfileFactsRow& row : rows) {
       const auto found = contents.find(row.creator_id);
-      documents.emplace_back(row.creator_id,
-                             CreatorDocument(row, found == contents.end() ? nullptr : &found->second));
+      documents.emplace_back(
+          row.creator_id, CreatorDocument(row, found == contents.end() ? nullptr : &found->second));
     }
     params.back() = rows.back().creator_id;
     SCOUT_RETURN_IF_ERROR(page(std::move(documents)));
@@ -569,8 +568,7 @@ class PageQueue {
   absl::Status error_;
 };
 
-absl::StatusOr<std::vector<std::string>> AliasedIndices(Elastic& elastic,
-                                                        absl::string_view alias) {
+absl::StatusOr<std::vector<std::string>> AliasedIndices(Elastic& elastic, absl::string_view alias) {
   absl::StatusOr<json> aliased = elastic.Call("GET", absl::StrCat("_alias/", alias));
   if (absl::IsNotFound(aliased.status())) return std::vector<std::string>();
   if (!aliased.ok()) return aliased.status();
@@ -626,11 +624,11 @@ absl::Status FillGeneration(Elastic& elastic, Warehouse& warehouse, const std::s
       }
     });
   }
-  absl::Status read = ForEachCreatorPage(
-      warehouse, "TRUE", {}, options.page_size, [&](Documents page) -> absl::Status {
-        if (!queue.Push(std::move(page))) return queue.error();
-        return absl::OkStatus();
-      });
+  absl::Status read = ForEachCreatorPage(warehouse, "TRUE", {}, options.page_size,
+                                         [&](Documents page) -> absl::Status {
+                                           if (!queue.Push(std::move(page))) return queue.error();
+                                           return absl::OkStatus();
+                                         });
   if (read.ok()) {
     queue.Close();
   } else {

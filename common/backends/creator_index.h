@@ -50,12 +50,12 @@ inline constexpr char kLastPostAt[] = "last_post_at";
 inline constexpr char kAvgReach[] = "avg_reach";
 inline constexpr char kAvgImpressions[] = "avg_impressions";
 inline constexpr char kFollowersDaily[] = "followers_daily";  // _source only.
-inline constexpr char kHashtags[] = "hashtags";  // _source only: [{tag, count}].
-inline constexpr char kMentions[] = "mentions";  // _source only: [{tag, count}].
-inline constexpr char kHashtagKeys[] = "hashtag_keys";  // Folded, as posts' hashtag_keys.
+inline constexpr char kHashtags[] = "hashtags";               // _source only: [{tag, count}].
+inline constexpr char kMentions[] = "mentions";               // _source only: [{tag, count}].
+inline constexpr char kHashtagKeys[] = "hashtag_keys";        // Folded, as posts' hashtag_keys.
 inline constexpr char kMentionKeys[] = "mention_keys";
-inline constexpr char kTopics[] = "topics";              // Slugs.
-inline constexpr char kTopicShares[] = "topic_shares";   // _source only: [{slug, share}].
+inline constexpr char kTopics[] = "topics";             // Slugs.
+inline constexpr char kTopicShares[] = "topic_shares";  // _source only: [{slug, share}].
 // Folded text (FoldForSearch), indexed only: username + name, biography, captions.
 inline constexpr char kNameFolded[] = "name_folded";
 inline constexpr char kBioFolded[] = "biography_folded";
@@ -92,7 +92,7 @@ absl::StatusOr<scout::v1::Creator> CreatorFromDocument(const nlohmann::json& sou
 
 struct CreatorWriteResult {
   int64_t written = 0;
-  int64_t missing = 0;  // Palette updates of creators without a document yet.
+  int64_t missing = 0;              // Palette updates of creators without a document yet.
   std::vector<std::string> failed;  // "id: reason", the first 100.
   int64_t failed_count = 0;
 };
@@ -106,8 +106,7 @@ absl::StatusOr<CreatorWriteResult> WriteCreators(
 // Updates the palette fields of existing documents; creators without a
 // document are counted in `missing` (scout-aggregate writes them whole later).
 absl::StatusOr<CreatorWriteResult> WriteCreatorPalettes(
-    Elastic& elastic, absl::string_view prefix,
-    const std::vector<scout::v1::Palette>& palettes);
+    Elastic& elastic, absl::string_view prefix, const std::vector<scout::v1::Palette>& palettes);
 
 // The documents of the profile_facts rows of one warehouse load (their
 // load_version) with their creator_content rows, written with WriteCreators
@@ -119,8 +118,8 @@ absl::StatusOr<CreatorWriteResult> WriteCreatorsOfLoad(Elastic& elastic, Warehou
                                                        int64_t load_version);
 
 struct CreatorRebuildResult {
-  std::string index;             // The new generation.
-  std::string previous;          // The one the alias left ("" if none).
+  std::string index;     // The new generation.
+  std::string previous;  // The one the alias left ("" if none).
   int64_t documents = 0;
   double seconds = 0;
   // Documents Elasticsearch refused (not in the new generation): "id: reason".
@@ -128,9 +127,9 @@ struct CreatorRebuildResult {
   int64_t failed_count = 0;
 };
 struct CreatorRebuildOptions {
-  size_t page_size = 5000;    // profile_facts rows per warehouse read.
-  size_t bulk_actions = 1000; // Documents per _bulk request.
-  int writers = 2;            // _bulk requests in flight.
+  size_t page_size = 5000;     // profile_facts rows per warehouse read.
+  size_t bulk_actions = 1000;  // Documents per _bulk request.
+  int writers = 2;             // _bulk requests in flight.
 };
 // Builds a new generation from every profile_facts row and its
 // creator_content row, then swaps the alias to it in one atomic alias

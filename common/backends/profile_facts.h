@@ -44,8 +44,8 @@ struct ProfileFactsRow {
   std::optional<absl::Time> last_post_at;
   std::optional<double> avg_reach, avg_impressions;
   std::vector<scout::v1::TopicShare> topics;  // topics_json (creator_content.h).
-  int64_t load_version = 0;                 // Set by the load (read back only).
-  std::optional<absl::Time> updated_at;     // Set by the load (read back only).
+  int64_t load_version = 0;                   // Set by the load (read back only).
+  std::optional<absl::Time> updated_at;       // Set by the load (read back only).
 };
 
 // The values of kProfileFactsColumns for COPY, text cleaned and cut to the

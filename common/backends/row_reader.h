@@ -66,8 +66,7 @@ class RowReader {
       return absl::InternalError(absl::StrCat(table_, ": no column ", missing_));
     }
     if (!bad_.empty()) {
-      return absl::DataLossError(
-          absl::StrCat(table_, " row of ", row_id, ": cannot read ", bad_));
+      return absl::DataLossError(absl::StrCat(table_, " row of ", row_id, ": cannot read ", bad_));
     }
     return absl::OkStatus();
   }

@@ -46,8 +46,8 @@ inline constexpr size_t kPictureUrl = 2048;  // profile_picture_source / _url.
 inline constexpr size_t kSourceKey = 512;
 inline constexpr size_t kQuarantineReason = 2048;
 inline constexpr size_t kDailyJson = 65535;
-inline constexpr size_t kPaletteJson = 4096;  // And creator_palette.colors_json.
-inline constexpr size_t kTopicsJson = 1024;   // profile_facts and creator_content.
+inline constexpr size_t kPaletteJson = 4096;   // And creator_palette.colors_json.
+inline constexpr size_t kTopicsJson = 1024;    // profile_facts and creator_content.
 inline constexpr size_t kContentJson = 65535;  // creator_content hashtags/mentions/captions.
 }  // namespace column_bytes
 

@@ -22,7 +22,6 @@ double Pow7(double x) {
   return x3 * x3 * x;
 }
 
-
 }  // namespace
 
 Lab SrgbToLab(double red, double green, double blue) {

@@ -78,35 +78,40 @@ constexpr LexiconLine kLexicon[] = {
      "coffee|espresso|cappuccino|croissant|burger|tacos|noodles|cake"},
     {"food", 1.0,
      "cucina|ricetta|ricette|buonissimo|mangiare|cibo|pranzo|cena|colazione|dolce|gelato|"  // it
-     "comida|receita|receitas|delicia|gostoso|almoço|jantar|café da manhã|"               // pt
-     "receta|recetas|cocina|rico|almuerzo|cena|desayuno|postre|"                           // es
-     "cuisine|recette|recettes|miam|déjeuner|dîner|gourmand|pâtisserie|boulangerie|"       // fr
-     "essen|rezept|rezepte|lecker|kochen|frühstück|mittagessen|abendessen|kuchen|backen|"  // de
-     "еда|рецепт*|вкусно|вкусный|завтрак|обед|ужин|готовим|кухня|десерт|кофе|"             // ru
-     "料理|ごはん|ご飯|ランチ|ディナー|スイーツ|ラーメン|寿司|グルメ|美味しい|おいしい|レシピ|カフェ"},
-    {"food", 0.5, "fresh|tasty|sweet|kitchen|tomatoes|🍝|🍰|🍕|🍣|🍜|☕|👩‍🍳|🍔|🍷"},
+     "comida|receita|receitas|delicia|gostoso|almoço|jantar|café da manhã|"                 // pt
+     "receta|recetas|cocina|rico|almuerzo|cena|desayuno|postre|"                            // es
+     "cuisine|recette|recettes|miam|déjeuner|dîner|gourmand|pâtisserie|boulangerie|"        // fr
+     "essen|rezept|rezepte|lecker|kochen|frühstück|mittagessen|abendessen|kuchen|backen|"   // de
+     "еда|рецепт*|вкусно|вкусный|завтрак|обед|ужин|готовим|кухня|десерт|кофе|"              // ru
+     "料理|ごはん|ご飯|ランチ|ディナー|スイーツ|ラーメン|寿司|グルメ|美味しい|おいしい|レシピ|"
+     "カフェ"},
+    {"food", 0.5,
+     "fresh|tasty|sweet|kitchen|tomatoes|🍝|🍰|🍕|🍣|🍜|☕|👩‍🍳|🍔|🍷"},
     // travel
     {"travel", 1.0,
      "travel|travelgram|traveling|travelling|wanderlust|trip|road trip|vacation|holiday|holidays|"
      "hostel|hotel|backpacking|explore|passport|flight|night train|old town|sightseeing|"
      "instatravel|travelblogger|tourism|journey|"
-     "viaggio|viaggiare|vacanza|vacanze|"   // it
-     "viagem|viajar|férias|turismo|"        // pt
-     "viaje|viajes|vacaciones|"             // es
-     "voyage|voyager|vacances|"             // fr
-     "reise|reisen|urlaub|fernweh|"         // de
+     "viaggio|viaggiare|vacanza|vacanze|"                 // it
+     "viagem|viajar|férias|turismo|"                      // pt
+     "viaje|viajes|vacaciones|"                           // es
+     "voyage|voyager|vacances|"                           // fr
+     "reise|reisen|urlaub|fernweh|"                       // de
      "путешествие|путешествия|путешеств*|отпуск|туризм|"  // ru
      "旅行|旅|観光|ホテル|旅行好き"},
-    {"travel", 0.5, "beach|sunrise|airport|city|island|✈️|🌍|🏝️|🗺️|praia|playa|plage|strand|пляж|海外"},
+    {"travel", 0.5,
+     "beach|sunrise|airport|city|island|✈️|🌍|🏝️|🗺️|praia|playa|plage|strand|пляж|"
+     "海外"},
     // beauty
     {"beauty", 1.0,
-     "makeup|make up|makeuptutorial|mua|lipstick|eyeliner|blush|mascara|highlighter|foundation|skincare|"
+     "makeup|make "
+     "up|makeuptutorial|mua|lipstick|eyeliner|blush|mascara|highlighter|foundation|skincare|"
      "beauty|beautyblogger|cosmetics|nails|nailart|manicure|eyeshadow|contour|concealer|glowup|"
-     "trucco|rossetto|bellezza|"          // it
-     "maquiagem|batom|beleza|"            // pt
-     "maquillaje|labial|belleza|"         // es
-     "maquillage|beauté|rouge à lèvres|"  // fr
-     "schminke|lippenstift|hautpflege|"   // de
+     "trucco|rossetto|bellezza|"                       // it
+     "maquiagem|batom|beleza|"                         // pt
+     "maquillaje|labial|belleza|"                      // es
+     "maquillage|beauté|rouge à lèvres|"               // fr
+     "schminke|lippenstift|hautpflege|"                // de
      "макияж|косметика|помада|красота|уход за кожей|"  // ru
      "メイク|コスメ|化粧|スキンケア|リップ|美容|ネイル"},
     {"beauty", 0.5, "glow|palette|serum|💄|💋|💅"},
@@ -126,11 +131,11 @@ constexpr LexiconLine kLexicon[] = {
     {"fitness", 1.0,
      "fitness|fitfam|gym|workout|training|deadlift|squat|hiit|crossfit|bodybuilding|protein|"
      "rest day|morning run|running|marathon|cardio|personal trainer|abs|"
-     "palestra|allenamento|"              // it
-     "academia|treino|musculação|"        // pt
-     "gimnasio|entrenamiento|"            // es
-     "musculation|entraînement|salle de sport|"  // fr
-     "fitnessstudio|krafttraining|"       // de
+     "palestra|allenamento|"                       // it
+     "academia|treino|musculação|"                 // pt
+     "gimnasio|entrenamiento|"                     // es
+     "musculation|entraînement|salle de sport|"    // fr
+     "fitnessstudio|krafttraining|"                // de
      "фитнес|тренировка|тренировки|спортзал|зал|"  // ru
      "筋トレ|トレーニング|ジム|ランニング|ダイエット"},
     {"fitness", 0.5, "yoga flow|run|strong|sweat|💪|🏃|🏋️|corsa|corrida|carrera|course"},
@@ -138,11 +143,11 @@ constexpr LexiconLine kLexicon[] = {
     {"wellness", 1.0,
      "wellness|wellbeing|mindfulness|meditation|selfcare|self care|mentalhealth|mental health|"
      "yoga|breathwork|spa|"
-     "benessere|meditazione|"       // it
-     "bem estar|meditação|"         // pt
-     "bienestar|meditación|"        // es
-     "bien être|méditation|"        // fr
-     "wohlbefinden|achtsamkeit|"    // de
+     "benessere|meditazione|"        // it
+     "bem estar|meditação|"          // pt
+     "bienestar|meditación|"         // es
+     "bien être|méditation|"         // fr
+     "wohlbefinden|achtsamkeit|"     // de
      "медитация|осознанность|йога|"  // ru
      "瞑想|ヨガ|マインドフルネス|セルフケア|癒し"},
     {"wellness", 0.5, "calm|relax|sleep|🧘"},
@@ -150,11 +155,11 @@ constexpr LexiconLine kLexicon[] = {
     {"pets", 1.0,
      "pets|pet|dog|dogs|puppy|kitten|cat|cats|parrot|dog park|cat nap|dogsofinstagram|"
      "catsofinstagram|catlife|doglife|petstagram|ñandú|"
-     "cane|gatto|cucciolo|gattino|"   // it
-     "cachorro|gato|gatinho|"         // pt, es
-     "perro|perrito|mascota|"         // es
-     "chien|chat|chaton|"             // fr
-     "hund|katze|welpe|haustier|"     // de
+     "cane|gatto|cucciolo|gattino|"           // it
+     "cachorro|gato|gatinho|"                 // pt, es
+     "perro|perrito|mascota|"                 // es
+     "chien|chat|chaton|"                     // fr
+     "hund|katze|welpe|haustier|"             // de
      "собака|кот|кошка|котик|щенок|питомец|"  // ru
      "犬|猫|ペット|わんこ|にゃんこ|柴犬|いぬ|ねこ"},
     {"pets", 0.5, "🐶|🐱|🐾|🐕|🐈"},
@@ -163,9 +168,9 @@ constexpr LexiconLine kLexicon[] = {
      "music|musician|song|songwriter|guitar|guitar riff|vinyl|setlist|synth|choir|concert|"
      "livemusic|band|singer|piano|drums|album|single|gig|dj|"
      "musica|música|canzone|chitarra|canção|guitarra|canción|"  // it, pt, es
-     "musique|chanson|"                                        // fr
-     "musik|konzert|gitarre|lied|"                             // de
-     "музыка|песня|гитара|концерт|"                            // ru
+     "musique|chanson|"                                         // fr
+     "musik|konzert|gitarre|lied|"                              // de
+     "музыка|песня|гитара|концерт|"                             // ru
      "音楽|ギター|ライブ|バンド|ピアノ|歌"},
     {"music", 0.5, "festival|stage|🎸|🎶|🎤|🎵|🎹"},
     // tech
@@ -182,14 +187,15 @@ constexpr LexiconLine kLexicon[] = {
      "art|artist|artwork|painting|painter|drawing|illustration|watercolor|watercolour|sketchbook|"
      "sketch|mural|canvas|ink study|collage|artistsoninstagram|aquarelle|acrylic|"
      "arte|pittura|disegno|acquerello|pintura|desenho|dibujo|acuarela|"  // it, pt, es
-     "peinture|dessin|"                                                 // fr
-     "kunst|malerei|zeichnung|"                                         // de
+     "peinture|dessin|"                                                  // fr
+     "kunst|malerei|zeichnung|"                                          // de
      "искусство|рисунок|живопись|художник|акварель|"                     // ru
      "アート|イラスト|水彩|絵画|お絵描き"},
     {"art", 0.5, "palette|gallery|🎨|🖌️|🖼️|絵"},
     // photography
     {"photography", 1.0,
-     "photography|photographer|photooftheday|portrait|35mm|film photography|lens|camera|shotoniphone|"
+     "photography|photographer|photooftheday|portrait|35mm|film "
+     "photography|lens|camera|shotoniphone|"
      "fotografia|fotografo|fotógrafo|fotografía|photographie|photographe|fotografie|fotograf|"
      "фотография|фотограф|фотосессия|"
      "写真|カメラ|撮影|写真好きな人と繋がりたい"},
@@ -288,7 +294,8 @@ constexpr LexiconLine kLexicon[] = {
      "auto|macchina|moto|carro|coche|voiture|машина|авто|"
      "車|バイク"},
     // comedy
-    {"comedy", 1.0, "comedy|meme|memes|funny|lol|standup|humor|humour|юмор|мем|お笑い|🤣|😂"},
+    {"comedy", 1.0,
+     "comedy|meme|memes|funny|lol|standup|humor|humour|юмор|мем|お笑い|🤣|😂"},
     // dance
     {"dance", 1.0,
      "dance|dancer|dancing|ballet|salsa|hiphop dance|danza|dança|baile|danse|tanzen|танцы|ダンス|"

@@ -114,12 +114,10 @@ class AggregateRun {
     // themselves (90 days), by the same shard filter.
     ContentReadStats content_stats;
     const absl::Time content_start = absl::Now();
-    SCOUT_ASSIGN_OR_RETURN(
-        auto contents,
-        ReadCreatorContents(*env_.elastic, options_.index_prefix,
-                            end - absl::Hours(24 * kContentDays),
-                            end - absl::Hours(24 * kRecentDays), end, options_.shard,
-                            &content_stats));
+    SCOUT_ASSIGN_OR_RETURN(auto contents, ReadCreatorContents(*env_.elastic, options_.index_prefix,
+                                                              end - absl::Hours(24 * kContentDays),
+                                                              end - absl::Hours(24 * kRecentDays),
+                                                              end, options_.shard, &content_stats));
     report_.set_content_posts_read(report_.content_posts_read() + content_stats.posts_read);
     report_.set_content_read_seconds(report_.content_read_seconds() +
                                      absl::ToDoubleSeconds(absl::Now() - content_start));
@@ -137,9 +135,9 @@ class AggregateRun {
       }
       SCOUT_RETURN_IF_ERROR(
           w.CopyIn(absl::StrCat("COPY stage_facts (", kProfileFactsColumns, ") FROM STDIN"), rows));
-      SCOUT_RETURN_IF_ERROR(w.CopyIn(
-          absl::StrCat("COPY stage_content (", kCreatorContentColumns, ") FROM STDIN"),
-          content_rows));
+      SCOUT_RETURN_IF_ERROR(
+          w.CopyIn(absl::StrCat("COPY stage_content (", kCreatorContentColumns, ") FROM STDIN"),
+                   content_rows));
       SCOUT_ASSIGN_OR_RETURN(written, SwapFacts(day, facts));
       return RefreshBenchmarks(day);
     }));
@@ -273,8 +271,8 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
   // for a creator without posts in the 90 days: the row still replaces the
   // old one). Reach and impressions are business metrics: a basic
   // connection's facts never carry them.
-  static CreatorContentRow AddContent(
-      Fact& fact, absl::flat_hash_map<std::string, CreatorContent>& contents) {
+  static CreatorContentRow AddContent(Fact& fact,
+                                      absl::flat_hash_map<std::string, CreatorContent>& contents) {
     CreatorContentRow row;
     if (const auto it = contents.find(fact.creator_id); it != contents.end()) {
       CreatorContent& content = it->second;
@@ -301,30 +299,30 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
     const std::string tier = TierSqlCase("followers_count");
     const std::vector<SqlValue> params = {absl::FormatCivilTime(day),
                                           FormatRfc3339(env_.clock->Now())};
-    const std::string rated = absl::StrCat(
-        "SELECT ", tier, " AS tier, engagement_rate FROM profile_facts "
-        "WHERE engagement_rate IS NOT NULL");
-    SCOUT_RETURN_IF_ERROR(w.Exec(
-        "DELETE FROM tier_benchmarks WHERE as_of = CAST($1 AS DATE)", {params[0]}));
-    SCOUT_RETURN_IF_ERROR(w.Exec(
-        absl::StrCat("INSERT INTO tier_benchmarks (as_of, tier, creators, engagement_p25, "
-                     "engagement_median, engagement_p75, computed_at) "
-                     "SELECT CAST($1 AS DATE), tier, COUNT(*), "
-                     "PERCENTILE_CONT(0.25) WITHIN GROUP (ORDER BY engagement_rate), "
-                     "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY engagement_rate), "
-                     "PERCENTILE_CONT(0.75) WITHIN GROUP (ORDER BY engagement_rate), "
-                     "CAST($2 AS TIMESTAMP) FROM (",
-                     rated, ") rated GROUP BY tier"),
-        params));
+    const std::string rated = absl::StrCat("SELECT ", tier,
+                                           " AS tier, engagement_rate FROM profile_facts "
+                                           "WHERE engagement_rate IS NOT NULL");
+    SCOUT_RETURN_IF_ERROR(
+        w.Exec("DELETE FROM tier_benchmarks WHERE as_of = CAST($1 AS DATE)", {params[0]}));
+    SCOUT_RETURN_IF_ERROR(
+        w.Exec(absl::StrCat("INSERT INTO tier_benchmarks (as_of, tier, creators, engagement_p25, "
+                            "engagement_median, engagement_p75, computed_at) "
+                            "SELECT CAST($1 AS DATE), tier, COUNT(*), "
+                            "PERCENTILE_CONT(0.25) WITHIN GROUP (ORDER BY engagement_rate), "
+                            "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY engagement_rate), "
+                            "PERCENTILE_CONT(0.75) WITHIN GROUP (ORDER BY engagement_rate), "
+                            "CAST($2 AS TIMESTAMP) FROM (",
+                            rated, ") rated GROUP BY tier"),
+               params));
     SCOUT_RETURN_IF_ERROR(
         w.Exec("DELETE FROM tier_centiles WHERE as_of = CAST($1 AS DATE)", {params[0]}));
-    SCOUT_RETURN_IF_ERROR(w.Exec(
-        absl::StrCat("INSERT INTO tier_centiles (as_of, tier, centile, max_engagement_rate) "
-                     "SELECT CAST($1 AS DATE), tier, centile, MAX(engagement_rate) FROM ("
-                     "SELECT tier, engagement_rate, NTILE(100) OVER (PARTITION BY tier "
-                     "ORDER BY engagement_rate) AS centile FROM (",
-                     rated, ") rated) ranked GROUP BY tier, centile"),
-        {params[0]}));
+    SCOUT_RETURN_IF_ERROR(
+        w.Exec(absl::StrCat("INSERT INTO tier_centiles (as_of, tier, centile, max_engagement_rate) "
+                            "SELECT CAST($1 AS DATE), tier, centile, MAX(engagement_rate) FROM ("
+                            "SELECT tier, engagement_rate, NTILE(100) OVER (PARTITION BY tier "
+                            "ORDER BY engagement_rate) AS centile FROM (",
+                            rated, ") rated) ranked GROUP BY tier, centile"),
+               {params[0]}));
     SCOUT_RETURN_IF_ERROR(
         w.Exec("DELETE FROM platform_daily WHERE as_of = CAST($1 AS DATE)", {params[0]}));
     SCOUT_RETURN_IF_ERROR(w.Exec(

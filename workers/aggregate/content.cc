@@ -64,8 +64,8 @@ void ContentBuilder::Count(const std::vector<std::string>& tags,
 
 void ContentBuilder::AddPost(absl::Time timestamp, absl::string_view caption,
                              const std::vector<std::string>& hashtags,
-                             const std::vector<std::string>& mentions,
-                             std::optional<int64_t> reach, std::optional<int64_t> impressions) {
+                             const std::vector<std::string>& mentions, std::optional<int64_t> reach,
+                             std::optional<int64_t> impressions) {
   ++content_.row.posts_90d;
   if (!content_.last_post_at) content_.last_post_at = timestamp;
   Count(hashtags, hashtags_);
@@ -92,7 +92,8 @@ void ContentBuilder::AddPost(absl::Time timestamp, absl::string_view caption,
   }
 }
 
-std::vector<v1::TagCount> ContentBuilder::Top(const absl::flat_hash_map<std::string, Tally>& tally) {
+std::vector<v1::TagCount> ContentBuilder::Top(
+    const absl::flat_hash_map<std::string, Tally>& tally) {
   std::vector<std::pair<std::string, const Tally*>> sorted;
   sorted.reserve(tally.size());
   for (const auto& [key, t] : tally) sorted.emplace_back(key, &t);
@@ -162,7 +163,8 @@ absl::StatusOr<absl::flat_hash_map<std::string, CreatorContent>> ReadCreatorCont
         hits = &*inner;
       }
     }
-    if (hits == nullptr) return absl::InternalError("elasticsearch search answer without hits.hits");
+    if (hits == nullptr)
+      return absl::InternalError("elasticsearch search answer without hits.hits");
     if (hits->empty()) break;
     for (const json& hit : *hits) {
       ++local.posts_read;
@@ -172,8 +174,8 @@ absl::StatusOr<absl::flat_hash_map<std::string, CreatorContent>> ReadCreatorCont
       const json& source = hit["_source"];
       const auto owner_field = source.find(f::kOwnerId);
       const auto time_field = source.find(f::kTimestamp);
-      if (owner_field == source.end() || !owner_field->is_string() ||
-          time_field == source.end() || !time_field->is_string()) {
+      if (owner_field == source.end() || !owner_field->is_string() || time_field == source.end() ||
+          !time_field->is_string()) {
         continue;  // Not a post document of ours: nothing to count.
       }
       const absl::StatusOr<absl::Time> timestamp = ParseTime(time_field->get<std::string>());

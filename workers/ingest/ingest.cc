@@ -272,9 +272,9 @@ class IngestRun {
       }
       // A fixed file leaves the quarantine.
       if (was_quarantined && work.kind != Work::kQuarantine && work.kind != Work::kUnchanged) {
-        actions.push_back(
-            NewAction(infos, work, ActionInfo::kDeleteQuarantine,
-                      BulkHeader("delete", QuarantineIndex(options_.index_prefix), work.file->key)));
+        actions.push_back(NewAction(
+            infos, work, ActionInfo::kDeleteQuarantine,
+            BulkHeader("delete", QuarantineIndex(options_.index_prefix), work.file->key)));
       }
     }
     for (const ActionInfo& info : infos) ++info.work->pending_actions;
@@ -300,17 +300,17 @@ class IngestRun {
         return BulkVerdict{};
       }
       if (info.kind != ActionInfo::kIndexPost) {
-        return absl::InternalError(absl::StrCat(
-            "elasticsearch rejected a quarantine ",
-            info.kind == ActionInfo::kDeleteQuarantine ? "delete" : "record", ": ",
-            item.result->dump(-1, ' ', false, json::error_handler_t::replace)));
+        return absl::InternalError(
+            absl::StrCat("elasticsearch rejected a quarantine ",
+                         info.kind == ActionInfo::kDeleteQuarantine ? "delete" : "record", ": ",
+                         item.result->dump(-1, ' ', false, json::error_handler_t::replace)));
       }
       Work& work = *info.work;
       work.kind = Work::kQuarantine;
       const json error = item.result->value("error", json::object());
-      work.reason = absl::StrCat("elasticsearch rejected the document: ",
-                                 error.is_object() ? error.value("type", "") : "", ": ",
-                                 error.is_object() ? error.value("reason", "") : "");
+      work.reason = absl::StrCat(
+          "elasticsearch rejected the document: ", error.is_object() ? error.value("type", "") : "",
+          ": ", error.is_object() ? error.value("reason", "") : "");
       // The quarantine record takes over the post's pending count.
       BulkVerdict verdict;
       verdict.instead = QuarantineAction(infos, work);
