@@ -100,7 +100,8 @@ constexpr LexiconLine kLexicon[] = {
      "путешествие|путешествия|путешеств*|отпуск|туризм|"  // ru
      "旅行|旅|観光|ホテル|旅行好き"},
     {"travel", 0.5,
-     "beach|sunrise|airport|city|island|✈️|🌍|🏝️|🗺️|praia|playa|plage|strand|пляж|"
+     "beach|sunrise|airport|city|island|✈️|🌍|🏝️|🗺️|praia|playa|plage|strand|"
+     "пляж|"
      "海外"},
     // beauty
     {"beauty", 1.0,
