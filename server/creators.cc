@@ -4,7 +4,6 @@
 #include <cmath>
 #include <functional>
 
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -115,25 +114,23 @@ std::vector<std::string> NearTiers(v1::CreatorTier tier) {
   return slugs;
 }
 
-// A number of a _source, or nullopt.
-std::optional<double> NumberOf(const json& source, const char* field) {
-  const auto it = source.find(field);
-  if (it == source.end() || !it->is_number()) return std::nullopt;
-  return it->get<double>();
+// A pool hit's doc values (`fields`: each field an array), or null.
+const json* HitFields(const json& hit) {
+  const auto it = hit.is_object() ? hit.find("fields") : hit.end();
+  return hit.is_object() && it != hit.end() && it->is_object() ? &*it : nullptr;
 }
 
-// The colours of a document's palette (empty without one); INTERNAL when
-// the stored palette is not a Palette.
-absl::StatusOr<ColourSet> DocumentColours(const json& source) {
-  const auto it = source.find(f::kPalette);
-  if (it == source.end() || it->is_null()) return ColourSet();
-  v1::Palette palette;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  if (!google::protobuf::util::JsonStringToMessage(it->dump(), &palette, options).ok()) {
-    return absl::InternalError("creator document: palette is not a Palette");
-  }
-  return ColourSetOf(palette);
+// The first value of a doc-values field, or null.
+const json* FirstValue(const json& fields, const char* field) {
+  const auto it = fields.find(field);
+  if (it == fields.end() || !it->is_array() || it->empty()) return nullptr;
+  return &it->front();
+}
+
+std::optional<double> FirstNumber(const json& fields, const char* field) {
+  const json* value = FirstValue(fields, field);
+  if (value == nullptr || !value->is_number()) return std::nullopt;
+  return value->get<double>();
 }
 
 std::vector<std::string> StringsOf(const json& source, const char* field) {
@@ -368,11 +365,13 @@ absl::StatusOr<CreatorSearch::Query> CreatorSearch::BuildQuery(const SearchCreat
 
   query.pool = !query.target.empty();
   if (query.pool) {
-    // The pool: only what ranking needs; the page's documents come after.
+    // The pool: only what ranking needs, from doc values (no document's
+    // _source is loaded or sent); the page's documents come after.
     query.body = {
         {"size", kPalettePool},
-        {"_source",
-         {f::kId, f::kPalette, f::kTopics, f::kFollowers, f::kEngagementRate, f::kGrowth}},
+        {"_source", false},
+        {"docvalue_fields",
+         {f::kId, f::kPaletteKey, f::kTopics, f::kFollowers, f::kEngagementRate, f::kGrowth}},
         {"knn",
          {{"field", f::kPaletteVector},
           {"query_vector", PaletteVector(query.target)},
@@ -517,27 +516,35 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
   const absl::flat_hash_set<std::string> favoured(query.favoured_topics.begin(),
                                                   query.favoured_topics.end());
   for (const json& hit : *hits.hits) {
-    SCOUT_ASSIGN_OR_RETURN(const json* source, HitSource(hit));
-    const auto id = source->find(f::kId);
-    if (id == source->end() || !id->is_string()) return MalformedAnswer("a hit without an id");
-    SCOUT_ASSIGN_OR_RETURN(const ColourSet colours, DocumentColours(*source));
-    if (colours.empty()) continue;  // A vector without a palette: cannot be ranked exactly.
-    Candidate candidate{id->get<std::string>(), PaletteDistance(query.target, colours)};
+    const json* fields = HitFields(hit);
+    const json* id = fields ? FirstValue(*fields, f::kId) : nullptr;
+    if (id == nullptr || !id->is_string()) return MalformedAnswer("a hit without an id");
+    const json* key = FirstValue(*fields, f::kPaletteKey);
+    if (key == nullptr) continue;  // A vector without a palette: cannot be ranked exactly.
+    if (!key->is_string()) return MalformedAnswer("a palette_key that is not a string");
+    absl::StatusOr<ColourSet> colours = ColourSetOfPaletteKey(key->get_ref<const std::string&>());
+    if (!colours.ok()) {
+      return absl::InternalError(
+          absl::StrCat("creator document ", id->get_ref<const std::string&>(), ": ",
+                       colours.status().message()));
+    }
+    if (colours->empty()) continue;
+    Candidate candidate{id->get<std::string>(), PaletteDistance(query.target, *colours)};
     switch (query.sort) {
       case v1::CREATOR_SORT_FOLLOWERS:
-        candidate.rank = -NumberOf(*source, f::kFollowers).value_or(kMissingLast);
+        candidate.rank = -FirstNumber(*fields, f::kFollowers).value_or(kMissingLast);
         break;
       case v1::CREATOR_SORT_ENGAGEMENT_RATE:
-        candidate.rank = -NumberOf(*source, f::kEngagementRate).value_or(kMissingLast);
+        candidate.rank = -FirstNumber(*fields, f::kEngagementRate).value_or(kMissingLast);
         break;
       case v1::CREATOR_SORT_GROWTH:
-        candidate.rank = -NumberOf(*source, f::kGrowth).value_or(kMissingLast);
+        candidate.rank = -FirstNumber(*fields, f::kGrowth).value_or(kMissingLast);
         break;
       default: {
         // Lookalikes: each shared topic makes the distance count less, so
         // among similar palettes the creators of the same subjects lead.
         int shared = 0;
-        for (const std::string& topic : StringsOf(*source, f::kTopics)) {
+        for (const std::string& topic : StringsOf(*fields, f::kTopics)) {
           shared += favoured.contains(topic) ? 1 : 0;
         }
         candidate.rank = candidate.distance * (1 - kSharedTopicDiscount * shared);

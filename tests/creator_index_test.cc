@@ -4,6 +4,7 @@
 // nothing behind), palette updates reach the documents, and an outage is
 // UNAVAILABLE. Expected values are written out here, not computed through
 // the code under test.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -228,6 +229,22 @@ class CreatorIndexTest : public scout::testing::ServicesTest {
     return sources;
   }
 
+  // A document's palette_key doc value ("" without one), as the server's
+  // palette pool reads it.
+  std::string PaletteKeyOf(const std::string& id) {
+    (void)elastic_->Call("POST", absl::StrCat(CreatorsAlias(prefix_), "/_refresh"));
+    absl::StatusOr<json> hits = elastic_->Call(
+        "POST", absl::StrCat(CreatorsAlias(prefix_), "/_search"),
+        {{"_source", false},
+         {"docvalue_fields", {f::kPaletteKey}},
+         {"query", {{"ids", {{"values", {id}}}}}}});
+    EXPECT_TRUE(hits.ok()) << hits.status();
+    if (!hits.ok() || (*hits)["hits"]["hits"].size() != 1) return "<no document>";
+    const json& hit = (*hits)["hits"]["hits"][0];
+    if (!hit.contains("fields") || !hit["fields"].contains(f::kPaletteKey)) return "";
+    return hit["fields"][f::kPaletteKey][0].get<std::string>();
+  }
+
   std::vector<std::string> SearchIds(const json& body) {
     absl::StatusOr<json> hits =
         elastic_->Call("POST", absl::StrCat(CreatorsAlias(prefix_), "/_search"), body);
@@ -306,7 +323,10 @@ TEST_F(CreatorIndexTest, DocumentsSayWhatTheWarehouseRowsSay) {
   EXPECT_EQ(a[f::kPalette]["colors"][0]["hex"], "#e8d5c4");
   EXPECT_EQ(a[f::kPalette]["colors"][1]["percentage"], 0.4);
   EXPECT_EQ(a[f::kPalette]["image_count"], 12);
-  EXPECT_EQ(a[f::kPaletteVector].size(), static_cast<size_t>(kPaletteVectorDims));
+  // The vector and the key are indexed / doc values only, not in _source.
+  EXPECT_FALSE(a.contains(f::kPaletteVector));
+  EXPECT_FALSE(a.contains(f::kPaletteKey));
+  EXPECT_EQ(PaletteKeyOf("101"), "e8d5c4:0.6,a0522d:0.4");
   EXPECT_EQ(a[f::kPaletteComputedAt], "2026-11-19T03:00:00Z");
   EXPECT_EQ(a[f::kStatsDate], "2026-11-20");
   EXPECT_EQ(a[f::kLoadVersion], 7);
@@ -324,7 +344,8 @@ TEST_F(CreatorIndexTest, DocumentsSayWhatTheWarehouseRowsSay) {
                              f::kEngagementRate, f::kEngAvg, f::kGrowth, f::kLastPostAt}) {
     EXPECT_FALSE(b.contains(absent)) << absent << " = " << b[absent];
   }
-  EXPECT_TRUE(b[f::kPaletteVector].is_null());
+  EXPECT_FALSE(b.contains(f::kPaletteVector));
+  EXPECT_EQ(PaletteKeyOf("102"), "");
   EXPECT_TRUE(b[f::kPalette].is_null());
   EXPECT_EQ(b[f::kHashtags], json::array());
   EXPECT_EQ(b[f::kTopics], json::array());
@@ -342,7 +363,8 @@ TEST_F(CreatorIndexTest, DocumentsSayWhatTheWarehouseRowsSay) {
             (std::vector<std::string>{"101", "102"}));
   EXPECT_EQ(SearchIds({{"knn",
                         {{"field", f::kPaletteVector},
-                         {"query_vector", a[f::kPaletteVector]},
+                         {"query_vector", PaletteVector(ColourSetOf(
+                                              *ParsePaletteJson(kPaletteJson, "101")))},
                          {"k", 10},
                          {"num_candidates", 10}}}}),
             only_a);
@@ -366,6 +388,49 @@ TEST_F(CreatorIndexTest, DocumentsSayWhatTheWarehouseRowsSay) {
   ASSERT_TRUE(basic.ok()) << basic.status();
   EXPECT_FALSE(basic->has_engagement_rate());
   EXPECT_EQ(basic->palette().colors_size(), 0);
+}
+
+TEST(PaletteKeyTest, ReadsBackTheSameColoursAndRefusesWhatItDoesNotWrite) {
+  absl::StatusOr<v1::Palette> palette = ParsePaletteJson(kPaletteJson, "101");
+  ASSERT_TRUE(palette.ok()) << palette.status();
+  v1::Color* odd = palette->add_colors();  // Out of range: clamped, as ColourSetOf does.
+  odd->set_red(300);
+  odd->set_green(-4);
+  odd->set_blue(17);
+  odd->set_percentage(1.0 / 3);
+  palette->add_colors()->set_percentage(0);  // No share: left out, as ColourSetOf does.
+  const std::string key = PaletteKey(*palette);
+  EXPECT_EQ(key, "e8d5c4:0.6,a0522d:0.4,ff0011:0.3333333333333333");
+  absl::StatusOr<ColourSet> read = ColourSetOfPaletteKey(key);
+  ASSERT_TRUE(read.ok()) << read.status();
+  const ColourSet expected = ColourSetOf(*palette);
+  ASSERT_EQ(read->size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ((*read)[i].lab.l, expected[i].lab.l) << i;
+    EXPECT_EQ((*read)[i].lab.a, expected[i].lab.a) << i;
+    EXPECT_EQ((*read)[i].lab.b, expected[i].lab.b) << i;
+    EXPECT_EQ((*read)[i].weight, expected[i].weight) << i;
+  }
+  EXPECT_EQ(PaletteDistance(*read, expected), 0);
+
+  EXPECT_EQ(PaletteKey(v1::Palette()), "");
+  absl::StatusOr<ColourSet> none = ColourSetOfPaletteKey("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+
+  std::string many;
+  for (int i = 0; i < 17; ++i) absl::StrAppend(&many, i ? "," : "", "aabbcc:0.1");
+  for (const std::string& bad :
+       {std::string("e8d5c4"), std::string("e8d5c4:"), std::string("e8d5c4:0.6,"),
+        std::string("E8D5C4:0.6"), std::string("e8d5cg:0.6"), std::string("#8d5c4:0.6"),
+        std::string("e8d5c4;0.6"), std::string("e8d5c4:-0.6"), std::string("e8d5c4:0"),
+        std::string("e8d5c4:nan"), std::string("e8d5c4:inf"), std::string("e8d5c4:1e999"),
+        std::string("e8d5c4:0.6x"), std::string("e8d5c4:0.6\0", 11), many,
+        std::string(5000, 'a')}) {
+    absl::StatusOr<ColourSet> refused = ColourSetOfPaletteKey(bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(refused.status())) << bad << ": " << refused.status();
+    EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr(f::kPaletteKey));
+  }
 }
 
 TEST_F(CreatorIndexTest, CreatorFromDocumentRefusesBadShapesWithoutThrowing) {
@@ -497,7 +562,7 @@ TEST_F(CreatorIndexTest, PaletteUpdatesReachTheDocumentsAndCountMissingOnes) {
   plain.palette_json = std::nullopt;
   ASSERT_NO_FATAL_FAILURE(Load({plain, Basic()}, {BusinessContent()}, 4));
   ASSERT_TRUE(WriteCreatorsOfLoad(*elastic_, *warehouse_, prefix_, 4).ok());
-  ASSERT_TRUE(Source("101")[f::kPaletteVector].is_null());
+  ASSERT_EQ(PaletteKeyOf("101"), "");
 
   absl::StatusOr<v1::Palette> palette = ParsePaletteJson(kPaletteJson, "101");
   ASSERT_TRUE(palette.ok());
@@ -512,7 +577,13 @@ TEST_F(CreatorIndexTest, PaletteUpdatesReachTheDocumentsAndCountMissingOnes) {
 
   const json a = Source("101");
   EXPECT_EQ(a[f::kPalette]["colors"][0]["hex"], "#e8d5c4");
-  EXPECT_EQ(a[f::kPaletteVector].size(), static_cast<size_t>(kPaletteVectorDims));
+  EXPECT_EQ(PaletteKeyOf("101"), PaletteKey(*palette));
+  EXPECT_EQ(SearchIds({{"knn",
+                        {{"field", f::kPaletteVector},
+                         {"query_vector", PaletteVector(ColourSetOf(*palette))},
+                         {"k", 1},
+                         {"num_candidates", 10}}}}),
+            std::vector<std::string>{"101"});
   EXPECT_EQ(a[f::kPaletteComputedAt], "2026-11-19T03:00:00Z");
   EXPECT_EQ(a[f::kFollowers], 12000);  // The rest of the document stays.
   EXPECT_EQ(a[f::kHashtagKeys], json::parse(R"(["cafe","travel"])"));
@@ -522,7 +593,7 @@ TEST_F(CreatorIndexTest, PaletteUpdatesReachTheDocumentsAndCountMissingOnes) {
   with_palette.load_version = 4;
   const json whole = json::parse(CreatorDocument(with_palette, nullptr));
   EXPECT_EQ(a[f::kPalette], whole[f::kPalette]);
-  EXPECT_EQ(a[f::kPaletteVector], whole[f::kPaletteVector]);
+  EXPECT_EQ(json(PaletteKeyOf("101")), whole[f::kPaletteKey]);
   EXPECT_FALSE(
       absl::StatusOr<json>(elastic_->Call("GET", absl::StrCat(CreatorsAlias(prefix_), "/_doc/999")))
           .ok());

@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/backends/creator_index.h"
 #include "common/backends/http.h"
 #include "common/base/colour.h"
@@ -275,6 +276,11 @@ TEST_F(CreatorQueryTest, PaletteSearchIsAFilteredKnnPool) {
   ASSERT_TRUE(query.ok()) << query.status();
   ASSERT_TRUE(query->pool);
   EXPECT_FALSE(query->body.contains("query"));  // Everything filters the kNN.
+  // The pool loads no document: what ranks it comes from doc values.
+  EXPECT_EQ(query->body["_source"], false);
+  EXPECT_EQ(query->body["docvalue_fields"],
+            json({f::kId, f::kPaletteKey, f::kTopics, f::kFollowers, f::kEngagementRate,
+                  f::kGrowth}));
   const json& knn = query->body["knn"];
   EXPECT_EQ(knn["field"], f::kPaletteVector);
   EXPECT_EQ(knn["k"], kPalettePool);
@@ -389,6 +395,28 @@ absl::StatusOr<v1::SearchCreatorsResponse> SearchWith(CannedHttp& http,
   Elastic elastic(&http, "http://es.invalid");
   CreatorSearch search(&elastic, clock.get(), "creators", nullptr);
   return search.Search(request, absl::Now() + absl::Seconds(5));
+}
+
+TEST(CreatorSearchAnswers, HostilePoolDocValuesAreInternalNeverAThrow) {
+  SearchCreatorsRequest palette;
+  palette.add_palette("#e8d5c4");
+  const auto pool = [](const std::string& hit) {
+    return absl::StrCat(R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[)", hit, "]}}");
+  };
+  for (const std::string hit :
+       {R"({"fields":7})", R"({"fields":{"palette_key":["e8d5c4:1"]}})",
+        R"({"fields":{"id":[5],"palette_key":["e8d5c4:1"]}})",
+        R"({"fields":{"id":["1"],"palette_key":[7]}})",
+        R"({"fields":{"id":["1"],"palette_key":["#e8d5c4:1"]}})",
+        R"({"fields":{"id":["1"],"palette_key":["e8d5c4:-1"]}})"}) {
+    CannedHttp http(200, pool(hit));
+    EXPECT_EQ(SearchWith(http, palette).status().code(), absl::StatusCode::kInternal) << hit;
+  }
+  // A candidate without a palette key (a vector without a palette) is left out.
+  CannedHttp unranked(200, pool(R"({"fields":{"id":["1"],"followers_count":[3]}})"));
+  absl::StatusOr<v1::SearchCreatorsResponse> none = SearchWith(unranked, palette);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->total_size(), 0);
 }
 
 TEST(CreatorSearchAnswers, RefusedQueriesAndMalformedAnswersAreInternal) {

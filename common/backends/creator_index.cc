@@ -3,6 +3,8 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -12,7 +14,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/backends/bulk.h"
 #include "common/base/clock.h"
 #include "common/base/colour.h"
@@ -61,6 +65,8 @@ json TagKeys(const std::vector<v1::TagCount>& tags) {
 void AddPalette(const v1::Palette& palette, json& doc) {
   doc[f::kPalette] = json::parse(ToJson(palette), nullptr, false);
   const ColourSet colours = ColourSetOf(palette);
+  const std::string key = PaletteKey(palette);
+  doc[f::kPaletteKey] = key.empty() || colours.empty() ? json(nullptr) : json(key);
   if (colours.empty()) {
     // No vector: the creator is simply absent from palette search.
     doc[f::kPaletteVector] = nullptr;
@@ -141,7 +147,13 @@ json CreatorIndexBody() {
            {{"dynamic", false},
             // Folded text is for matching only: the server highlights the
             // biography from _source.
-            {"_source", {{"excludes", {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded}}}},
+            // The palette's vector and key are for kNN and for ranking its
+            // pool from doc values; nothing reads them back from _source
+            // (6.6 KB of a document's ~8 were the vector's text).
+            {"_source",
+             {{"excludes",
+               {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded, f::kPaletteVector,
+                f::kPaletteKey}}}},
             // In _source, not indexed: username's picture, biography as
             // written, followers_daily (30 numbers), hashtags / mentions
             // ([{tag, count}]), topic_shares ([{slug, share}]), palette (the
@@ -178,6 +190,7 @@ json CreatorIndexBody() {
                 {"dims", kPaletteVectorDims},
                 {"index", true},
                 {"similarity", "l2_norm"}}},
+              {f::kPaletteKey, {{"type", "keyword"}, {"index", false}, {"doc_values", true}}},
               {f::kStatsDate, {{"type", "date"}, {"format", kDayFormat}}},
               {f::kPaletteComputedAt, date},
               {f::kLoadVersion, number}}}}}};
@@ -270,6 +283,7 @@ std::string CreatorDocument(const ProfileFactsRow& facts, const CreatorContentRo
 
   doc[f::kPalette] = nullptr;
   doc[f::kPaletteVector] = nullptr;
+  doc[f::kPaletteKey] = nullptr;
   doc[f::kPaletteComputedAt] = nullptr;
   if (facts.palette_json) {
     absl::StatusOr<v1::Palette> palette = ParsePaletteJson(*facts.palette_json, facts.creator_id);
@@ -283,6 +297,60 @@ std::string CreatorDocument(const ProfileFactsRow& facts, const CreatorContentRo
   doc[f::kStatsDate] = DayText(facts.as_of);
   doc[f::kLoadVersion] = facts.load_version;
   return Dump(doc);
+}
+
+namespace {
+// A palette has 6 colours; a key with more is not one we wrote.
+constexpr size_t kMaxKeyColours = 16;
+constexpr size_t kMaxKeyLength = kMaxKeyColours * 32;
+
+absl::Status BadKey(absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(f::kPaletteKey, ": ", why));
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+}  // namespace
+
+std::string PaletteKey(const v1::Palette& palette) {
+  std::string key;
+  for (const v1::Color& c : palette.colors()) {
+    if (!(c.percentage() > 0) || !std::isfinite(c.percentage())) continue;
+    const auto channel = [](int32_t v) { return std::clamp(v, 0, 255); };
+    absl::StrAppendFormat(&key, "%s%02x%02x%02x:", key.empty() ? "" : ",", channel(c.red()),
+                          channel(c.green()), channel(c.blue()));
+    // The shortest text that reads back as the same double.
+    char share[32];
+    const std::to_chars_result written =
+        std::to_chars(share, share + sizeof(share), c.percentage());
+    key.append(share, written.ptr);
+  }
+  return key;
+}
+
+absl::StatusOr<ColourSet> ColourSetOfPaletteKey(absl::string_view key) {
+  if (key.empty()) return ColourSet();
+  if (key.size() > kMaxKeyLength) return BadKey("too long");
+  std::vector<WeightedColour> colours;
+  for (absl::string_view item : absl::StrSplit(key, ',')) {
+    if (colours.size() == kMaxKeyColours) return BadKey("too many colours");
+    if (item.size() < 8 || item[6] != ':') return BadKey("a colour is not rrggbb:share");
+    int rgb[3];
+    for (int i = 0; i < 3; ++i) {
+      const int high = HexDigit(item[2 * i]), low = HexDigit(item[2 * i + 1]);
+      if (high < 0 || low < 0) return BadKey("a colour is not lower-case hex");
+      rgb[i] = high * 16 + low;
+    }
+    double share;
+    if (!absl::SimpleAtod(item.substr(7), &share) || !(share > 0) || !std::isfinite(share)) {
+      return BadKey("a share is not a positive number");
+    }
+    colours.push_back({SrgbToLab(rgb[0], rgb[1], rgb[2]), share});
+  }
+  return MakeColourSet(std::move(colours));
 }
 
 json PaletteFields(const v1::Palette& palette) {

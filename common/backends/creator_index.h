@@ -26,6 +26,7 @@
 #include "common/backends/elastic.h"
 #include "common/backends/profile_facts.h"
 #include "common/backends/warehouse.h"
+#include "common/base/colour.h"
 #include "scout/v1/types.pb.h"
 
 namespace scout {
@@ -61,7 +62,12 @@ inline constexpr char kNameFolded[] = "name_folded";
 inline constexpr char kBioFolded[] = "biography_folded";
 inline constexpr char kCaptionsFolded[] = "captions_folded";
 inline constexpr char kPalette[] = "palette";  // _source only: the Palette as proto JSON.
-inline constexpr char kPaletteVector[] = "palette_vector";  // dense_vector, PaletteVector.
+// dense_vector, PaletteVector; indexed only (not in _source: the rebuild
+// recomputes it from the warehouse, and only kNN reads it).
+inline constexpr char kPaletteVector[] = "palette_vector";
+// Doc values only (PaletteKey): what palette searches rank their kNN pool
+// by, read without loading the documents' _source.
+inline constexpr char kPaletteKey[] = "palette_key";
 inline constexpr char kStatsDate[] = "as_of";
 inline constexpr char kPaletteComputedAt[] = "palette_computed_at";
 inline constexpr char kLoadVersion[] = "load_version";
@@ -85,10 +91,22 @@ absl::Status EnsureCreatorIndex(Elastic& elastic, absl::string_view prefix);
 // content row yet (no posts read): text, tags and topics are then empty.
 std::string CreatorDocument(const ProfileFactsRow& facts, const CreatorContentRow* content);
 // The palette fields only (a partial update): palette, palette_vector,
-// palette_computed_at.
+// palette_key, palette_computed_at. A partial update keeps the document's
+// other fields from _source, so palette_vector and palette_key (not in
+// _source) survive only an update that writes them again: this one.
 nlohmann::json PaletteFields(const scout::v1::Palette& palette);
 // INTERNAL when `source` is not a creator document.
 absl::StatusOr<scout::v1::Creator> CreatorFromDocument(const nlohmann::json& source);
+
+// The palette in the compact form of the palette_key doc value:
+// "rrggbb:share,..." (lower-case hex, the share's shortest text that reads
+// back as the same double), colours in the palette's order; colours without a positive
+// finite share are left out, and "" means no palette.
+std::string PaletteKey(const scout::v1::Palette& palette);
+// The colours of a PaletteKey, as ColourSetOf(palette) gives them; empty for
+// "". INVALID_ARGUMENT for anything PaletteKey does not write (the value is
+// read back from Elasticsearch: never trusted).
+absl::StatusOr<ColourSet> ColourSetOfPaletteKey(absl::string_view key);
 
 struct CreatorWriteResult {
   int64_t written = 0;
