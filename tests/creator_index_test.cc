@@ -20,6 +20,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/backends/creator_content.h"
 #include "common/backends/creator_index.h"
 #include "common/backends/profile_facts.h"
@@ -187,6 +188,25 @@ class CreatorIndexTest : public scout::testing::ServicesTest {
   }
 
   // `n` plain creators "c00000".. with a little of everything.
+  // Creator i's palette (LoadMany): its own colours, as the lake's vary.
+  static std::string ManyPalette(int i) {
+    uint32_t random = 2654435761u * static_cast<uint32_t>(i + 1);
+    json colours = json::array();
+    for (int k = 0; k < 6; ++k) {
+      int rgb[3];
+      for (int& c : rgb) {
+        random = random * 1103515245u + 12345u;
+        c = static_cast<int>((random >> 16) % 256);
+      }
+      colours.push_back({{"percentage", (6 - k) / 21.0},
+                         {"red", rgb[0]},
+                         {"green", rgb[1]},
+                         {"blue", rgb[2]},
+                         {"hex", absl::StrFormat("#%02x%02x%02x", rgb[0], rgb[1], rgb[2])}});
+    }
+    return *PaletteJson(colours.dump(), absl::FromUnixSeconds(1795060800), 12, 48000);
+  }
+
   void LoadMany(int n, int64_t version, int first = 0) {
     std::vector<ProfileFactsRow> facts;
     std::vector<CreatorContentRow> contents;
@@ -197,7 +217,7 @@ class CreatorIndexTest : public scout::testing::ServicesTest {
       row.followers_count = 100 + i * 997;
       row.is_business = i % 2 == 0;
       if (!row.is_business) row.avg_reach = row.avg_impressions = std::nullopt;
-      if (i % 3 == 0) row.palette_json = std::nullopt;
+      row.palette_json = i % 3 == 0 ? std::nullopt : std::optional<std::string>(ManyPalette(i));
       facts.push_back(row);
       if (i % 4 != 0) {
         CreatorContentRow content = BusinessContent();
@@ -502,6 +522,7 @@ TEST_F(CreatorIndexTest, RebuildSwapsTheAliasAtomicallyAndDropsTheOldGeneration)
   CreatorRebuildOptions options;
   options.page_size = 40;
   options.bulk_actions = 15;
+  options.graph_at_end = true;  // The other rebuild tests take the default.
   absl::StatusOr<CreatorRebuildResult> rebuilt =
       RebuildCreatorIndex(*elastic_, *warehouse_, prefix_, options);
   // Some reads after the swap too.
@@ -518,6 +539,30 @@ TEST_F(CreatorIndexTest, RebuildSwapsTheAliasAtomicallyAndDropsTheOldGeneration)
   EXPECT_EQ(AliasTargets(), std::vector<std::string>{CreatorsGeneration(prefix_, 2)});
   EXPECT_EQ(Generations(), std::vector<std::string>{CreatorsGeneration(prefix_, 2)});
   EXPECT_EQ(AllSources(), before);
+  // Palette search works on the new generation: one segment (graph_at_end)
+  // with the serving HNSW vectors, and the keys the pool ranks by.
+  for (int i : {1, 2, 299}) {
+    absl::StatusOr<v1::Palette> palette = ParsePaletteJson(ManyPalette(i), "c");
+    ASSERT_TRUE(palette.ok());
+    EXPECT_EQ(SearchIds({{"knn",
+                          {{"field", f::kPaletteVector},
+                           {"query_vector", PaletteVector(ColourSetOf(*palette))},
+                           {"k", 1},
+                           {"num_candidates", 50}}},
+                         {"size", 1}}),
+              std::vector<std::string>{absl::StrCat("c", 100000 + i)});
+    EXPECT_EQ(PaletteKeyOf(absl::StrCat("c", 100000 + i)), PaletteKey(*palette));
+  }
+  absl::StatusOr<json> mapping =
+      elastic_->Call("GET", absl::StrCat(CreatorsGeneration(prefix_, 2), "/_mapping"));
+  ASSERT_TRUE(mapping.ok());
+  EXPECT_EQ((*mapping)[CreatorsGeneration(prefix_, 2)]["mappings"]["properties"]
+                      [f::kPaletteVector]["index_options"]["type"],
+            "int8_hnsw");
+  absl::StatusOr<json> segments = elastic_->Call(
+      "GET", absl::StrCat("_cat/segments/", CreatorsGeneration(prefix_, 2), "?format=json"));
+  ASSERT_TRUE(segments.ok());
+  EXPECT_EQ(segments->size(), 1u) << *segments;
   // Served with the settings of a normal generation again.
   absl::StatusOr<json> settings = elastic_->Call(
       "GET", absl::StrCat(CreatorsGeneration(prefix_, 2), "/_settings?flat_settings=true"));
@@ -742,8 +787,12 @@ TEST_F(CreatorIndexTest, DISABLED_RebuildThroughput) {
            (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   };
   const double es_before = es_cpu(), own_before = own_cpu();
+  CreatorRebuildOptions options;
+  if (const char* graph = std::getenv("SCOUT_REBUILD_GRAPH_AT_END")) {
+    options.graph_at_end = std::string(graph) != "0";
+  }
   absl::StatusOr<CreatorRebuildResult> rebuilt =
-      RebuildCreatorIndex(*elastic_, *warehouse_, prefix_);
+      RebuildCreatorIndex(*elastic_, *warehouse_, prefix_, options);
   const double es_used = es_cpu() - es_before, own_used = own_cpu() - own_before;
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
   EXPECT_EQ(rebuilt->documents, creators);

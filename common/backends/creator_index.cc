@@ -189,7 +189,10 @@ json CreatorIndexBody() {
                {{"type", "dense_vector"},
                 {"dims", kPaletteVectorDims},
                 {"index", true},
-                {"similarity", "l2_norm"}}},
+                {"similarity", "l2_norm"},
+                // Elasticsearch 8.15's defaults, written out: a rebuild
+                // switches to them from int8_flat (RebuildCreatorIndex).
+                {"index_options", {{"type", "int8_hnsw"}, {"m", 16}, {"ef_construction", 100}}}}},
               {f::kPaletteKey, {{"type", "keyword"}, {"index", false}, {"doc_values", true}}},
               {f::kStatsDate, {{"type", "date"}, {"format", kDayFormat}}},
               {f::kPaletteComputedAt, date},
@@ -506,11 +509,31 @@ namespace {
 
 using Documents = std::vector<std::pair<std::string, std::string>>;
 
-// The documents of the profile_facts rows matching `where` ($1.. from
-// `params`), read in pages of `page_size` by creator id (keyset paging, so
-// each page is one index range scan however far in), each page with the
-// creator_content rows of its id range. `page` is called with each page in
-// id order; an error from it stops the read.
+// A page of profile_facts rows with the creator_content rows of their ids.
+struct RowPage {
+  std::vector<ProfileFactsRow> facts;
+  absl::flat_hash_map<std::string, CreatorContentRow> contents;
+};
+
+// The documents of rows [begin, end) of `page`.
+Documents DocumentsOf(const RowPage& page, size_t begin, size_t end) {
+  Documents documents;
+  documents.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) {
+    const ProfileFactsRow& row = page.facts[i];
+    const auto found = page.contents.find(row.creator_id);
+    documents.emplace_back(
+        row.creator_id,
+        CreatorDocument(row, found == page.contents.end() ? nullptr : &found->second));
+  }
+  return documents;
+}
+
+// The profile_facts rows matching `where` ($1.. from `params`), read in
+// pages of `page_size` by creator id (keyset paging, so each page is one
+// index range scan however far in), each page with the creator_content rows
+// of its id range. `page` is called with each page in id order; an error
+// from it stops the read.
 template <typename Page>
 absl::Status ForEachCreatorPage(Warehouse& warehouse, absl::string_view where,
                                 std::vector<SqlValue> params, size_t page_size, Page&& page) {
@@ -524,32 +547,25 @@ absl::Status ForEachCreatorPage(Warehouse& warehouse, absl::string_view where,
   for (;;) {
     SCOUT_ASSIGN_OR_RETURN(const SqlRows facts, warehouse.Query(facts_sql, params));
     if (facts.rows.empty()) return absl::OkStatus();
-    std::vector<ProfileFactsRow> rows;
-    rows.reserve(facts.rows.size());
+    RowPage rows;
+    rows.facts.reserve(facts.rows.size());
     for (size_t i = 0; i < facts.rows.size(); ++i) {
       SCOUT_ASSIGN_OR_RETURN(ProfileFactsRow row, ReadProfileFacts(facts, i));
-      rows.push_back(std::move(row));
+      rows.facts.push_back(std::move(row));
     }
     SCOUT_ASSIGN_OR_RETURN(
         const SqlRows content,
-        warehouse.Query(content_sql, {rows.front().creator_id, rows.back().creator_id}));
-    absl::flat_hash_map<std::string, CreatorContentRow> contents;
-    contents.reserve(content.rows.size());
+        warehouse.Query(content_sql, {rows.facts.front().creator_id, rows.facts.back().creator_id}));
+    rows.contents.reserve(content.rows.size());
     for (size_t i = 0; i < content.rows.size(); ++i) {
       SCOUT_ASSIGN_OR_RETURN(CreatorContentRow row, ReadCreatorContent(content, i));
       std::string id = row.creator_id;
-      contents.emplace(std::move(id), std::move(row));
+      rows.contents.emplace(std::move(id), std::move(row));
     }
-    Documents documents;
-    documents.reserve(rows.size());
-    for (const ProfileFactsRow& row : rows) {
-      const auto found = contents.find(row.creator_id);
-      documents.emplace_back(
-          row.creator_id, CreatorDocument(row, found == contents.end() ? nullptr : &found->second));
-    }
-    params.back() = rows.back().creator_id;
-    SCOUT_RETURN_IF_ERROR(page(std::move(documents)));
-    if (rows.size() < page_size) return absl::OkStatus();
+    params.back() = rows.facts.back().creator_id;
+    const size_t read = rows.facts.size();
+    SCOUT_RETURN_IF_ERROR(page(std::move(rows)));
+    if (read < page_size) return absl::OkStatus();
   }
 }
 
@@ -572,9 +588,10 @@ absl::StatusOr<CreatorWriteResult> WriteCreatorsOfLoad(Elastic& elastic, Warehou
   CreatorWriteResult total;
   SCOUT_RETURN_IF_ERROR(ForEachCreatorPage(
       warehouse, "load_version = CAST($1 AS BIGINT)", {std::to_string(load_version)}, 5000,
-      [&](Documents documents) -> absl::Status {
-        SCOUT_ASSIGN_OR_RETURN(const CreatorWriteResult part,
-                               WriteCreators(elastic, prefix, documents));
+      [&](RowPage rows) -> absl::Status {
+        SCOUT_ASSIGN_OR_RETURN(
+            const CreatorWriteResult part,
+            WriteCreators(elastic, prefix, DocumentsOf(rows, 0, rows.facts.size())));
         Add(part, total);
         return absl::OkStatus();
       }));
@@ -593,7 +610,7 @@ class PageQueue {
   explicit PageQueue(size_t capacity) : capacity_(capacity) {}
 
   // False when the queue was stopped (a writer failed).
-  bool Push(Documents page) {
+  bool Push(RowPage page) {
     std::unique_lock<std::mutex> lock(mu_);
     changed_.wait(lock, [&] { return stopped_ || pages_.size() < capacity_; });
     if (stopped_) return false;
@@ -602,11 +619,11 @@ class PageQueue {
     return true;
   }
   // nullopt once closed and drained, or stopped.
-  std::optional<Documents> Pop() {
+  std::optional<RowPage> Pop() {
     std::unique_lock<std::mutex> lock(mu_);
     changed_.wait(lock, [&] { return stopped_ || closed_ || !pages_.empty(); });
     if (stopped_ || pages_.empty()) return std::nullopt;
-    Documents page = std::move(pages_.front());
+    RowPage page = std::move(pages_.front());
     pages_.pop_front();
     changed_.notify_all();
     return page;
@@ -631,7 +648,7 @@ class PageQueue {
   const size_t capacity_;
   std::mutex mu_;
   std::condition_variable changed_;
-  std::deque<Documents> pages_;
+  std::deque<RowPage> pages_;
   bool closed_ = false, stopped_ = false;
   absl::Status error_;
 };
@@ -665,6 +682,31 @@ json ServeSettings() {
             {"translog", {{"durability", "request"}}}}}};
 }
 
+// Waits for a force merge of `index` into one segment (a task, polled: it
+// can take longer than any one HTTP call should).
+absl::Status MergeIntoOneSegment(Elastic& elastic, const std::string& index) {
+  SCOUT_ASSIGN_OR_RETURN(
+      const json started,
+      elastic.Call("POST",
+                   absl::StrCat(index, "/_forcemerge?max_num_segments=1&wait_for_completion=false")));
+  const json* task = started.is_object() ? Member(started, "task") : nullptr;
+  if (task == nullptr || !task->is_string()) {
+    return absl::InternalError(absl::StrCat("_forcemerge answered no task: ", Dump(started)));
+  }
+  const std::string path = absl::StrCat("_tasks/", task->get<std::string>());
+  for (;;) {
+    SCOUT_ASSIGN_OR_RETURN(const json state, elastic.Call("GET", path));
+    const json* completed = state.is_object() ? Member(state, "completed") : nullptr;
+    if (completed != nullptr && completed->is_boolean() && completed->get<bool>()) {
+      if (const json* error = Member(state, "error")) {
+        return absl::UnavailableError(absl::StrCat("force merge of ", index, ": ", Dump(*error)));
+      }
+      return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Seconds(1));
+  }
+}
+
 // Fills `index` from the warehouse: this thread reads pages, `writers`
 // threads send them.
 absl::Status FillGeneration(Elastic& elastic, Warehouse& warehouse, const std::string& index,
@@ -675,25 +717,33 @@ absl::Status FillGeneration(Elastic& elastic, Warehouse& warehouse, const std::s
   BulkOptions bulk;
   bulk.max_actions = options.bulk_actions;
   std::vector<std::thread> writers;
+  const size_t chunk = std::max<size_t>(options.bulk_actions, 1);
   for (int w = 0; w < threads; ++w) {
     writers.emplace_back([&] {
-      while (std::optional<Documents> page = queue.Pop()) {
-        absl::StatusOr<BulkResult> written = WriteBulk(elastic, IndexActions(index, *page), bulk);
-        if (!written.ok()) {
-          queue.Stop(written.status());
-          return;
-        }
-        std::lock_guard<std::mutex> lock(mu);
-        result.documents += written->accepted;
-        result.failed_count += written->refused;
-        for (const std::string& refusal : written->refusals) {
-          if (result.failed.size() < kMaxBulkRefusals) result.failed.push_back(refusal);
+      // Writers build their documents (PaletteVector is most of a
+      // document's CPU), so building runs in parallel and overlaps the
+      // requests in flight instead of holding up the reader.
+      while (std::optional<RowPage> page = queue.Pop()) {
+        for (size_t begin = 0; begin < page->facts.size(); begin += chunk) {
+          const size_t end = std::min(page->facts.size(), begin + chunk);
+          absl::StatusOr<BulkResult> written =
+              WriteBulk(elastic, IndexActions(index, DocumentsOf(*page, begin, end)), bulk);
+          if (!written.ok()) {
+            queue.Stop(written.status());
+            return;
+          }
+          std::lock_guard<std::mutex> lock(mu);
+          result.documents += written->accepted;
+          result.failed_count += written->refused;
+          for (const std::string& refusal : written->refusals) {
+            if (result.failed.size() < kMaxBulkRefusals) result.failed.push_back(refusal);
+          }
         }
       }
     });
   }
   absl::Status read = ForEachCreatorPage(warehouse, "TRUE", {}, options.page_size,
-                                         [&](Documents page) -> absl::Status {
+                                         [&](RowPage page) -> absl::Status {
                                            if (!queue.Push(std::move(page))) return queue.error();
                                            return absl::OkStatus();
                                          });
@@ -739,10 +789,24 @@ absl::StatusOr<CreatorRebuildResult> RebuildCreatorIndex(Elastic& elastic, Wareh
   result.index = CreatorsGeneration(prefix, last + 1);
   json body = CreatorIndexBody();
   body["settings"] = BuildSettings();
+  const json vector = body["mappings"]["properties"][f::kPaletteVector];
+  if (options.graph_at_end) {
+    // No HNSW graph while filling: each flushed segment would build one and
+    // every merge rebuild it (most of Elasticsearch's work at 500,000
+    // creators); one graph is built by the merge into one segment below.
+    body["mappings"]["properties"][f::kPaletteVector]["index_options"] = {{"type", "int8_flat"}};
+  }
   SCOUT_RETURN_IF_ERROR(elastic.Call("PUT", result.index, body).status());
 
   const absl::Status built = [&]() -> absl::Status {
     SCOUT_RETURN_IF_ERROR(FillGeneration(elastic, warehouse, result.index, options, result));
+    if (options.graph_at_end) {
+      SCOUT_RETURN_IF_ERROR(elastic
+                                .Call("PUT", absl::StrCat(result.index, "/_mapping"),
+                                      {{"properties", {{f::kPaletteVector, vector}}}})
+                                .status());
+      SCOUT_RETURN_IF_ERROR(MergeIntoOneSegment(elastic, result.index));
+    }
     SCOUT_RETURN_IF_ERROR(
         elastic.Call("PUT", absl::StrCat(result.index, "/_settings"), ServeSettings()).status());
     SCOUT_RETURN_IF_ERROR(
