@@ -602,6 +602,31 @@ TEST_F(CreatorIndexTest, FailedRebuildLeavesTheAliasOnTheOldGenerationAndNoLefto
   EXPECT_EQ(AllSources(), before);
 }
 
+TEST_F(CreatorIndexTest, AStoppedRebuildDeletesItsGenerationAndLeavesTheAliasAlone) {
+  constexpr int kCreators = 120;
+  ASSERT_NO_FATAL_FAILURE(LoadMany(kCreators, 3));
+  ASSERT_TRUE(WriteCreatorsOfLoad(*elastic_, *warehouse_, prefix_, 3).ok());
+  const std::map<std::string, json> before = AllSources();
+  // Stopped while reading, while writing, and while merging (6 pages and
+  // 12 bulks ask 18 times before the merge asks).
+  for (int stop_at : {1, 4, 10, 19}) {
+    std::atomic<int> asked{0};
+    CreatorRebuildOptions options;
+    options.page_size = 20;
+    options.bulk_actions = 10;
+    options.graph_at_end = true;
+    options.stop_requested = [&] { return ++asked >= stop_at; };
+    absl::StatusOr<CreatorRebuildResult> rebuilt =
+        RebuildCreatorIndex(*elastic_, *warehouse_, prefix_, options);
+    EXPECT_TRUE(absl::IsCancelled(rebuilt.status())) << stop_at << ": " << rebuilt.status();
+    EXPECT_GE(asked, stop_at);
+    EXPECT_EQ(AliasTargets(), std::vector<std::string>{CreatorsGeneration(prefix_, 1)});
+    EXPECT_EQ(Generations(), std::vector<std::string>{CreatorsGeneration(prefix_, 1)})
+        << stop_at;
+    EXPECT_EQ(AllSources(), before);
+  }
+}
+
 TEST_F(CreatorIndexTest, PaletteUpdatesReachTheDocumentsAndCountMissingOnes) {
   ProfileFactsRow plain = Business();
   plain.palette_json = std::nullopt;

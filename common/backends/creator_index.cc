@@ -664,6 +664,17 @@ absl::StatusOr<std::vector<std::string>> AliasedIndices(Elastic& elastic, absl::
   return indices;
 }
 
+bool Stopping(const std::function<bool()>& stop_requested) {
+  return stop_requested && stop_requested();
+}
+
+// CANCELLED, as the workers' Interrupted(): the caller exits as stopped.
+absl::Status RebuildStopped() {
+  return absl::CancelledError(
+      "interrupted by a signal: the half-built creators generation is deleted and readers keep "
+      "the previous one; run again to rebuild");
+}
+
 // The settings a generation is built with, and those it serves with.
 json BuildSettings() {
   const json body = CreatorIndexBody();
@@ -683,8 +694,10 @@ json ServeSettings() {
 }
 
 // Waits for a force merge of `index` into one segment (a task, polled: it
-// can take longer than any one HTTP call should).
-absl::Status MergeIntoOneSegment(Elastic& elastic, const std::string& index) {
+// can take longer than any one HTTP call should, and a stop request is seen
+// within a second).
+absl::Status MergeIntoOneSegment(Elastic& elastic, const std::string& index,
+                                 const std::function<bool()>& stop_requested) {
   SCOUT_ASSIGN_OR_RETURN(
       const json started,
       elastic.Call("POST",
@@ -695,6 +708,7 @@ absl::Status MergeIntoOneSegment(Elastic& elastic, const std::string& index) {
   }
   const std::string path = absl::StrCat("_tasks/", task->get<std::string>());
   for (;;) {
+    if (Stopping(stop_requested)) return RebuildStopped();
     SCOUT_ASSIGN_OR_RETURN(const json state, elastic.Call("GET", path));
     const json* completed = state.is_object() ? Member(state, "completed") : nullptr;
     if (completed != nullptr && completed->is_boolean() && completed->get<bool>()) {
@@ -725,6 +739,10 @@ absl::Status FillGeneration(Elastic& elastic, Warehouse& warehouse, const std::s
       // requests in flight instead of holding up the reader.
       while (std::optional<RowPage> page = queue.Pop()) {
         for (size_t begin = 0; begin < page->facts.size(); begin += chunk) {
+          if (Stopping(options.stop_requested)) {
+            queue.Stop(RebuildStopped());
+            return;
+          }
           const size_t end = std::min(page->facts.size(), begin + chunk);
           absl::StatusOr<BulkResult> written =
               WriteBulk(elastic, IndexActions(index, DocumentsOf(*page, begin, end)), bulk);
@@ -744,6 +762,9 @@ absl::Status FillGeneration(Elastic& elastic, Warehouse& warehouse, const std::s
   }
   absl::Status read = ForEachCreatorPage(warehouse, "TRUE", {}, options.page_size,
                                          [&](RowPage page) -> absl::Status {
+                                           if (Stopping(options.stop_requested)) {
+                                             return RebuildStopped();
+                                           }
                                            if (!queue.Push(std::move(page))) return queue.error();
                                            return absl::OkStatus();
                                          });
@@ -805,7 +826,7 @@ absl::StatusOr<CreatorRebuildResult> RebuildCreatorIndex(Elastic& elastic, Wareh
                                 .Call("PUT", absl::StrCat(result.index, "/_mapping"),
                                       {{"properties", {{f::kPaletteVector, vector}}}})
                                 .status());
-      SCOUT_RETURN_IF_ERROR(MergeIntoOneSegment(elastic, result.index));
+      SCOUT_RETURN_IF_ERROR(MergeIntoOneSegment(elastic, result.index, options.stop_requested));
     }
     SCOUT_RETURN_IF_ERROR(
         elastic.Call("PUT", absl::StrCat(result.index, "/_settings"), ServeSettings()).status());

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "common/backends/profile_facts.h"
 #include "common/backends/warehouse.h"
 #include "common/base/colour.h"
+#include "common/base/process.h"
 #include "scout/v1/types.pb.h"
 
 namespace scout {
@@ -154,6 +156,10 @@ struct CreatorRebuildOptions {
   // Off: at 50,000 creators on 2 shared cores the single-threaded merge
   // made the rebuild slower (60 s against 46 s); not measured at 500,000.
   bool graph_at_end = false;
+  // Polled between _bulk requests and while merging: true stops the
+  // rebuild, which deletes its half-built generation and returns CANCELLED
+  // (the alias keeps the previous one). Default: the process's stop signal.
+  std::function<bool()> stop_requested = StopRequested;
 };
 // Builds a new generation from every profile_facts row and its
 // creator_content row, then swaps the alias to it in one atomic alias
