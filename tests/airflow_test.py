@@ -265,7 +265,7 @@ class AirflowTest(unittest.TestCase):
         states = self.states("scout_weekly_palette", date)
         self.assertEqual(states, {("shards", ""): "success", ("summarize", ""): "success",
                                   ("palette", "0"): "success", ("palette", "1"): "success",
-                                  ("palette", "2"): "success"})
+                                  ("palette", "2"): "success", ("rebuild_creators", ""): "success"})
         xcoms = self.xcoms("scout_weekly_palette", date)
         self.assertEqual(xcoms[("shards", "-1")], ["0/3", "1/3", "2/3"])
         reports = [xcoms[("palette", str(i))] for i in range(3)]
