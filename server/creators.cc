@@ -4,7 +4,6 @@
 #include <cmath>
 #include <functional>
 
-
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
@@ -524,9 +523,9 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
     if (!key->is_string()) return MalformedAnswer("a palette_key that is not a string");
     absl::StatusOr<ColourSet> colours = ColourSetOfPaletteKey(key->get_ref<const std::string&>());
     if (!colours.ok()) {
-      return absl::InternalError(
-          absl::StrCat("creator document ", id->get_ref<const std::string&>(), ": ",
-                       colours.status().message()));
+      return absl::InternalError(absl::StrCat("creator document ",
+                                              id->get_ref<const std::string&>(), ": ",
+                                              colours.status().message()));
     }
     if (colours->empty()) continue;
     Candidate candidate{id->get<std::string>(), PaletteDistance(query.target, *colours)};

@@ -8,8 +8,8 @@
 //   ask Elasticsearch's kNN on palette_vector for a pool of the kPalettePool
 //   nearest candidates (every filter inside the knn `filter`), rerank that
 //   pool here by the exact PaletteDistance (colour.h) from each candidate's
-//   palette_key doc value (no _source is loaded for the pool), and cut pages from the ranked pool (the offset travels
-//   in the page token), fetching the page's whole documents in a second call.
+//   palette_key doc value (no _source is loaded for the pool), and cut pages from the ranked pool
+//   (the offset travels in the page token), fetching the page's whole documents in a second call.
 // Thread-safe: holds only immutable state and thread-safe dependencies.
 #pragma once
 

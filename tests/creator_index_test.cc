@@ -253,11 +253,11 @@ class CreatorIndexTest : public scout::testing::ServicesTest {
   // palette pool reads it.
   std::string PaletteKeyOf(const std::string& id) {
     (void)elastic_->Call("POST", absl::StrCat(CreatorsAlias(prefix_), "/_refresh"));
-    absl::StatusOr<json> hits = elastic_->Call(
-        "POST", absl::StrCat(CreatorsAlias(prefix_), "/_search"),
-        {{"_source", false},
-         {"docvalue_fields", {f::kPaletteKey}},
-         {"query", {{"ids", {{"values", {id}}}}}}});
+    absl::StatusOr<json> hits =
+        elastic_->Call("POST", absl::StrCat(CreatorsAlias(prefix_), "/_search"),
+                       {{"_source", false},
+                        {"docvalue_fields", {f::kPaletteKey}},
+                        {"query", {{"ids", {{"values", {id}}}}}}});
     EXPECT_TRUE(hits.ok()) << hits.status();
     if (!hits.ok() || (*hits)["hits"]["hits"].size() != 1) return "<no document>";
     const json& hit = (*hits)["hits"]["hits"][0];
@@ -381,13 +381,14 @@ TEST_F(CreatorIndexTest, DocumentsSayWhatTheWarehouseRowsSay) {
   EXPECT_EQ(SearchIds({{"query", {{"exists", {{"field", f::kAvgReach}}}}}}), only_a);
   EXPECT_EQ(SearchIds({{"query", {{"range", {{f::kStatsDate, {{"gte", "2026-11-20"}}}}}}}}),
             (std::vector<std::string>{"101", "102"}));
-  EXPECT_EQ(SearchIds({{"knn",
-                        {{"field", f::kPaletteVector},
-                         {"query_vector", PaletteVector(ColourSetOf(
-                                              *ParsePaletteJson(kPaletteJson, "101")))},
-                         {"k", 10},
-                         {"num_candidates", 10}}}}),
-            only_a);
+  EXPECT_EQ(
+      SearchIds(
+          {{"knn",
+            {{"field", f::kPaletteVector},
+             {"query_vector", PaletteVector(ColourSetOf(*ParsePaletteJson(kPaletteJson, "101")))},
+             {"k", 10},
+             {"num_candidates", 10}}}}),
+      only_a);
 
   absl::StatusOr<v1::Creator> creator = CreatorFromDocument(a);
   ASSERT_TRUE(creator.ok()) << creator.status();
@@ -556,8 +557,8 @@ TEST_F(CreatorIndexTest, RebuildSwapsTheAliasAtomicallyAndDropsTheOldGeneration)
   absl::StatusOr<json> mapping =
       elastic_->Call("GET", absl::StrCat(CreatorsGeneration(prefix_, 2), "/_mapping"));
   ASSERT_TRUE(mapping.ok());
-  EXPECT_EQ((*mapping)[CreatorsGeneration(prefix_, 2)]["mappings"]["properties"]
-                      [f::kPaletteVector]["index_options"]["type"],
+  EXPECT_EQ((*mapping)[CreatorsGeneration(prefix_, 2)]["mappings"]["properties"][f::kPaletteVector]
+                      ["index_options"]["type"],
             "int8_hnsw");
   absl::StatusOr<json> segments = elastic_->Call(
       "GET", absl::StrCat("_cat/segments/", CreatorsGeneration(prefix_, 2), "?format=json"));
@@ -621,8 +622,7 @@ TEST_F(CreatorIndexTest, AStoppedRebuildDeletesItsGenerationAndLeavesTheAliasAlo
     EXPECT_TRUE(absl::IsCancelled(rebuilt.status())) << stop_at << ": " << rebuilt.status();
     EXPECT_GE(asked, stop_at);
     EXPECT_EQ(AliasTargets(), std::vector<std::string>{CreatorsGeneration(prefix_, 1)});
-    EXPECT_EQ(Generations(), std::vector<std::string>{CreatorsGeneration(prefix_, 1)})
-        << stop_at;
+    EXPECT_EQ(Generations(), std::vector<std::string>{CreatorsGeneration(prefix_, 1)}) << stop_at;
     EXPECT_EQ(AllSources(), before);
   }
 }

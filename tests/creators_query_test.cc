@@ -278,9 +278,8 @@ TEST_F(CreatorQueryTest, PaletteSearchIsAFilteredKnnPool) {
   EXPECT_FALSE(query->body.contains("query"));  // Everything filters the kNN.
   // The pool loads no document: what ranks it comes from doc values.
   EXPECT_EQ(query->body["_source"], false);
-  EXPECT_EQ(query->body["docvalue_fields"],
-            json({f::kId, f::kPaletteKey, f::kTopics, f::kFollowers, f::kEngagementRate,
-                  f::kGrowth}));
+  EXPECT_EQ(query->body["docvalue_fields"], json({f::kId, f::kPaletteKey, f::kTopics, f::kFollowers,
+                                                  f::kEngagementRate, f::kGrowth}));
   const json& knn = query->body["knn"];
   EXPECT_EQ(knn["field"], f::kPaletteVector);
   EXPECT_EQ(knn["k"], kPalettePool);
@@ -403,12 +402,11 @@ TEST(CreatorSearchAnswers, HostilePoolDocValuesAreInternalNeverAThrow) {
   const auto pool = [](const std::string& hit) {
     return absl::StrCat(R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[)", hit, "]}}");
   };
-  for (const std::string hit :
-       {R"({"fields":7})", R"({"fields":{"palette_key":["e8d5c4:1"]}})",
-        R"({"fields":{"id":[5],"palette_key":["e8d5c4:1"]}})",
-        R"({"fields":{"id":["1"],"palette_key":[7]}})",
-        R"({"fields":{"id":["1"],"palette_key":["#e8d5c4:1"]}})",
-        R"({"fields":{"id":["1"],"palette_key":["e8d5c4:-1"]}})"}) {
+  for (const std::string hit : {R"({"fields":7})", R"({"fields":{"palette_key":["e8d5c4:1"]}})",
+                                R"({"fields":{"id":[5],"palette_key":["e8d5c4:1"]}})",
+                                R"({"fields":{"id":["1"],"palette_key":[7]}})",
+                                R"({"fields":{"id":["1"],"palette_key":["#e8d5c4:1"]}})",
+                                R"({"fields":{"id":["1"],"palette_key":["e8d5c4:-1"]}})"}) {
     CannedHttp http(200, pool(hit));
     EXPECT_EQ(SearchWith(http, palette).status().code(), absl::StatusCode::kInternal) << hit;
   }

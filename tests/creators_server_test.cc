@@ -705,8 +705,8 @@ TEST_F(CreatorPoolCostTest, DISABLED_PalettePoolCost) {
   ASSERT_TRUE(EnsureCreatorIndex(*elastic_, prefix_).ok());
   json old_body = CreatorIndexBody();
   old_body["mappings"]["_source"] = {
-      {"excludes", {creator_field::kNameFolded, creator_field::kBioFolded,
-                    creator_field::kCaptionsFolded}}};
+      {"excludes",
+       {creator_field::kNameFolded, creator_field::kBioFolded, creator_field::kCaptionsFolded}}};
   old_body["aliases"] = {{CreatorsAlias(old_prefix), json::object()}};
   ASSERT_TRUE(elastic_->Call("PUT", CreatorsGeneration(old_prefix, 1), old_body).ok());
 
@@ -731,8 +731,8 @@ TEST_F(CreatorPoolCostTest, DISABLED_PalettePoolCost) {
     f.doc_count = next(40);
     json daily = json::array();
     for (int d = 0; d < 90; ++d) {
-      daily.push_back({{"date", absl::FormatCivilTime(f.as_of - d)},
-                       {"followers", f.followers_count - d}});
+      daily.push_back(
+          {{"date", absl::FormatCivilTime(f.as_of - d)}, {"followers", f.followers_count - d}});
     }
     f.daily_json = daily.dump();
     CreatorContentRow c;
@@ -771,12 +771,13 @@ TEST_F(CreatorPoolCostTest, DISABLED_PalettePoolCost) {
     }
   }
   for (const std::string& prefix : {prefix_, old_prefix}) {
-    ASSERT_TRUE(
-        elastic_->Call("POST", absl::StrCat(CreatorsAlias(prefix), "/_refresh"), nullptr,
-                       absl::Minutes(5))
-            .ok());
     ASSERT_TRUE(elastic_
-                    ->Call("POST", absl::StrCat(CreatorsAlias(prefix), "/_forcemerge?max_num_segments=1"),
+                    ->Call("POST", absl::StrCat(CreatorsAlias(prefix), "/_refresh"), nullptr,
+                           absl::Minutes(5))
+                    .ok());
+    ASSERT_TRUE(elastic_
+                    ->Call("POST",
+                           absl::StrCat(CreatorsAlias(prefix), "/_forcemerge?max_num_segments=1"),
                            nullptr, absl::Minutes(10))
                     .ok());
   }
@@ -802,12 +803,11 @@ TEST_F(CreatorPoolCostTest, DISABLED_PalettePoolCost) {
       body["knn"]["num_candidates"] = candidates;
       if (old) {
         body.erase("docvalue_fields");
-        body["_source"] = {creator_field::kId, creator_field::kPalette, creator_field::kTopics,
-                           creator_field::kFollowers, creator_field::kEngagementRate,
-                           creator_field::kGrowth};
+        body["_source"] = {
+            creator_field::kId,        creator_field::kPalette,        creator_field::kTopics,
+            creator_field::kFollowers, creator_field::kEngagementRate, creator_field::kGrowth};
       }
-      absl::StatusOr<json> answer =
-          elastic_->Call("POST", absl::StrCat(alias, "/_search"), body);
+      absl::StatusOr<json> answer = elastic_->Call("POST", absl::StrCat(alias, "/_search"), body);
       ASSERT_TRUE(answer.ok()) << answer.status();
       double sum = 0;
       int ranked = 0;
@@ -840,7 +840,8 @@ TEST_F(CreatorPoolCostTest, DISABLED_PalettePoolCost) {
          request.set_sort(v1::CREATOR_SORT_FOLLOWERS);
          ASSERT_TRUE(search.Search(request, absl::Now() + absl::Seconds(30)).ok());
        }},
-      {"pool before (_source, vector in _source)", pool(CreatorsAlias(old_prefix), true, kPaletteCandidates)},
+      {"pool before (_source, vector in _source)",
+       pool(CreatorsAlias(old_prefix), true, kPaletteCandidates)},
       {"pool now (doc values)", pool(CreatorsAlias(prefix_), false, kPaletteCandidates)},
       {"pool now, num_candidates 1500", pool(CreatorsAlias(prefix_), false, 1500)},
       {"palette Search now (pool + page)",

@@ -553,9 +553,9 @@ absl::Status ForEachCreatorPage(Warehouse& warehouse, absl::string_view where,
       SCOUT_ASSIGN_OR_RETURN(ProfileFactsRow row, ReadProfileFacts(facts, i));
       rows.facts.push_back(std::move(row));
     }
-    SCOUT_ASSIGN_OR_RETURN(
-        const SqlRows content,
-        warehouse.Query(content_sql, {rows.facts.front().creator_id, rows.facts.back().creator_id}));
+    SCOUT_ASSIGN_OR_RETURN(const SqlRows content,
+                           warehouse.Query(content_sql, {rows.facts.front().creator_id,
+                                                         rows.facts.back().creator_id}));
     rows.contents.reserve(content.rows.size());
     for (size_t i = 0; i < content.rows.size(); ++i) {
       SCOUT_ASSIGN_OR_RETURN(CreatorContentRow row, ReadCreatorContent(content, i));
@@ -700,8 +700,9 @@ absl::Status MergeIntoOneSegment(Elastic& elastic, const std::string& index,
                                  const std::function<bool()>& stop_requested) {
   SCOUT_ASSIGN_OR_RETURN(
       const json started,
-      elastic.Call("POST",
-                   absl::StrCat(index, "/_forcemerge?max_num_segments=1&wait_for_completion=false")));
+      elastic.Call(
+          "POST",
+          absl::StrCat(index, "/_forcemerge?max_num_segments=1&wait_for_completion=false")));
   const json* task = started.is_object() ? Member(started, "task") : nullptr;
   if (task == nullptr || !task->is_string()) {
     return absl::InternalError(absl::StrCat("_forcemerge answered no task: ", Dump(started)));
