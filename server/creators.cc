@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <bit>
 #include <functional>
 
 #include "absl/container/flat_hash_map.h"
@@ -111,35 +112,6 @@ std::vector<std::string> NearTiers(v1::CreatorTier tier) {
     }
   }
   return slugs;
-}
-
-// A pool hit's doc values (`fields`: each field an array), or null.
-const json* HitFields(const json& hit) {
-  const auto it = hit.is_object() ? hit.find("fields") : hit.end();
-  return hit.is_object() && it != hit.end() && it->is_object() ? &*it : nullptr;
-}
-
-// The first value of a doc-values field, or null.
-const json* FirstValue(const json& fields, const char* field) {
-  const auto it = fields.find(field);
-  if (it == fields.end() || !it->is_array() || it->empty()) return nullptr;
-  return &it->front();
-}
-
-std::optional<double> FirstNumber(const json& fields, const char* field) {
-  const json* value = FirstValue(fields, field);
-  if (value == nullptr || !value->is_number()) return std::nullopt;
-  return value->get<double>();
-}
-
-std::vector<std::string> StringsOf(const json& source, const char* field) {
-  std::vector<std::string> values;
-  const auto it = source.find(field);
-  if (it == source.end() || !it->is_array()) return values;
-  for (const json& value : *it) {
-    if (value.is_string()) values.push_back(value.get<std::string>());
-  }
-  return values;
 }
 
 // The tags of a document's [{tag, count}] list whose key was asked for, as
@@ -291,40 +263,65 @@ absl::StatusOr<CreatorSearch::Query> CreatorSearch::BuildQuery(const SearchCreat
   // Values of one filter: OR (`terms`); filters: AND (the bool's list).
   if (!hashtags.empty()) filters.push_back(Terms(f::kHashtagKeys, hashtags));
   if (!mentions.empty()) filters.push_back(Terms(f::kMentionKeys, mentions));
+  // The same filters for memory (palette searches), where memory has them.
+  PaletteFilter& memory = query.filter;
   if (request.topics_size() > 0) {
     filters.push_back(Terms(f::kTopics, {request.topics().begin(), request.topics().end()}));
+    for (const std::string& topic : request.topics()) memory.topics |= TopicBit(topic);
   }
   if (request.tiers_size() > 0) {
     std::vector<std::string> tiers;
+    memory.tiers = 0;
     for (int tier : request.tiers()) {
       tiers.emplace_back(TierSlug(static_cast<v1::CreatorTier>(tier)));
+      *memory.tiers |= uint32_t{1} << tier;
     }
     filters.push_back(Terms(f::kTier, tiers));
   }
   const auto range = [&filters](const char* field, const char* op, const json& value) {
     filters.push_back({{"range", {{field, {{op, value}}}}}});
   };
-  if (request.has_min_followers()) range(f::kFollowers, "gte", request.min_followers());
-  if (request.has_max_followers()) range(f::kFollowers, "lte", request.max_followers());
+  if (request.has_min_followers()) {
+    range(f::kFollowers, "gte", request.min_followers());
+    memory.min_followers = request.min_followers();
+  }
+  if (request.has_max_followers()) {
+    range(f::kFollowers, "lte", request.max_followers());
+    memory.max_followers = request.max_followers();
+  }
   if (request.has_min_engagement_rate()) {
     range(f::kEngagementRate, "gte", request.min_engagement_rate());
+    memory.min_engagement_rate = request.min_engagement_rate();
   }
   if (request.has_max_engagement_rate()) {
     range(f::kEngagementRate, "lte", request.max_engagement_rate());
+    memory.max_engagement_rate = request.max_engagement_rate();
   }
-  if (request.has_min_follower_growth()) range(f::kGrowth, "gte", request.min_follower_growth());
-  if (request.has_min_posts_30d()) range(f::kPosts30d, "gte", request.min_posts_30d());
+  if (request.has_min_follower_growth()) {
+    range(f::kGrowth, "gte", request.min_follower_growth());
+    memory.min_growth = request.min_follower_growth();
+  }
+  if (request.has_min_posts_30d()) {
+    range(f::kPosts30d, "gte", request.min_posts_30d());
+    memory.min_posts_30d = request.min_posts_30d();
+  }
   if (request.has_is_business()) {
     filters.push_back({{"term", {{f::kIsBusiness, request.is_business()}}}});
+    memory.is_business = request.is_business();
   }
   if (request.has_active_within_days()) {
     const absl::Time since = clock_->Now() - absl::Hours(24) * request.active_within_days();
     filters.push_back(
         {{"range",
           {{f::kLastPostAt, {{"gte", absl::ToUnixMillis(since)}, {"format", "epoch_millis"}}}}}});
+    memory.min_last_post_at_ms = absl::ToUnixMillis(since);
   }
+  // Filters only Elasticsearch can answer (palette searches check them on
+  // their candidates).
+  const bool text_or_tags = !hashtags.empty() || !mentions.empty();
   const std::string folded = FoldForSearch(request.query());
-  if (!Words(folded).empty()) {
+  const bool has_text = !Words(folded).empty();
+  if (has_text) {
     // Every word must match, each in any of the fields.
     must.push_back({{"multi_match",
                      {{"query", folded},
@@ -344,8 +341,14 @@ absl::StatusOr<CreatorSearch::Query> CreatorSearch::BuildQuery(const SearchCreat
     // Lookalikes: same or adjacent tier, never the creator itself; shared
     // topics favoured (in the rerank for palette pools, as score here).
     const std::vector<std::string> tiers = NearTiers(like->tier);
-    if (!tiers.empty()) filters.push_back(Terms(f::kTier, tiers));
+    if (!tiers.empty()) {
+      filters.push_back(Terms(f::kTier, tiers));
+      uint32_t near = 0;
+      for (const std::string& slug : tiers) near |= uint32_t{1} << *TierFromSlug(slug);
+      memory.tiers = memory.tiers.value_or(near) & near;
+    }
     must_not.push_back({{"ids", {{"values", {like->id}}}}});
+    memory.exclude_id = like->id;
     query.target = like->palette;
     query.favoured_topics = like->topics;
     for (const std::string& topic : like->topics) {
@@ -364,19 +367,13 @@ absl::StatusOr<CreatorSearch::Query> CreatorSearch::BuildQuery(const SearchCreat
 
   query.pool = !query.target.empty();
   if (query.pool) {
-    // The pool: only what ranking needs, from doc values (no document's
-    // _source is loaded or sent); the page's documents come after.
-    query.body = {
-        {"size", kPalettePool},
-        {"_source", false},
-        {"docvalue_fields",
-         {f::kId, f::kPaletteKey, f::kTopics, f::kFollowers, f::kEngagementRate, f::kGrowth}},
-        {"knn",
-         {{"field", f::kPaletteVector},
-          {"query_vector", PaletteVector(query.target)},
-          {"k", kPalettePool},
-          {"num_candidates", kPaletteCandidates},
-          {"filter", {{"bool", boolean}}}}}};
+    // Memory ranks; Elasticsearch only says which candidates pass the text
+    // and tag filters (ids from doc values, no _source).
+    if (has_text || text_or_tags) {
+      query.body = {{"_source", false},
+                    {"docvalue_fields", {f::kId}},
+                    {"query", {{"bool", boolean}}}};
+    }
   } else {
     if (!should.empty()) boolean["should"] = should;
     query.body = {
@@ -385,7 +382,7 @@ absl::StatusOr<CreatorSearch::Query> CreatorSearch::BuildQuery(const SearchCreat
         {"track_total_hits", kMaxCountedHits},
         {"query", {{"bool", boolean}}},
         {"_source",
-         {{"excludes", {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded, f::kPaletteVector}}}},
+         {{"excludes", {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded}}}},
         {"sort", SortJson(SortKeys(query.sort))}};
   }
 
@@ -444,10 +441,10 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::Search(
     SCOUT_ASSIGN_OR_RETURN(like, ReadLookalike(request.similar_to(), deadline));
   }
   SCOUT_ASSIGN_OR_RETURN(const Query query, BuildQuery(request, like ? &*like : nullptr));
+  if (query.pool) return RankPool(request, query, deadline);
   SCOUT_ASSIGN_OR_RETURN(const std::optional<json> answer,
                          CallSearch(*elastic_, alias_, query.body, deadline));
   if (!answer) return v1::SearchCreatorsResponse();  // Nothing indexed yet: no alias.
-  if (query.pool) return RankPool(request, query, *answer, deadline);
   return ReadPage(request, query, *answer);
 }
 
@@ -502,71 +499,92 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::ReadPage(
 }
 
 absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
-    const SearchCreatorsRequest& request, const Query& query, const json& answer,
-    absl::Time deadline) const {
-  SCOUT_ASSIGN_OR_RETURN(const SearchHits hits, ReadHits(answer));
+    const SearchCreatorsRequest& request, const Query& query, absl::Time deadline) const {
+  const std::shared_ptr<const PaletteIndex> index =
+      palettes_ != nullptr ? palettes_->Current() : nullptr;
+  if (index == nullptr) {
+    return absl::UnavailableError(
+        "palette search is still loading the creators' palettes; retry shortly");
+  }
+  PaletteIndex::Candidates candidates =
+      index->Nearest(query.target, query.filter, query.body.is_null() ? kPalettePool : kConfirmPool);
+  bool lower_bound = candidates.matched > static_cast<int64_t>(candidates.indices.size());
+  if (!query.body.is_null() && !candidates.indices.empty()) {
+    // Which of the candidates pass the text and tag filters.
+    json ids = json::array();
+    for (uint32_t i : candidates.indices) ids.push_back(index->creators()[i].id);
+    json body = query.body;
+    body["size"] = ids.size();
+    body["query"]["bool"]["filter"].push_back({{"ids", {{"values", std::move(ids)}}}});
+    SCOUT_ASSIGN_OR_RETURN(const std::optional<json> answer,
+                           CallSearch(*elastic_, alias_, body, deadline));
+    if (!answer) return v1::SearchCreatorsResponse();  // Nothing indexed yet: no alias.
+    SCOUT_ASSIGN_OR_RETURN(const SearchHits hits, ReadHits(*answer));
+    absl::flat_hash_set<std::string> passed;
+    for (const json& hit : *hits.hits) {
+      const json* fields = HitFields(hit);
+      const json* id = fields ? FirstValue(*fields, f::kId) : nullptr;
+      if (id == nullptr || !id->is_string()) return MalformedAnswer("a hit without an id");
+      passed.insert(id->get<std::string>());
+    }
+    std::vector<uint32_t> kept;
+    for (uint32_t i : candidates.indices) {
+      if (kept.size() < static_cast<size_t>(kPalettePool) &&
+          passed.contains(index->creators()[i].id)) {
+        kept.push_back(i);
+      }
+    }
+    lower_bound = lower_bound || passed.size() > kept.size();
+    candidates.indices = std::move(kept);
+  }
+
   struct Candidate {
-    std::string id;
+    uint32_t index = 0;
     double distance = 0;
     double rank = 0;  // Ascending; the id breaks ties.
   };
+  uint32_t favoured = 0;
+  for (const std::string& topic : query.favoured_topics) favoured |= TopicBit(topic);
   std::vector<Candidate> pool;
-  pool.reserve(hits.hits->size());
-  const absl::flat_hash_set<std::string> favoured(query.favoured_topics.begin(),
-                                                  query.favoured_topics.end());
-  for (const json& hit : *hits.hits) {
-    const json* fields = HitFields(hit);
-    const json* id = fields ? FirstValue(*fields, f::kId) : nullptr;
-    if (id == nullptr || !id->is_string()) return MalformedAnswer("a hit without an id");
-    const json* key = FirstValue(*fields, f::kPaletteKey);
-    if (key == nullptr) continue;  // A vector without a palette: cannot be ranked exactly.
-    if (!key->is_string()) return MalformedAnswer("a palette_key that is not a string");
-    absl::StatusOr<ColourSet> colours = ColourSetOfPaletteKey(key->get_ref<const std::string&>());
-    if (!colours.ok()) {
-      return absl::InternalError(absl::StrCat("creator document ",
-                                              id->get_ref<const std::string&>(), ": ",
-                                              colours.status().message()));
-    }
-    if (colours->empty()) continue;
-    Candidate candidate{id->get<std::string>(), PaletteDistance(query.target, *colours)};
+  for (const PaletteIndex::Hit& hit : index->Rank(query.target, candidates.indices)) {
+    const PaletteCreator& creator = index->creators()[hit.index];
+    Candidate candidate{hit.index, hit.distance};
     switch (query.sort) {
       case v1::CREATOR_SORT_FOLLOWERS:
-        candidate.rank = -FirstNumber(*fields, f::kFollowers).value_or(kMissingLast);
+        candidate.rank = -static_cast<double>(creator.followers.value_or(kMissingLast));
         break;
       case v1::CREATOR_SORT_ENGAGEMENT_RATE:
-        candidate.rank = -FirstNumber(*fields, f::kEngagementRate).value_or(kMissingLast);
+        candidate.rank = -creator.engagement_rate.value_or(kMissingLast);
         break;
       case v1::CREATOR_SORT_GROWTH:
-        candidate.rank = -FirstNumber(*fields, f::kGrowth).value_or(kMissingLast);
+        candidate.rank = -creator.growth.value_or(kMissingLast);
         break;
-      default: {
+      default:
         // Lookalikes: each shared topic makes the distance count less, so
         // among similar palettes the creators of the same subjects lead.
-        int shared = 0;
-        for (const std::string& topic : StringsOf(*fields, f::kTopics)) {
-          shared += favoured.contains(topic) ? 1 : 0;
-        }
-        candidate.rank = candidate.distance * (1 - kSharedTopicDiscount * shared);
-      }
+        candidate.rank = candidate.distance *
+                         (1 - kSharedTopicDiscount * std::popcount(creator.topics & favoured));
     }
-    pool.push_back(std::move(candidate));
+    pool.push_back(candidate);
   }
-  std::sort(pool.begin(), pool.end(), [](const Candidate& a, const Candidate& b) {
-    return a.rank != b.rank ? a.rank < b.rank : a.id < b.id;
+  std::sort(pool.begin(), pool.end(), [&](const Candidate& a, const Candidate& b) {
+    return a.rank != b.rank ? a.rank < b.rank
+                            : index->creators()[a.index].id < index->creators()[b.index].id;
   });
 
   v1::SearchCreatorsResponse response;
   response.set_total_size(static_cast<int64_t>(pool.size()));
+  response.set_total_size_is_lower_bound(lower_bound);
   const size_t begin = std::min(pool.size(), static_cast<size_t>(query.returned_before));
   const size_t end = std::min(pool.size(), begin + static_cast<size_t>(query.page_size));
   if (begin == end) return response;
   std::vector<std::string> ids;
-  for (size_t i = begin; i < end; ++i) ids.push_back(pool[i].id);
+  for (size_t i = begin; i < end; ++i) ids.push_back(index->creators()[pool[i].index].id);
   const json fetch = {
       {"size", ids.size()},
       {"query", {{"ids", {{"values", ids}}}}},
       {"_source",
-       {{"excludes", {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded, f::kPaletteVector}}}}};
+       {{"excludes", {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded}}}}};
   SCOUT_ASSIGN_OR_RETURN(const std::optional<json> page,
                          CallSearch(*elastic_, alias_, fetch, deadline));
   if (!page) return absl::UnavailableError("the creators index went away between two calls");
@@ -581,7 +599,7 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
   const std::shared_ptr<const ProfileSnapshot> snapshot =
       profiles_ != nullptr ? profiles_->Current() : nullptr;
   for (size_t i = begin; i < end; ++i) {
-    const auto it = sources.find(pool[i].id);
+    const auto it = sources.find(index->creators()[pool[i].index].id);
     if (it == sources.end()) continue;  // Deleted between the two calls.
     SCOUT_ASSIGN_OR_RETURN(
         v1::Creator creator,

@@ -5,11 +5,12 @@
 // - Filters, text and numbers sort in Elasticsearch and page with
 //   search_after (sort value, then the id as the unique tiebreaker).
 // - Palette and lookalike searches (`palette`, `similar_to` with a palette)
-//   ask Elasticsearch's kNN on palette_vector for a pool of the kPalettePool
-//   nearest candidates (every filter inside the knn `filter`), rerank that
-//   pool here by the exact PaletteDistance (colour.h) from each candidate's
-//   palette_key doc value (no _source is loaded for the pool), and cut pages from the ranked pool
-//   (the offset travels in the page token), fetching the page's whole documents in a second call.
+//   rank in memory (palette_index.h): the kPalettePool creators nearest the
+//   target among those the filters keep, by exact PaletteDistance, then
+//   sorted as asked; pages are cut from that pool (the offset travels in the
+//   page token) and their documents fetched by id. Filters memory cannot
+//   answer (text, hashtags, mentions) are checked by Elasticsearch on the
+//   kConfirmPool nearest candidates first.
 // Thread-safe: holds only immutable state and thread-safe dependencies.
 #pragma once
 
@@ -25,15 +26,17 @@
 #include "common/base/clock.h"
 #include "common/base/colour.h"
 #include "scout/v1/service.pb.h"
+#include "server/palette_index.h"
 #include "server/profiles.h"
 
 namespace scout::server {
 
 inline constexpr int kMaxPaletteColours = 6;
-// Palette searches rank this many nearest candidates at most; kNN looks at
-// kPaletteCandidates per shard to find them (recall, see bench/RESULTS.md).
-inline constexpr int kPalettePool = 1000;
-inline constexpr int kPaletteCandidates = 3000;
+// Palette searches rank this many nearest candidates at most (their exact
+// distances; recall measured in bench/RESULTS.md). With text or tag filters,
+// Elasticsearch checks this many nearest candidates for them first.
+inline constexpr int kPalettePool = 2000;
+inline constexpr int kConfirmPool = 10000;
 // Lookalikes: each of the target's topics a candidate shares makes its
 // palette distance count this much less (3 shared: 0.55 of the distance).
 inline constexpr double kSharedTopicDiscount = 0.15;
@@ -41,10 +44,16 @@ inline constexpr size_t kMaxCreatorIdLength = 32;
 
 class CreatorSearch {
  public:
-  // `profiles` (may be null) gives each hit its engagement_percentile.
+  // `profiles` (may be null) gives each hit its engagement_percentile;
+  // `palettes` (may be null: palette searches are then UNAVAILABLE) ranks
+  // palette and lookalike searches.
   CreatorSearch(Elastic* elastic, const Clock* clock, std::string read_alias,
-                const ProfileStore* profiles)
-      : elastic_(elastic), clock_(clock), alias_(std::move(read_alias)), profiles_(profiles) {}
+                const ProfileStore* profiles, const PaletteIndexLoader* palettes)
+      : elastic_(elastic),
+        clock_(clock),
+        alias_(std::move(read_alias)),
+        profiles_(profiles),
+        palettes_(palettes) {}
 
   // `deadline` bounds each Elasticsearch call. Errors: INVALID_ARGUMENT for
   // the request, NOT_FOUND for a `similar_to` creator that is not indexed,
@@ -67,9 +76,12 @@ class CreatorSearch {
     scout::v1::CreatorSort sort = scout::v1::CREATOR_SORT_UNSPECIFIED;  // Resolved.
     int page_size = 0;
     int64_t returned_before = 0;  // Hits served on earlier pages (the pool offset).
-    // Pool searches (kNN + rerank): the target and the lookalike's topics.
+    // Pool searches (ranked in memory): the target, the filters memory
+    // answers, the lookalike's topics; `body` is then the query that checks
+    // the others on candidates (null when there are none).
     bool pool = false;
     ColourSet target;
+    PaletteFilter filter;
     std::vector<std::string> favoured_topics;
   };
   // Checks every field but what needs the index (`similar_to` existing).
@@ -85,7 +97,7 @@ class CreatorSearch {
       const nlohmann::json& answer) const;
   absl::StatusOr<scout::v1::SearchCreatorsResponse> RankPool(
       const scout::v1::SearchCreatorsRequest& request, const Query& query,
-      const nlohmann::json& answer, absl::Time deadline) const;
+      absl::Time deadline) const;
   // A hit's Creator with why it matched (palette_distance aside).
   absl::StatusOr<scout::v1::Creator> ToCreator(const scout::v1::SearchCreatorsRequest& request,
                                                const nlohmann::json& source,
@@ -95,6 +107,7 @@ class CreatorSearch {
   const Clock* const clock_;
   const std::string alias_;
   const ProfileStore* const profiles_;
+  const PaletteIndexLoader* const palettes_;
 };
 
 // "#rrggbb" or "#rrggbb:weight" (weight > 0); INVALID_ARGUMENT naming

@@ -107,6 +107,23 @@ absl::StatusOr<std::optional<json>> CallSearch(Elastic& elastic, absl::string_vi
   return std::optional<json>(*std::move(answer));
 }
 
+const json* HitFields(const json& hit) {
+  const auto it = hit.is_object() ? hit.find("fields") : hit.end();
+  return hit.is_object() && it != hit.end() && it->is_object() ? &*it : nullptr;
+}
+
+const json* FirstValue(const json& fields, const char* field) {
+  const auto it = fields.find(field);
+  if (it == fields.end() || !it->is_array() || it->empty()) return nullptr;
+  return &it->front();
+}
+
+std::optional<double> FirstNumber(const json& fields, const char* field) {
+  const json* value = FirstValue(fields, field);
+  if (value == nullptr || !value->is_number()) return std::nullopt;
+  return value->get<double>();
+}
+
 absl::Status MalformedAnswer(absl::string_view what) {
   return absl::InternalError(absl::StrCat("elasticsearch search answer: ", what));
 }

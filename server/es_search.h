@@ -78,5 +78,11 @@ absl::StatusOr<SearchHits> ReadHits(const nlohmann::json& answer);
 // A hit's _source, or INTERNAL.
 absl::StatusOr<const nlohmann::json*> HitSource(const nlohmann::json& hit);
 absl::Status MalformedAnswer(absl::string_view what);
+// A hit's doc values (`fields`: each field an array), or null.
+const nlohmann::json* HitFields(const nlohmann::json& hit);
+// The first value of a doc-values field, or null.
+const nlohmann::json* FirstValue(const nlohmann::json& fields, const char* field);
+// The first value of a doc-values field when it is a number.
+std::optional<double> FirstNumber(const nlohmann::json& fields, const char* field);
 
 }  // namespace scout::server

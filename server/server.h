@@ -40,6 +40,9 @@ struct ServerOptions {
   std::optional<bool> reflection;
   ServiceOptions service;
   absl::Duration profile_poll = absl::Seconds(2);
+  // How often the palette index looks for changes of the creators index (a
+  // change is loaded once it has held still for one interval).
+  absl::Duration palette_poll = absl::Seconds(5);
 };
 
 class ScoutServer {
@@ -67,6 +70,7 @@ class ScoutServer {
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<Elastic> elastic_;
   std::unique_ptr<PostSearch> search_;
+  std::unique_ptr<PaletteIndexLoader> palettes_;
   std::unique_ptr<CreatorSearch> creators_;
   std::unique_ptr<ProfileStore> profiles_;
   std::unique_ptr<ApiKeys> api_keys_;

@@ -41,12 +41,11 @@ class CreatorQueryTest : public ::testing::Test {
     return std::string(status.message());
   }
   std::unique_ptr<Clock> clock_ = NewFixedClock(kNow);
-  CreatorSearch search_{nullptr, clock_.get(), "creators", nullptr};
+  CreatorSearch search_{nullptr, clock_.get(), "creators", nullptr, nullptr};
 };
 
 const json& Filters(const CreatorSearch::Query& query) {
-  return query.pool ? query.body["knn"]["filter"]["bool"]["filter"]
-                    : query.body["query"]["bool"]["filter"];
+  return query.body["query"]["bool"]["filter"];
 }
 
 // The filter of `kind` ("terms", "range", "term") on `field`, or null.
@@ -275,18 +274,29 @@ TEST_F(CreatorQueryTest, PaletteSearchIsAFilteredKnnPool) {
   absl::StatusOr<CreatorSearch::Query> query = Build(request);
   ASSERT_TRUE(query.ok()) << query.status();
   ASSERT_TRUE(query->pool);
-  EXPECT_FALSE(query->body.contains("query"));  // Everything filters the kNN.
-  // The pool loads no document: what ranks it comes from doc values.
+  // Memory ranks; Elasticsearch only checks text and tags on candidates,
+  // loading no document: their ids come from doc values.
   EXPECT_EQ(query->body["_source"], false);
-  EXPECT_EQ(query->body["docvalue_fields"], json({f::kId, f::kPaletteKey, f::kTopics, f::kFollowers,
-                                                  f::kEngagementRate, f::kGrowth}));
-  const json& knn = query->body["knn"];
-  EXPECT_EQ(knn["field"], f::kPaletteVector);
-  EXPECT_EQ(knn["k"], kPalettePool);
-  EXPECT_GT(knn["num_candidates"].get<int>(), kPalettePool);
-  EXPECT_EQ(knn["query_vector"].size(), static_cast<size_t>(kPaletteVectorDims));
-  EXPECT_EQ(knn["filter"]["bool"]["must"][0]["multi_match"]["query"], "latte art");
+  EXPECT_EQ(query->body["docvalue_fields"], json({f::kId}));
+  EXPECT_FALSE(query->body.contains("sort"));
+  EXPECT_EQ(query->body["query"]["bool"]["must"][0]["multi_match"]["query"], "latte art");
   EXPECT_EQ(*FindFilter(*query, "terms", f::kHashtagKeys), json({"coffee"}));
+  // Without text or tags there is nothing for Elasticsearch to check.
+  request.clear_hashtags();
+  request.clear_query();
+  request.set_min_followers(5000);
+  request.add_tiers(v1::CREATOR_TIER_MICRO);
+  request.add_topics("food");
+  request.set_is_business(true);
+  request.set_active_within_days(7);
+  absl::StatusOr<CreatorSearch::Query> numbers = Build(request);
+  ASSERT_TRUE(numbers.ok()) << numbers.status();
+  EXPECT_TRUE(numbers->body.is_null());
+  EXPECT_EQ(numbers->filter.min_followers, 5000);
+  EXPECT_EQ(numbers->filter.tiers, 1u << v1::CREATOR_TIER_MICRO);
+  EXPECT_EQ(numbers->filter.topics, TopicBit("food"));
+  EXPECT_EQ(numbers->filter.is_business, true);
+  EXPECT_EQ(numbers->filter.min_last_post_at_ms, absl::ToUnixMillis(kNow - absl::Hours(24 * 7)));
   ASSERT_EQ(query->target.size(), 2u);
   EXPECT_DOUBLE_EQ(query->target[0].weight, 0.75);
   EXPECT_DOUBLE_EQ(query->target[1].weight, 0.25);
@@ -314,15 +324,21 @@ TEST_F(CreatorQueryTest, LookalikesStayNearTheirTierNeverThemselvesAndFavourThei
   EXPECT_EQ(query->body["query"]["bool"]["must_not"][0]["ids"]["values"], json({"17"}));
   EXPECT_EQ(query->body["query"]["bool"]["should"].size(), 3u);
   EXPECT_EQ(query->body["sort"][0], json::parse(R"({"_score":"desc"})"));
-  // With one: a kNN pool on its palette, the same filters inside.
+  // With one: a pool ranked in memory on its palette, the same filters there;
+  // asked tiers and the lookalike's tiers both apply.
   like.palette = MakeColourSet({{SrgbToLab(200, 100, 50), 1}});
   like.tier = v1::CREATOR_TIER_MEGA;
   query = Build(request, &like);
   ASSERT_TRUE(query.ok()) << query.status();
   EXPECT_TRUE(query->pool);
-  EXPECT_EQ(*FindFilter(*query, "terms", f::kTier), json({"macro", "mega"}));
-  EXPECT_EQ(query->body["knn"]["filter"]["bool"]["must_not"][0]["ids"]["values"], json({"17"}));
+  EXPECT_EQ(query->filter.tiers, (1u << v1::CREATOR_TIER_MACRO) | (1u << v1::CREATOR_TIER_MEGA));
+  EXPECT_EQ(query->filter.exclude_id, "17");
   EXPECT_EQ(query->favoured_topics, (std::vector<std::string>{"food", "travel"}));
+  request.add_tiers(v1::CREATOR_TIER_MEGA);
+  request.add_tiers(v1::CREATOR_TIER_NANO);
+  query = Build(request, &like);
+  ASSERT_TRUE(query.ok()) << query.status();
+  EXPECT_EQ(query->filter.tiers, 1u << v1::CREATOR_TIER_MEGA);
   // A target is needed exactly with similar_to.
   EXPECT_FALSE(Build(request, nullptr).ok());
 }
@@ -388,33 +404,71 @@ TEST(EngagementPercentile, IsTheShareOfTheTiersCentilesBelowTheRate) {
 
 using scout::testing::CannedHttp;
 
+// `calls` (if set) receives the calls Search made (the palette load's aside).
 absl::StatusOr<v1::SearchCreatorsResponse> SearchWith(CannedHttp& http,
-                                                      const SearchCreatorsRequest& request) {
+                                                      const SearchCreatorsRequest& request,
+                                                      int* calls = nullptr) {
   static const std::unique_ptr<Clock> clock = NewFixedClock(kNow);
   Elastic elastic(&http, "http://es.invalid");
-  CreatorSearch search(&elastic, clock.get(), "creators", nullptr);
-  return search.Search(request, absl::Now() + absl::Seconds(5));
+  PaletteIndexLoader palettes(&elastic, "creators", absl::Seconds(1));
+  palettes.Refresh().IgnoreError();  // Most canned answers are no creators index.
+  CreatorSearch search(&elastic, clock.get(), "creators", nullptr, &palettes);
+  const int before = http.calls;
+  absl::StatusOr<v1::SearchCreatorsResponse> response =
+      search.Search(request, absl::Now() + absl::Seconds(5));
+  if (calls != nullptr) *calls = http.calls - before;
+  return response;
 }
 
-TEST(CreatorSearchAnswers, HostilePoolDocValuesAreInternalNeverAThrow) {
-  SearchCreatorsRequest palette;
-  palette.add_palette("#e8d5c4");
-  const auto pool = [](const std::string& hit) {
+TEST(CreatorSearchAnswers, HostileDocValuesLoadNoPaletteIndex) {
+  const auto page = [](const std::string& hit) {
     return absl::StrCat(R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[)", hit, "]}}");
   };
+  // An answer that is not a creator: the load fails (INTERNAL), no index.
   for (const std::string hit : {R"({"fields":7})", R"({"fields":{"palette_key":["e8d5c4:1"]}})",
                                 R"({"fields":{"id":[5],"palette_key":["e8d5c4:1"]}})",
-                                R"({"fields":{"id":["1"],"palette_key":[7]}})",
-                                R"({"fields":{"id":["1"],"palette_key":["#e8d5c4:1"]}})",
-                                R"({"fields":{"id":["1"],"palette_key":["e8d5c4:-1"]}})"}) {
-    CannedHttp http(200, pool(hit));
-    EXPECT_EQ(SearchWith(http, palette).status().code(), absl::StatusCode::kInternal) << hit;
+                                R"({"fields":{"id":["1"],"palette_key":[7]}})"}) {
+    CannedHttp http(200, page(hit));
+    Elastic elastic(&http, "http://es.invalid");
+    PaletteIndexLoader palettes(&elastic, "creators", absl::Seconds(1));
+    EXPECT_EQ(palettes.Refresh().code(), absl::StatusCode::kInternal) << hit;
+    EXPECT_EQ(palettes.Current(), nullptr) << hit;
   }
-  // A candidate without a palette key (a vector without a palette) is left out.
-  CannedHttp unranked(200, pool(R"({"fields":{"id":["1"],"followers_count":[3]}})"));
-  absl::StatusOr<v1::SearchCreatorsResponse> none = SearchWith(unranked, palette);
-  ASSERT_TRUE(none.ok()) << none.status();
-  EXPECT_EQ(none->total_size(), 0);
+  // An unreadable palette, numbers of the wrong type: that creator is left
+  // out or its number unknown; the rest loads.
+  for (const std::string hit :
+       {R"({"fields":{"id":["1"],"palette_key":["#e8d5c4:1"]}})",
+        R"({"fields":{"id":["1"],"palette_key":["e8d5c4:-1"]}})",
+        R"({"fields":{"id":["1"],"palette_key":["e8d5c4:1"],"followers_count":["x"],)"
+        R"("tier":[3],"topics":[1,"food"],"palette_code":["%%%"]}})"}) {
+    CannedHttp http(200, page(hit));
+    Elastic elastic(&http, "http://es.invalid");
+    PaletteIndexLoader palettes(&elastic, "creators", absl::Seconds(1));
+    ASSERT_TRUE(palettes.Refresh().ok()) << hit;
+    ASSERT_NE(palettes.Current(), nullptr);
+    const bool readable = hit.find("followers_count") != std::string::npos;
+    ASSERT_EQ(palettes.Current()->creators().size(), readable ? 1u : 0u) << hit;
+    if (readable) {
+      const PaletteCreator& creator = palettes.Current()->creators()[0];
+      EXPECT_FALSE(creator.followers.has_value());
+      EXPECT_EQ(creator.topics, TopicBit("food"));
+    }
+  }
+}
+
+TEST(CreatorSearchAnswers, PaletteSearchBeforeThePalettesLoadIsUnavailable) {
+  static const std::unique_ptr<Clock> clock = NewFixedClock(kNow);
+  CannedHttp down(503, "{}");
+  Elastic elastic(&down, "http://es.invalid");
+  PaletteIndexLoader palettes(&elastic, "creators", absl::Seconds(1));
+  EXPECT_EQ(palettes.Refresh().code(), absl::StatusCode::kUnavailable);
+  SearchCreatorsRequest request;
+  request.add_palette("#e8d5c4");
+  for (const PaletteIndexLoader* loader : {&palettes, static_cast<PaletteIndexLoader*>(nullptr)}) {
+    CreatorSearch search(&elastic, clock.get(), "creators", nullptr, loader);
+    EXPECT_EQ(search.Search(request, absl::Now() + absl::Seconds(5)).status().code(),
+              absl::StatusCode::kUnavailable);
+  }
 }
 
 TEST(CreatorSearchAnswers, RefusedQueriesAndMalformedAnswersAreInternal) {
@@ -433,8 +487,9 @@ TEST(CreatorSearchAnswers, RefusedQueriesAndMalformedAnswersAreInternal) {
   CannedHttp http(200, "{}");
   SearchCreatorsRequest bad;
   bad.set_page_size(101);
-  EXPECT_EQ(SearchWith(http, bad).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(http.calls, 0);
+  int calls = -1;
+  EXPECT_EQ(SearchWith(http, bad, &calls).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(calls, 0);
   // A similar_to creator that is not indexed.
   CannedHttp missing(404, R"({"_index":"creators-1","_id":"17","found":false})");
   SearchCreatorsRequest like;

@@ -440,6 +440,16 @@ TEST_F(CreatorsServerTest, PaletteSearchReturnsTheBruteForceNearest) {
     if (TierOf(SeedOf(id).facts.followers_count) == v1::CREATOR_TIER_MICRO) expected.push_back(id);
   }
   EXPECT_THAT(AllIds(request, 2), ElementsAreArray(expected));
+  // With a tag filter, which Elasticsearch checks on the nearest candidates.
+  request.clear_tiers();
+  request.add_hashtags("#CAFE");
+  expected.clear();
+  for (const auto& [distance, id] : brute) {
+    if (HasTag(SeedOf(id).content.hashtags, "cafe")) expected.push_back(id);
+  }
+  ASSERT_FALSE(expected.empty());
+  ASSERT_LT(expected.size(), brute.size());
+  EXPECT_THAT(AllIds(request, 3), ElementsAreArray(expected));
 }
 
 TEST_F(CreatorsServerTest, LookalikesStayInTierNeverThemselvesAndFavourSharedTopics) {
@@ -684,182 +694,6 @@ TEST_F(CreatorPercentileTest, ProfilesAndHitsSayWhereTheRateStandsInItsTier) {
                        ExpectedPercentile(tier->second, creator.engagement_rate()));
     } else {
       EXPECT_FALSE(creator.has_engagement_percentile()) << creator.id();
-    }
-  }
-}
-
-// What a palette search's pool costs (not run by default):
-//   SCOUT_PERF_CREATORS=10000 build/bin/creators_server_test
-//     --gtest_also_run_disabled_tests --gtest_filter='*PalettePoolCost*'
-// Indexes the same N creators twice: with this mapping, and with the
-// mapping before the pool read doc values (palette_vector in _source), then
-// times per query, 3 runs: the pool as it was (_source filtering, palettes
-// parsed from proto JSON), the pool now (doc values), the whole Search now,
-// and a filters-only Search as the baseline; and num_candidates 1500.
-class CreatorPoolCostTest : public scout::testing::ElasticTest {};
-
-TEST_F(CreatorPoolCostTest, DISABLED_PalettePoolCost) {
-  const char* env = std::getenv("SCOUT_PERF_CREATORS");
-  const int n = env != nullptr ? std::atoi(env) : 10000;
-  const std::string old_prefix = absl::StrCat(prefix_, "-old");
-  ASSERT_TRUE(EnsureCreatorIndex(*elastic_, prefix_).ok());
-  json old_body = CreatorIndexBody();
-  old_body["mappings"]["_source"] = {
-      {"excludes",
-       {creator_field::kNameFolded, creator_field::kBioFolded, creator_field::kCaptionsFolded}}};
-  old_body["aliases"] = {{CreatorsAlias(old_prefix), json::object()}};
-  ASSERT_TRUE(elastic_->Call("PUT", CreatorsGeneration(old_prefix, 1), old_body).ok());
-
-  uint32_t random = 777;
-  const auto next = [&random](int range) {
-    random = random * 1103515245u + 12345u;
-    return static_cast<int>((random >> 8) % static_cast<uint32_t>(range));
-  };
-  const char* topics[] = {"food", "travel", "fashion", "pets", "art", "music", "tech"};
-  std::vector<std::pair<std::string, std::string>> batch;
-  size_t bytes = 0;
-  for (int i = 0; i < n; ++i) {
-    ProfileFactsRow f;
-    f.creator_id = absl::StrCat(1000000 + i);
-    f.as_of = absl::CivilDay(2026, 11, 21);
-    f.username = absl::StrCat("user", i);
-    f.name = absl::StrCat("Creator ", i);
-    f.biography = "Daily life, coffee and long walks by the sea";
-    f.followers_count = 1000 + next(2000000);
-    f.engagement_rate = next(1000) / 10000.0;
-    f.follower_growth_30d = (next(200) - 100) / 1000.0;
-    f.doc_count = next(40);
-    json daily = json::array();
-    for (int d = 0; d < 90; ++d) {
-      daily.push_back(
-          {{"date", absl::FormatCivilTime(f.as_of - d)}, {"followers", f.followers_count - d}});
-    }
-    f.daily_json = daily.dump();
-    CreatorContentRow c;
-    c.creator_id = f.creator_id;
-    c.as_of = f.as_of;
-    for (int k = 0; k < 20; ++k) {
-      c.captions.push_back(absl::StrCat("caption ", k, " of creator ", i,
-                                        ": a long enough sentence about the day, the light, "
-                                        "the food and the places we went to see together"));
-    }
-    for (int t = 0; t < 2; ++t) {
-      v1::TopicShare share;
-      share.set_slug(topics[next(7)]);
-      share.set_share(0.4);
-      c.topics.push_back(share);
-    }
-    json colours = json::array();
-    for (int k = 0; k < 6; ++k) {
-      const int r = next(256), g = next(256), b = next(256);
-      colours.push_back({{"percentage", (6 - k) / 21.0},
-                         {"red", r},
-                         {"green", g},
-                         {"blue", b},
-                         {"hex", absl::StrFormat("#%02x%02x%02x", r, g, b)}});
-    }
-    f.palette_json = *PaletteJson(colours.dump(), kNow - absl::Hours(48), 9, 9000);
-    batch.emplace_back(f.creator_id, CreatorDocument(f, &c));
-    bytes += batch.back().second.size();
-    if (batch.size() == 1000 || i == n - 1) {
-      for (const std::string& prefix : {prefix_, old_prefix}) {
-        absl::StatusOr<CreatorWriteResult> written = WriteCreators(*elastic_, prefix, batch);
-        ASSERT_TRUE(written.ok()) << written.status();
-        ASSERT_EQ(written->failed_count, 0) << absl::StrJoin(written->failed, "; ");
-      }
-      batch.clear();
-    }
-  }
-  for (const std::string& prefix : {prefix_, old_prefix}) {
-    ASSERT_TRUE(elastic_
-                    ->Call("POST", absl::StrCat(CreatorsAlias(prefix), "/_refresh"), nullptr,
-                           absl::Minutes(5))
-                    .ok());
-    ASSERT_TRUE(elastic_
-                    ->Call("POST",
-                           absl::StrCat(CreatorsAlias(prefix), "/_forcemerge?max_num_segments=1"),
-                           nullptr, absl::Minutes(10))
-                    .ok());
-  }
-  std::cout << n << " creators, " << bytes / n << " bytes per document as written\n";
-
-  const std::unique_ptr<Clock> clock = NewFixedClock(kNow);
-  const CreatorSearch search(elastic_.get(), clock.get(), CreatorsAlias(prefix_), nullptr);
-  std::vector<SearchCreatorsRequest> palettes;
-  for (int q = 0; q < 20; ++q) {
-    SearchCreatorsRequest request;
-    for (int k = 0; k < 3; ++k) {
-      request.add_palette(
-          absl::StrFormat("#%02x%02x%02x:%d", next(256), next(256), next(256), 3 - k));
-    }
-    palettes.push_back(request);
-  }
-  using Mode = std::function<void(const SearchCreatorsRequest&)>;
-  const auto pool = [&](const std::string& alias, bool old, int candidates) {
-    return [&, alias, old, candidates](const SearchCreatorsRequest& request) {
-      absl::StatusOr<CreatorSearch::Query> query = search.BuildQuery(request, nullptr);
-      ASSERT_TRUE(query.ok());
-      json body = query->body;
-      body["knn"]["num_candidates"] = candidates;
-      if (old) {
-        body.erase("docvalue_fields");
-        body["_source"] = {
-            creator_field::kId,        creator_field::kPalette,        creator_field::kTopics,
-            creator_field::kFollowers, creator_field::kEngagementRate, creator_field::kGrowth};
-      }
-      absl::StatusOr<json> answer = elastic_->Call("POST", absl::StrCat(alias, "/_search"), body);
-      ASSERT_TRUE(answer.ok()) << answer.status();
-      double sum = 0;
-      int ranked = 0;
-      for (const json& hit : (*answer)["hits"]["hits"]) {
-        ColourSet colours;
-        if (old) {
-          v1::Palette palette;
-          google::protobuf::util::JsonParseOptions options;
-          options.ignore_unknown_fields = true;
-          ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
-                          hit["_source"][creator_field::kPalette].dump(), &palette, options)
-                          .ok());
-          colours = ColourSetOf(palette);
-        } else {
-          colours = *ColourSetOfPaletteKey(
-              hit["fields"][creator_field::kPaletteKey][0].get<std::string>());
-        }
-        sum += PaletteDistance(query->target, colours);
-        ++ranked;
-      }
-      ASSERT_EQ(ranked, kPalettePool);
-      ASSERT_GT(sum, 0);
-    };
-  };
-  const std::vector<std::pair<std::string, Mode>> modes = {
-      {"filters-only Search (baseline)",
-       [&](const SearchCreatorsRequest&) {
-         SearchCreatorsRequest request;
-         request.set_min_followers(50000);
-         request.set_sort(v1::CREATOR_SORT_FOLLOWERS);
-         ASSERT_TRUE(search.Search(request, absl::Now() + absl::Seconds(30)).ok());
-       }},
-      {"pool before (_source, vector in _source)",
-       pool(CreatorsAlias(old_prefix), true, kPaletteCandidates)},
-      {"pool now (doc values)", pool(CreatorsAlias(prefix_), false, kPaletteCandidates)},
-      {"pool now, num_candidates 1500", pool(CreatorsAlias(prefix_), false, 1500)},
-      {"palette Search now (pool + page)",
-       [&](const SearchCreatorsRequest& request) {
-         ASSERT_TRUE(search.Search(request, absl::Now() + absl::Seconds(30)).ok());
-       }},
-  };
-  for (int run = 1; run <= 3; ++run) {
-    for (const auto& [name, mode] : modes) {
-      std::vector<double> ms;
-      for (const SearchCreatorsRequest& request : palettes) {
-        const absl::Time start = absl::Now();
-        mode(request);
-        ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
-      }
-      std::sort(ms.begin(), ms.end());
-      std::cout << absl::StrFormat("run %d  %-42s median %7.1f ms  p90 %7.1f ms  min %7.1f ms\n",
-                                   run, name, ms[ms.size() / 2], ms[ms.size() * 9 / 10], ms[0]);
     }
   }
 }

@@ -70,6 +70,8 @@ inline constexpr char kPaletteVector[] = "palette_vector";
 // Doc values only (PaletteKey): what palette searches rank their kNN pool
 // by, read without loading the documents' _source.
 inline constexpr char kPaletteKey[] = "palette_key";
+// Binary doc values only: PackPaletteVector of the palette (base64 in JSON).
+inline constexpr char kPaletteCode[] = "palette_code";
 inline constexpr char kStatsDate[] = "as_of";
 inline constexpr char kPaletteComputedAt[] = "palette_computed_at";
 inline constexpr char kLoadVersion[] = "load_version";
