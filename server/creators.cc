@@ -538,48 +538,55 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
     candidates.indices = std::move(kept);
   }
 
-  struct Candidate {
-    uint32_t index = 0;
-    double distance = 0;
-    double rank = 0;  // Ascending; the id breaks ties.
-  };
-  uint32_t favoured = 0;
-  for (const std::string& topic : query.favoured_topics) favoured |= TopicBit(topic);
-  std::vector<Candidate> pool;
-  for (const PaletteIndex::Hit& hit : index->Rank(query.target, candidates.indices)) {
-    const PaletteCreator& creator = index->creators()[hit.index];
-    Candidate candidate{hit.index, hit.distance};
+  // The page: [begin, end) of the pool in the asked order. Only what the
+  // page needs is ranked exactly (PaletteIndex::Rank prunes the rest).
+  const size_t begin = std::min(candidates.indices.size(), static_cast<size_t>(query.returned_before));
+  const size_t end = std::min(candidates.indices.size(), begin + static_cast<size_t>(query.page_size));
+  std::vector<PaletteIndex::Hit> pool;
+  const auto metric = [&](const PaletteCreator& c) -> double {
     switch (query.sort) {
       case v1::CREATOR_SORT_FOLLOWERS:
-        candidate.rank = -static_cast<double>(creator.followers.value_or(kMissingLast));
-        break;
+        return c.followers ? static_cast<double>(*c.followers) : kMissingLast;
       case v1::CREATOR_SORT_ENGAGEMENT_RATE:
-        candidate.rank = -creator.engagement_rate.value_or(kMissingLast);
-        break;
-      case v1::CREATOR_SORT_GROWTH:
-        candidate.rank = -creator.growth.value_or(kMissingLast);
-        break;
+        return c.engagement_rate.value_or(kMissingLast);
       default:
-        // Lookalikes: each shared topic makes the distance count less, so
-        // among similar palettes the creators of the same subjects lead.
-        candidate.rank = candidate.distance *
-                         (1 - kSharedTopicDiscount * std::popcount(creator.topics & favoured));
+        return c.growth.value_or(kMissingLast);
     }
-    pool.push_back(candidate);
+  };
+  if (query.sort == v1::CREATOR_SORT_FOLLOWERS || query.sort == v1::CREATOR_SORT_ENGAGEMENT_RATE ||
+      query.sort == v1::CREATOR_SORT_GROWTH) {
+    // The nearest candidates, ordered by the asked number (highest first).
+    std::vector<uint32_t> order = candidates.indices;
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      const PaletteCreator &x = index->creators()[a], &y = index->creators()[b];
+      const double mx = metric(x), my = metric(y);
+      return mx != my ? mx > my : x.id < y.id;
+    });
+    for (size_t i = begin; i < end; ++i) {
+      pool.push_back({order[i], PaletteDistance(query.target, index->creators()[order[i]].palette)});
+    }
+  } else {
+    // Palette distance; for lookalikes each shared topic makes it count
+    // less, so among similar palettes the creators of the same subjects lead.
+    std::vector<double> weights;
+    if (!query.favoured_topics.empty()) {
+      uint32_t favoured = 0;
+      for (const std::string& topic : query.favoured_topics) favoured |= TopicBit(topic);
+      for (uint32_t i : candidates.indices) {
+        weights.push_back(1 - kSharedTopicDiscount *
+                                  std::popcount(index->creators()[i].topics & favoured));
+      }
+    }
+    pool = index->Rank(query.target, candidates.indices, end, weights.empty() ? nullptr : &weights);
+    pool.erase(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(std::min(begin, pool.size())));
   }
-  std::sort(pool.begin(), pool.end(), [&](const Candidate& a, const Candidate& b) {
-    return a.rank != b.rank ? a.rank < b.rank
-                            : index->creators()[a.index].id < index->creators()[b.index].id;
-  });
 
   v1::SearchCreatorsResponse response;
-  response.set_total_size(static_cast<int64_t>(pool.size()));
+  response.set_total_size(static_cast<int64_t>(candidates.indices.size()));
   response.set_total_size_is_lower_bound(lower_bound);
-  const size_t begin = std::min(pool.size(), static_cast<size_t>(query.returned_before));
-  const size_t end = std::min(pool.size(), begin + static_cast<size_t>(query.page_size));
-  if (begin == end) return response;
+  if (pool.empty()) return response;
   std::vector<std::string> ids;
-  for (size_t i = begin; i < end; ++i) ids.push_back(index->creators()[pool[i].index].id);
+  for (const PaletteIndex::Hit& hit : pool) ids.push_back(index->creators()[hit.index].id);
   const json fetch = {
       {"size", ids.size()},
       {"query", {{"ids", {{"values", ids}}}}},
@@ -598,16 +605,16 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
   }
   const std::shared_ptr<const ProfileSnapshot> snapshot =
       profiles_ != nullptr ? profiles_->Current() : nullptr;
-  for (size_t i = begin; i < end; ++i) {
-    const auto it = sources.find(index->creators()[pool[i].index].id);
+  for (const PaletteIndex::Hit& hit : pool) {
+    const auto it = sources.find(index->creators()[hit.index].id);
     if (it == sources.end()) continue;  // Deleted between the two calls.
     SCOUT_ASSIGN_OR_RETURN(
         v1::Creator creator,
         ToCreator(request, *it->second, snapshot ? &snapshot->centiles : nullptr));
-    creator.set_palette_distance(pool[i].distance);
+    creator.set_palette_distance(hit.distance);
     *response.add_creators() = std::move(creator);
   }
-  if (end < pool.size()) {
+  if (end < candidates.indices.size()) {
     const int64_t next = static_cast<int64_t>(end);
     response.set_next_page_token(EncodePageToken({QueryHash(request), next, json::array({next})}));
   }

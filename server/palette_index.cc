@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <queue>
 #include <utility>
 
@@ -154,8 +155,14 @@ PaletteIndex::Candidates PaletteIndex::Nearest(const ColourSet& target,
     if (!filter.Keeps(creators_[i])) continue;
     ++candidates.matched;
     const std::array<float, kPaletteProjectionDims>& p = projected_[i];
+    // Eight running sums, not one: the compiler may then vectorise (it must
+    // keep one sum's order), and no add waits for the previous one.
+    std::array<float, 8> sums{};
+    for (int k = 0; k < kPaletteProjectionDims; k += 8) {
+      for (int j = 0; j < 8; ++j) sums[j] += (p[k + j] - t[k + j]) * (p[k + j] - t[k + j]);
+    }
     float d = 0;
-    for (int k = 0; k < kPaletteProjectionDims; ++k) d += (p[k] - t[k]) * (p[k] - t[k]);
+    for (float sum : sums) d += sum;
     if (nearest.size() < pool) {
       nearest.emplace(d, static_cast<uint32_t>(i));
     } else if (d < nearest.top().first) {
@@ -169,19 +176,40 @@ PaletteIndex::Candidates PaletteIndex::Nearest(const ColourSet& target,
 }
 
 std::vector<PaletteIndex::Hit> PaletteIndex::Rank(const ColourSet& target,
-                                                  const std::vector<uint32_t>& indices) const {
-  std::vector<Hit> hits(indices.size());
-  // The exact distances are most of a search's CPU: two threads halve its wait.
-  constexpr size_t kBatch = 256;
-  ParallelFor((indices.size() + kBatch - 1) / kBatch, 2, [&](size_t batch) {
-    for (size_t k = batch * kBatch; k < std::min(indices.size(), (batch + 1) * kBatch); ++k) {
-      hits[k] = {indices[k], PaletteDistance(target, creators_[indices[k]].palette)};
+                                                  const std::vector<uint32_t>& indices,
+                                                  size_t needed,
+                                                  const std::vector<double>* weights) const {
+  const auto before = [this](const Hit& a, const Hit& b) {
+    return a.rank != b.rank ? a.rank < b.rank : creators_[a.index].id < creators_[b.index].id;
+  };
+  // Two threads, each keeping the best `needed` of every other candidate
+  // (nearest projections first, so the bound tightens early); then merged.
+  constexpr int kThreads = 2;
+  std::vector<std::vector<Hit>> best(kThreads);
+  ParallelFor(kThreads, kThreads, [&](size_t t) {
+    std::vector<Hit>& heap = best[t];  // Worst kept on top.
+    for (size_t k = t; k < indices.size() && needed > 0; k += kThreads) {
+      const double weight = weights != nullptr ? (*weights)[k] : 1.0;
+      const double bound = heap.size() < needed || !(weight > 0)
+                               ? std::numeric_limits<double>::infinity()
+                               : heap.front().rank / weight;
+      const double distance =
+          PaletteDistanceBelow(target, creators_[indices[k]].palette, bound);
+      const Hit hit{indices[k], distance, weight * distance};
+      if (heap.size() < needed) {
+        heap.push_back(hit);
+        std::push_heap(heap.begin(), heap.end(), before);
+      } else if (distance < bound && before(hit, heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), before);
+        heap.back() = hit;
+        std::push_heap(heap.begin(), heap.end(), before);
+      }
     }
   });
-  std::sort(hits.begin(), hits.end(), [this](const Hit& a, const Hit& b) {
-    return a.distance != b.distance ? a.distance < b.distance
-                                    : creators_[a.index].id < creators_[b.index].id;
-  });
+  std::vector<Hit> hits;
+  for (const std::vector<Hit>& part : best) hits.insert(hits.end(), part.begin(), part.end());
+  std::sort(hits.begin(), hits.end(), before);
+  if (hits.size() > needed) hits.resize(needed);
   return hits;
 }
 

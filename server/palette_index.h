@@ -86,9 +86,14 @@ class PaletteIndex {
   struct Hit {
     uint32_t index = 0;   // Into creators().
     double distance = 0;  // Exact PaletteDistance to the target.
+    double rank = 0;      // weight x distance.
   };
-  // `indices` by exact distance to `target`, nearest first (ties by id).
-  std::vector<Hit> Rank(const ColourSet& target, const std::vector<uint32_t>& indices) const;
+  // The `needed` of `indices` with the least weight x exact distance to
+  // `target` (weights[k] for indices[k]; 1 without weights), least first,
+  // ties by id. The others' distances are never solved when a lower bound
+  // already puts them out (PaletteDistanceBelow), which is most of them.
+  std::vector<Hit> Rank(const ColourSet& target, const std::vector<uint32_t>& indices,
+                        size_t needed, const std::vector<double>* weights = nullptr) const;
 
   const std::vector<PaletteCreator>& creators() const { return creators_; }
   // The creator's position in creators(), nullopt when it has no palette.

@@ -260,6 +260,26 @@ TEST(PaletteDistanceTest, MatchesAReferenceSolver) {
   }
 }
 
+TEST(PaletteDistanceTest, BelowABoundIsExactAboveItALowerBoundPastIt) {
+  std::mt19937 rng(6);
+  int pruned = 0;
+  for (int k = 0; k < 500; ++k) {
+    const ColourSet x = RandomSet(rng, 1 + k % 6), y = RandomSet(rng, 1 + (k / 6) % 6);
+    const double exact = ReferenceEmd(x, y);
+    for (const double bound : {exact * 0.5, exact * 0.9, exact * 1.01, exact + 1}) {
+      const double below = PaletteDistanceBelow(x, y, bound);
+      if (exact < bound) {
+        EXPECT_NEAR(below, exact, 1e-9) << k << " bound " << bound;
+      } else {
+        EXPECT_GE(below, bound) << k;
+        EXPECT_LE(below, exact + 1e-9) << k;  // Never more than the distance.
+        pruned += below < exact - 1e-9;
+      }
+    }
+  }
+  EXPECT_GT(pruned, 0);  // The bound alone settled some.
+}
+
 TEST(PaletteDistanceTest, IdentityIsZeroAndEmptyIsInfinite) {
   std::mt19937 rng(1);
   for (int i = 0; i < 50; ++i) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <random>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -63,7 +64,7 @@ std::vector<std::string> Search(const PaletteIndex& index, const ColourSet& targ
                                 const PaletteFilter& filter, size_t pool, size_t top) {
   const PaletteIndex::Candidates candidates = index.Nearest(target, filter, pool);
   std::vector<std::string> ids;
-  for (const PaletteIndex::Hit& hit : index.Rank(target, candidates.indices)) {
+  for (const PaletteIndex::Hit& hit : index.Rank(target, candidates.indices, top)) {
     if (ids.size() == top) break;
     ids.push_back(index.creators()[hit.index].id);
   }
@@ -164,6 +165,38 @@ TEST(PaletteIndexTest, StoredCodesRankLikeComputedVectors) {
     same += Search(*stored, target, {}, 50, 10) == Search(*computed, target, {}, 50, 10);
   }
   EXPECT_GE(same, 9);  // Quantisation may swap a near tie, rarely.
+}
+
+TEST(PaletteIndexTest, RankingTheFirstFewIsTheHeadOfRankingAllAndHonoursWeights) {
+  const std::vector<PaletteCreator> creators = Creators(600, 6);
+  const auto index = PaletteIndex::Build(creators, {});
+  std::mt19937_64 rng(14);
+  std::vector<uint32_t> all(index->creators().size());
+  for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
+  std::shuffle(all.begin(), all.end(), rng);
+  std::vector<double> weights;
+  for (size_t k = 0; k < all.size(); ++k) weights.push_back(k % 4 == 0 ? 0.55 : 1.0);
+  for (const std::vector<double>* w : {static_cast<const std::vector<double>*>(nullptr),
+                                       static_cast<const std::vector<double>*>(&weights)}) {
+    const ColourSet target = RandomPalette(rng);
+    // Independently: every exact distance, weighted, sorted.
+    std::vector<std::tuple<double, std::string, double>> expected;
+    for (size_t k = 0; k < all.size(); ++k) {
+      const PaletteCreator& c = index->creators()[all[k]];
+      const double d = PaletteDistance(target, c.palette);
+      expected.emplace_back((w ? (*w)[k] : 1.0) * d, c.id, d);
+    }
+    std::sort(expected.begin(), expected.end());
+    for (const size_t needed : {size_t{1}, size_t{20}, size_t{45}, all.size()}) {
+      const std::vector<PaletteIndex::Hit> hits = index->Rank(target, all, needed, w);
+      ASSERT_EQ(hits.size(), needed);
+      for (size_t i = 0; i < needed; ++i) {
+        EXPECT_EQ(index->creators()[hits[i].index].id, std::get<1>(expected[i])) << i;
+        EXPECT_NEAR(hits[i].distance, std::get<2>(expected[i]), 1e-9) << i;
+        EXPECT_NEAR(hits[i].rank, std::get<0>(expected[i]), 1e-9) << i;
+      }
+    }
+  }
 }
 
 TEST(PaletteIndexTest, AnEmptyIndexOrTargetFindsNothing) {

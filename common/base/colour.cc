@@ -271,6 +271,10 @@ void Transport(int n, int m, const double* cost, double* left, double* flow) {
 }  // namespace
 
 double PaletteDistance(const ColourSet& x, const ColourSet& y) {
+  return PaletteDistanceBelow(x, y, std::numeric_limits<double>::infinity());
+}
+
+double PaletteDistanceBelow(const ColourSet& x, const ColourSet& y, double bound) {
   const int n = static_cast<int>(x.size()), m = static_cast<int>(y.size());
   if (n == 0 || m == 0) return std::numeric_limits<double>::infinity();
   double sx = 0, sy = 0;
@@ -285,6 +289,20 @@ double PaletteDistance(const ColourSet& x, const ColourSet& y) {
   for (int i = 0; i < n; ++i) {
     for (int j = 0; j < m; ++j) cost[i * m + j] = Ciede2000(x[i].lab, y[j].lab);
   }
+  // Each side's weight must travel at least to the other side's nearest
+  // colour: the larger of the two sums bounds the distance from below.
+  double rows = 0, columns = 0;
+  for (int i = 0; i < n; ++i) {
+    double nearest = std::numeric_limits<double>::infinity();
+    for (int j = 0; j < m; ++j) nearest = std::min(nearest, cost[i * m + j]);
+    rows += left[i] * nearest;
+  }
+  for (int j = 0; j < m; ++j) {
+    double nearest = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < n; ++i) nearest = std::min(nearest, cost[i * m + j]);
+    columns += left[n + j] * nearest;
+  }
+  if (const double lower = std::max(rows, columns); lower >= bound) return lower;
   Transport(n, m, cost.data(), left.data(), flow.data());
   double total = 0;
   for (size_t k = 0; k < flow.size(); ++k) total += flow[k] * cost[k];

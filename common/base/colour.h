@@ -57,6 +57,11 @@ ColourSet ColourSetOf(const scout::v1::Palette& palette);
 // Cost: the exact transportation problem on at most 6 x 6 colours,
 // successive shortest paths over a dense cost matrix (bench/micro_bench.cc).
 double PaletteDistance(const ColourSet& x, const ColourSet& y);
+// PaletteDistance(x, y) when it is below `bound`; otherwise a lower bound
+// of it that is >= bound (the larger of the two sides' weighted distances to
+// the other side's nearest colour), found without solving the transport.
+// Ranking that keeps only the nearest few skips most exact solves with it.
+double PaletteDistanceBelow(const ColourSet& x, const ColourSet& y, double bound);
 
 // The vector Elasticsearch's kNN (l2_norm) searches to find palette-search
 // candidates: nearby vectors mean nearby palettes, so the server reranks the
