@@ -380,4 +380,30 @@ std::vector<float> PaletteVector(const ColourSet& set) {
   return v;
 }
 
+namespace {
+// The byte that stands for 0 in dimension k (PackPaletteVector's comment).
+int PackedZero(size_t k) { return k % 3 == 0 ? 0 : 128; }
+}  // namespace
+
+std::string PackPaletteVector(const std::vector<float>& vector) {
+  if (vector.size() != static_cast<size_t>(kPaletteVectorDims)) return "";
+  std::string bytes(vector.size(), '\0');
+  for (size_t k = 0; k < vector.size(); ++k) {
+    double q = std::round(vector[k] / kPaletteVectorStep) + PackedZero(k);
+    if (std::isnan(q)) q = PackedZero(k);
+    bytes[k] = static_cast<char>(static_cast<unsigned char>(std::clamp(q, 0.0, 255.0)));
+  }
+  return bytes;
+}
+
+std::vector<float> UnpackPaletteVector(absl::string_view bytes) {
+  if (bytes.size() != static_cast<size_t>(kPaletteVectorDims)) return {};
+  std::vector<float> vector(bytes.size());
+  for (size_t k = 0; k < bytes.size(); ++k) {
+    const int q = static_cast<unsigned char>(bytes[k]) - PackedZero(k);
+    vector[k] = static_cast<float>(q * kPaletteVectorStep);
+  }
+  return vector;
+}
+
 }  // namespace scout

@@ -3,12 +3,14 @@
 // just-noticeable difference), the distance between two weighted colour sets
 // that palette search ranks by (docs/creators.md), and the fixed-length vector
 // Elasticsearch's kNN uses to find candidates for it. Shared by the server
-// (palette search), the creators index (writes the vector), genlake, the
+// (palette search), the creators index (stores the vector packed), genlake, the
 // quality test and the benchmarks. Pure functions, thread-safe.
 #pragma once
 
+#include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "scout/v1/types.pb.h"
 
 namespace scout {
@@ -66,5 +68,19 @@ double PaletteDistance(const ColourSet& x, const ColourSet& y);
 // palette changes, not per document read.
 inline constexpr int kPaletteVectorDims = 192;
 std::vector<float> PaletteVector(const ColourSet& set);
+
+// The PaletteVector quantised to one byte per dimension (kPaletteVectorDims bytes), for storage
+// in the creators index; UnpackPaletteVector inverts it to within half a step
+// (kPaletteVectorStep). Lightness dimensions (every third, starting at 0) are offset so their
+// range [0, 12.75] fits; a/b dimensions are centred on 0.
+// A byte is round(value / step) + offset, clamped to 0..255 (NaN stores 0.0): offset 0 for
+// lightness, so [0, 12.75]; 128 for a and b, so [-6.40, 6.35]. Each dimension is a weighted mean
+// of the palette's DIN99o coordinates / 8, so it lies within their range over the whole sRGB
+// cube (every 8-bit colour, measured): L [0, 12.50], a [-5.01, 5.69], b [-5.06, 5.54]; no
+// palette of real colours clamps. The step costs at most 0.025 per dimension (0.35 of L2 at
+// worst, about 0.2 typically, in the vector's DIN99o units, near ΔE's).
+inline constexpr double kPaletteVectorStep = 0.05;
+std::string PackPaletteVector(const std::vector<float>& vector);   // "" for a wrong length
+std::vector<float> UnpackPaletteVector(absl::string_view bytes);  // empty for a wrong length
 
 }  // namespace scout
