@@ -286,7 +286,7 @@ class AirflowTest(unittest.TestCase):
         self.assertEqual(xcoms[("rebuild_creators", "-1")].get("error", ""), "")
         es(f"{self.tag}.creators/_refresh")
         self.assertEqual(es(f"{self.tag}.creators/_count")["count"], USERS)
-        with_palette = es(f"{self.tag}.creators/_count?q=_exists_:palette_vector")["count"]
+        with_palette = es(f"{self.tag}.creators/_count?q=_exists_:palette_code")["count"]
         self.assertEqual(with_palette, USERS)
 
     def weekly_with_fake_workers(self, date, aggregate_exits):

@@ -1,6 +1,7 @@
 // common/base/colour.h: CIEDE2000 against Sharma, Wu & Dalal's published
 // test data, the earth mover's distance's properties and a case solved by
-// hand, and the palette vector's ordering on hand-made palettes.
+// hand, the palette vector's ordering on hand-made palettes, and its packed
+// storage form.
 #include "common/base/colour.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,9 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
+#include <tuple>
+#include <vector>
 
 namespace scout {
 namespace {
@@ -400,6 +404,65 @@ TEST(PaletteVectorTest, FixedLengthAndZeroForEmpty) {
   EXPECT_EQ(PaletteVector({}).size(), static_cast<size_t>(kPaletteVectorDims));
   for (float f : PaletteVector({})) EXPECT_EQ(f, 0);
   EXPECT_EQ(PaletteVector(Rgb({{10, 20, 30, 1}})).size(), static_cast<size_t>(kPaletteVectorDims));
+}
+
+// Every component of the unpacked vector within half a step of the vector's.
+void ExpectRoundTrip(const ColourSet& set) {
+  const std::vector<float> v = PaletteVector(set);
+  const std::string packed = PackPaletteVector(v);
+  ASSERT_EQ(packed.size(), static_cast<size_t>(kPaletteVectorDims));
+  const std::vector<float> back = UnpackPaletteVector(packed);
+  ASSERT_EQ(back.size(), v.size());
+  for (size_t k = 0; k < v.size(); ++k) {
+    ASSERT_LE(std::abs(back[k] - v[k]), kPaletteVectorStep / 2 + 1e-6)
+        << "dimension " << k << ": " << v[k] << " came back as " << back[k];
+  }
+}
+
+TEST(PackPaletteVectorTest, RoundTripsWithinHalfAStep) {
+  std::mt19937 rng(11);
+  for (int k = 0; k < 3000; ++k) ExpectRoundTrip(RandomSet(rng, 1 + k % 6));
+  // The extremes of each DIN99o coordinate over the sRGB cube, alone (the
+  // vector is then that colour's coordinates / 8 in every dimension).
+  for (const auto& [r, g, b] : std::vector<std::tuple<int, int, int>>{{0, 0, 0},
+                                                                      {255, 255, 255},
+                                                                      {0, 255, 148},
+                                                                      {255, 0, 165},
+                                                                      {0, 51, 255},
+                                                                      {255, 255, 0},
+                                                                      {255, 0, 0},
+                                                                      {0, 255, 0},
+                                                                      {0, 0, 255}}) {
+    SCOPED_TRACE(testing::Message() << r << "," << g << "," << b);
+    ExpectRoundTrip(Rgb({{r, g, b, 1}}));
+  }
+  // An empty palette's zeros come back exactly.
+  EXPECT_EQ(UnpackPaletteVector(PackPaletteVector(PaletteVector({}))), PaletteVector({}));
+}
+
+TEST(PackPaletteVectorTest, ClampsToTheRepresentableRange) {
+  std::vector<float> v(kPaletteVectorDims);
+  for (int k = 0; k < kPaletteVectorDims; ++k) v[k] = k % 2 == 0 ? 1000 : -1000;
+  v[0] = NAN;
+  const std::vector<float> back = UnpackPaletteVector(PackPaletteVector(v));
+  ASSERT_EQ(back.size(), v.size());
+  EXPECT_EQ(back[0], 0);  // NaN stores 0.
+  for (int k = 1; k < kPaletteVectorDims; ++k) {
+    const bool lightness = k % 3 == 0, high = k % 2 == 0;
+    const float expected = lightness ? (high ? 12.75f : 0.0f) : (high ? 6.35f : -6.4f);
+    EXPECT_NEAR(back[k], expected, 1e-5) << "dimension " << k;
+  }
+}
+
+TEST(PackPaletteVectorTest, WrongLengthsAreEmpty) {
+  EXPECT_EQ(PackPaletteVector({}), "");
+  EXPECT_EQ(PackPaletteVector(std::vector<float>(kPaletteVectorDims - 1)), "");
+  EXPECT_EQ(PackPaletteVector(std::vector<float>(kPaletteVectorDims + 1)), "");
+  EXPECT_TRUE(UnpackPaletteVector("").empty());
+  EXPECT_TRUE(UnpackPaletteVector(std::string(kPaletteVectorDims - 1, 'x')).empty());
+  EXPECT_TRUE(UnpackPaletteVector(std::string(kPaletteVectorDims + 1, 'x')).empty());
+  EXPECT_EQ(UnpackPaletteVector(std::string(kPaletteVectorDims, '\x80')).size(),
+            static_cast<size_t>(kPaletteVectorDims));
 }
 
 TEST(PaletteVectorTest, NearerPalettesHaveNearerVectors) {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -61,20 +62,18 @@ json TagKeys(const std::vector<v1::TagCount>& tags) {
   return out;
 }
 
-// The palette as stored in _source (proto JSON) and its kNN vector.
+// The palette as stored in _source (proto JSON), its key and its code.
+// Without colours, null key and code (no doc values): the creator is simply
+// absent from palette search. Null rather than left out, so a partial
+// update clears them on a generation that keeps palette_code in _source
+// (one created before palette_code: EnsureCreatorIndex).
 void AddPalette(const v1::Palette& palette, json& doc) {
   doc[f::kPalette] = json::parse(ToJson(palette), nullptr, false);
   const ColourSet colours = ColourSetOf(palette);
   const std::string key = PaletteKey(palette);
   doc[f::kPaletteKey] = key.empty() || colours.empty() ? json(nullptr) : json(key);
-  if (colours.empty()) {
-    // No vector: the creator is simply absent from palette search.
-    doc[f::kPaletteVector] = nullptr;
-  } else {
-    json vector = json::array();
-    for (float x : PaletteVector(colours)) vector.push_back(x);
-    doc[f::kPaletteVector] = std::move(vector);
-  }
+  const std::string code = PaletteCode(palette);
+  doc[f::kPaletteCode] = code.empty() ? json(nullptr) : json(code);
   doc[f::kPaletteComputedAt] = palette.has_computed_at()
                                    ? json(FormatRfc3339(FromTimestamp(palette.computed_at())))
                                    : json(nullptr);
@@ -147,12 +146,11 @@ json CreatorIndexBody() {
            {{"dynamic", false},
             // Folded text is for matching only: the server highlights the
             // biography from _source.
-            // The palette's vector and key are for kNN and for ranking its
-            // pool from doc values; nothing reads them back from _source
-            // (6.6 KB of a document's ~8 were the vector's text).
+            // The palette's code and key are read as doc values only;
+            // nothing reads them back from _source.
             {"_source",
              {{"excludes",
-               {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded, f::kPaletteVector,
+               {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded, f::kPaletteCode,
                 f::kPaletteKey}}}},
             // In _source, not indexed: username's picture, biography as
             // written, followers_daily (30 numbers), hashtags / mentions
@@ -185,14 +183,9 @@ json CreatorIndexBody() {
               {f::kNameFolded, text},
               {f::kBioFolded, text},
               {f::kCaptionsFolded, text},
-              {f::kPaletteVector,
-               {{"type", "dense_vector"},
-                {"dims", kPaletteVectorDims},
-                {"index", true},
-                {"similarity", "l2_norm"},
-                // Elasticsearch 8.15's defaults, written out: a rebuild
-                // switches to them from int8_flat (RebuildCreatorIndex).
-                {"index_options", {{"type", "int8_hnsw"}, {"m", 16}, {"ef_construction", 100}}}}},
+              // binary is never indexed: no graph to build, so the rebuild
+              // writes at the speed of the other fields.
+              {f::kPaletteCode, {{"type", "binary"}, {"doc_values", true}}},
               {f::kPaletteKey, {{"type", "keyword"}, {"index", false}, {"doc_values", true}}},
               {f::kStatsDate, {{"type", "date"}, {"format", kDayFormat}}},
               {f::kPaletteComputedAt, date},
@@ -205,7 +198,10 @@ absl::Status EnsureCreatorIndex(Elastic& elastic, absl::string_view prefix) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     const absl::StatusOr<json> aliased = elastic.Call("GET", absl::StrCat("_alias/", alias));
     if (aliased.ok()) {
-      // The current generation learns fields added since it was created.
+      // The current generation learns fields added since it was created
+      // (only new fields: an existing field's mapping cannot change). Its
+      // _source excludes cannot change either: a generation created before
+      // palette_code keeps it in _source too, until the next rebuild.
       return elastic
           .Call("PUT", absl::StrCat(alias, "/_mapping"),
                 {{"properties", body["mappings"]["properties"]}})
@@ -285,7 +281,7 @@ std::string CreatorDocument(const ProfileFactsRow& facts, const CreatorContentRo
       content ? FoldForSearch(absl::StrJoin(content->captions, "\n")) : std::string();
 
   doc[f::kPalette] = nullptr;
-  doc[f::kPaletteVector] = nullptr;
+  doc[f::kPaletteCode] = nullptr;
   doc[f::kPaletteKey] = nullptr;
   doc[f::kPaletteComputedAt] = nullptr;
   if (facts.palette_json) {
@@ -332,6 +328,33 @@ std::string PaletteKey(const v1::Palette& palette) {
     key.append(share, written.ptr);
   }
   return key;
+}
+
+std::string PaletteCode(const v1::Palette& palette) {
+  const ColourSet colours = ColourSetOf(palette);
+  if (colours.empty()) return "";
+  return absl::Base64Escape(PackPaletteVector(PaletteVector(colours)));
+}
+
+absl::StatusOr<std::vector<float>> PaletteVectorOfCode(absl::string_view code) {
+  if (code.empty()) return std::vector<float>();
+  // Base64 of kPaletteVectorDims bytes, padded: refuse anything longer
+  // before decoding it.
+  if (code.size() != 4 * ((kPaletteVectorDims + 2) / 3)) {
+    return absl::InvalidArgumentError(absl::StrCat(f::kPaletteCode, ": ", code.size(),
+                                                   " characters, not base64 of ",
+                                                   kPaletteVectorDims, " bytes"));
+  }
+  std::string bytes;
+  if (!absl::Base64Unescape(code, &bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(f::kPaletteCode, ": not base64"));
+  }
+  std::vector<float> vector = UnpackPaletteVector(bytes);
+  if (vector.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(f::kPaletteCode, ": ", bytes.size(), " bytes, not ", kPaletteVectorDims));
+  }
+  return vector;
 }
 
 absl::StatusOr<ColourSet> ColourSetOfPaletteKey(absl::string_view key) {
@@ -693,35 +716,6 @@ json ServeSettings() {
             {"translog", {{"durability", "request"}}}}}};
 }
 
-// Waits for a force merge of `index` into one segment (a task, polled: it
-// can take longer than any one HTTP call should, and a stop request is seen
-// within a second).
-absl::Status MergeIntoOneSegment(Elastic& elastic, const std::string& index,
-                                 const std::function<bool()>& stop_requested) {
-  SCOUT_ASSIGN_OR_RETURN(
-      const json started,
-      elastic.Call(
-          "POST",
-          absl::StrCat(index, "/_forcemerge?max_num_segments=1&wait_for_completion=false")));
-  const json* task = started.is_object() ? Member(started, "task") : nullptr;
-  if (task == nullptr || !task->is_string()) {
-    return absl::InternalError(absl::StrCat("_forcemerge answered no task: ", Dump(started)));
-  }
-  const std::string path = absl::StrCat("_tasks/", task->get<std::string>());
-  for (;;) {
-    if (Stopping(stop_requested)) return RebuildStopped();
-    SCOUT_ASSIGN_OR_RETURN(const json state, elastic.Call("GET", path));
-    const json* completed = state.is_object() ? Member(state, "completed") : nullptr;
-    if (completed != nullptr && completed->is_boolean() && completed->get<bool>()) {
-      if (const json* error = Member(state, "error")) {
-        return absl::UnavailableError(absl::StrCat("force merge of ", index, ": ", Dump(*error)));
-      }
-      return absl::OkStatus();
-    }
-    absl::SleepFor(absl::Seconds(1));
-  }
-}
-
 // Fills `index` from the warehouse: this thread reads pages, `writers`
 // threads send them.
 absl::Status FillGeneration(Elastic& elastic, Warehouse& warehouse, const std::string& index,
@@ -811,24 +805,10 @@ absl::StatusOr<CreatorRebuildResult> RebuildCreatorIndex(Elastic& elastic, Wareh
   result.index = CreatorsGeneration(prefix, last + 1);
   json body = CreatorIndexBody();
   body["settings"] = BuildSettings();
-  const json vector = body["mappings"]["properties"][f::kPaletteVector];
-  if (options.graph_at_end) {
-    // No HNSW graph while filling: each flushed segment would build one and
-    // every merge rebuild it (most of Elasticsearch's work at 500,000
-    // creators); one graph is built by the merge into one segment below.
-    body["mappings"]["properties"][f::kPaletteVector]["index_options"] = {{"type", "int8_flat"}};
-  }
   SCOUT_RETURN_IF_ERROR(elastic.Call("PUT", result.index, body).status());
 
   const absl::Status built = [&]() -> absl::Status {
     SCOUT_RETURN_IF_ERROR(FillGeneration(elastic, warehouse, result.index, options, result));
-    if (options.graph_at_end) {
-      SCOUT_RETURN_IF_ERROR(elastic
-                                .Call("PUT", absl::StrCat(result.index, "/_mapping"),
-                                      {{"properties", {{f::kPaletteVector, vector}}}})
-                                .status());
-      SCOUT_RETURN_IF_ERROR(MergeIntoOneSegment(elastic, result.index, options.stop_requested));
-    }
     SCOUT_RETURN_IF_ERROR(
         elastic.Call("PUT", absl::StrCat(result.index, "/_settings"), ServeSettings()).status());
     SCOUT_RETURN_IF_ERROR(

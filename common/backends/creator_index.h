@@ -64,11 +64,18 @@ inline constexpr char kNameFolded[] = "name_folded";
 inline constexpr char kBioFolded[] = "biography_folded";
 inline constexpr char kCaptionsFolded[] = "captions_folded";
 inline constexpr char kPalette[] = "palette";  // _source only: the Palette as proto JSON.
-// dense_vector, PaletteVector; indexed only (not in _source: the rebuild
-// recomputes it from the warehouse, and only kNN reads it).
+// binary, doc values only (PaletteCode: base64 of PackPaletteVector): the
+// palette vector the server's in-memory palette index loads. Not indexed (no
+// kNN graph to build) and not in _source (the rebuild recomputes it from the
+// warehouse). Generations created before it have palette_vector instead;
+// EnsureCreatorIndex adds palette_code to them, a rebuild fills it.
+inline constexpr char kPaletteCode[] = "palette_code";
+// The dense_vector field of generations created before palette_code: no
+// longer written or mapped. Only until server/creators.cc stops asking kNN
+// for it; then delete.
 inline constexpr char kPaletteVector[] = "palette_vector";
-// Doc values only (PaletteKey): what palette searches rank their kNN pool
-// by, read without loading the documents' _source.
+// Doc values only (PaletteKey): the palette's colours and shares, read
+// without loading the documents' _source.
 inline constexpr char kPaletteKey[] = "palette_key";
 // Binary doc values only: PackPaletteVector of the palette (base64 in JSON).
 inline constexpr char kPaletteCode[] = "palette_code";
@@ -94,9 +101,9 @@ absl::Status EnsureCreatorIndex(Elastic& elastic, absl::string_view prefix);
 // The whole document of a creator. `content` is null when the creator has no
 // content row yet (no posts read): text, tags and topics are then empty.
 std::string CreatorDocument(const ProfileFactsRow& facts, const CreatorContentRow* content);
-// The palette fields only (a partial update): palette, palette_vector,
+// The palette fields only (a partial update): palette, palette_code,
 // palette_key, palette_computed_at. A partial update keeps the document's
-// other fields from _source, so palette_vector and palette_key (not in
+// other fields from _source, so palette_code and palette_key (not in
 // _source) survive only an update that writes them again: this one.
 nlohmann::json PaletteFields(const scout::v1::Palette& palette);
 // INTERNAL when `source` is not a creator document.
@@ -107,6 +114,15 @@ absl::StatusOr<scout::v1::Creator> CreatorFromDocument(const nlohmann::json& sou
 // back as the same double), colours in the palette's order; colours without a positive
 // finite share are left out, and "" means no palette.
 std::string PaletteKey(const scout::v1::Palette& palette);
+// The palette_code doc value: base64 (standard alphabet, padded: what
+// Elasticsearch's binary type takes and docvalue_fields return) of
+// PackPaletteVector(PaletteVector(ColourSetOf(palette))); "" for a palette
+// without colours (such a document has no palette_code).
+std::string PaletteCode(const scout::v1::Palette& palette);
+// The palette vector of a PaletteCode, to within half a kPaletteVectorStep;
+// empty for "". INVALID_ARGUMENT for anything else that is not base64 of
+// kPaletteVectorDims bytes (read back from Elasticsearch: never trusted).
+absl::StatusOr<std::vector<float>> PaletteVectorOfCode(absl::string_view code);
 // The colours of a PaletteKey, as ColourSetOf(palette) gives them; empty for
 // "". INVALID_ARGUMENT for anything PaletteKey does not write (the value is
 // read back from Elasticsearch: never trusted).
@@ -152,13 +168,7 @@ struct CreatorRebuildOptions {
   size_t page_size = 5000;     // profile_facts rows per warehouse read.
   size_t bulk_actions = 1000;  // Documents per _bulk request.
   int writers = 2;             // _bulk requests in flight (each builds its documents).
-  // Fill the generation with palette_vector as int8_flat, then switch it to
-  // the serving int8_hnsw and force-merge into one segment: one HNSW graph
-  // built once, instead of one per flushed segment rebuilt at every merge.
-  // Off: at 50,000 creators on 2 shared cores the single-threaded merge
-  // made the rebuild slower (60 s against 46 s); not measured at 500,000.
-  bool graph_at_end = false;
-  // Polled between _bulk requests and while merging: true stops the
+  // Polled between _bulk requests: true stops the
   // rebuild, which deletes its half-built generation and returns CANCELLED
   // (the alias keeps the previous one). Default: the process's stop signal.
   std::function<bool()> stop_requested = StopRequested;

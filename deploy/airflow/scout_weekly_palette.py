@@ -5,7 +5,7 @@ then a full rebuild of the creators index.
 shards     reads N at run time: Variable scout_palette_shards, else
            $SCOUT_PALETTE_SHARDS, else 4
 palette    one mapped task instance per shard; returns the PaletteReport.
-           Each shard also updates the palette fields (colours, kNN vector,
+           Each shard also updates the palette fields (colours, packed vector,
            computed_at) of its creators' documents in the creators index
 summarize  sums the shards' counters (posts_read too: each shard reads its
            own creators' posts); load_version is the largest, not the sum
