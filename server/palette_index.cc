@@ -9,7 +9,6 @@
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/backends/creator_index.h"
@@ -330,7 +329,9 @@ absl::StatusOr<std::shared_ptr<const PaletteIndex>> PaletteIndexLoader::Load() c
       if (const json* encoded = FirstValue(*fields, f::kPaletteCode);
           encoded != nullptr && encoded->is_string()) {
         // A code that does not decode is recomputed from the palette.
-        if (!absl::Base64Unescape(encoded->get_ref<const std::string&>(), &code)) code.clear();
+        absl::StatusOr<std::vector<float>> vector =
+            PaletteVectorOfCode(encoded->get_ref<const std::string&>());
+        if (vector.ok()) code = PackPaletteVector(*vector);
       }
       creators.push_back(std::move(creator));
       codes.push_back(std::move(code));

@@ -42,6 +42,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 namespace f = creator_field;
+// The dense_vector field of generations made before palette_code.
+constexpr char kOldPaletteVector[] = "palette_vector";
 
 const absl::CivilDay kAsOf(2026, 11, 20);
 
@@ -549,7 +551,7 @@ TEST_F(CreatorIndexTest, EnsureCreatorIndexIsIdempotentAndRaceSafe) {
   const json& properties = (*mapping)[CreatorsGeneration(prefix_, 1)]["mappings"]["properties"];
   EXPECT_EQ(properties[f::kPaletteCode],
             json::parse(R"({"type": "binary", "doc_values": true})"));
-  EXPECT_FALSE(properties.contains(f::kPaletteVector));
+  EXPECT_FALSE(properties.contains(kOldPaletteVector));
   EXPECT_EQ(properties[f::kCaptionsFolded]["type"], "text");
   EXPECT_EQ((*mapping)[CreatorsGeneration(prefix_, 1)]["mappings"]["dynamic"], "false");
 }
@@ -561,12 +563,12 @@ TEST_F(CreatorIndexTest, AnOlderGenerationLearnsPaletteCodeAndTheRebuildFillsIt)
   json old = CreatorIndexBody();
   json& properties = old["mappings"]["properties"];
   properties.erase(f::kPaletteCode);
-  properties[f::kPaletteVector] = {{"type", "dense_vector"},
+  properties[kOldPaletteVector] = {{"type", "dense_vector"},
                                    {"dims", kPaletteVectorDims},
                                    {"index", true},
                                    {"similarity", "l2_norm"}};
   old["mappings"]["_source"]["excludes"] =
-      json::array({f::kNameFolded, f::kBioFolded, f::kCaptionsFolded, f::kPaletteVector,
+      json::array({f::kNameFolded, f::kBioFolded, f::kCaptionsFolded, kOldPaletteVector,
                    f::kPaletteKey});
   old["aliases"] = {{CreatorsAlias(prefix_), json::object()}};
   ASSERT_TRUE(elastic_->Call("PUT", CreatorsGeneration(prefix_, 1), old).ok());
@@ -576,7 +578,7 @@ TEST_F(CreatorIndexTest, AnOlderGenerationLearnsPaletteCodeAndTheRebuildFillsIt)
     const CreatorContentRow content = BusinessContent();
     json doc = json::parse(CreatorDocument(Business(), &content));
     doc.erase(f::kPaletteCode);
-    doc[f::kPaletteVector] =
+    doc[kOldPaletteVector] =
         PaletteVector(Rgb({{0xe8, 0xd5, 0xc4, 0.6}, {0xa0, 0x52, 0x2d, 0.4}}));
     ASSERT_TRUE(
         elastic_->Call("PUT", absl::StrCat(CreatorsAlias(prefix_), "/_doc/101?refresh=true"), doc)
@@ -594,7 +596,7 @@ TEST_F(CreatorIndexTest, AnOlderGenerationLearnsPaletteCodeAndTheRebuildFillsIt)
   ASSERT_TRUE(mapping.ok()) << mapping.status();
   const json& learnt = (*mapping)[CreatorsGeneration(prefix_, 1)]["mappings"]["properties"];
   EXPECT_EQ(learnt[f::kPaletteCode], json::parse(R"({"type": "binary", "doc_values": true})"));
-  EXPECT_EQ(learnt[f::kPaletteVector]["type"], "dense_vector");  // Stays, unused.
+  EXPECT_EQ(learnt[kOldPaletteVector]["type"], "dense_vector");  // Stays, unused.
   const std::string packed =
       PackPaletteVector(PaletteVector(Rgb({{0xe8, 0xd5, 0xc4, 0.6}, {0xa0, 0x52, 0x2d, 0.4}})));
   EXPECT_EQ(PaletteBytesOf("101"), packed);
@@ -628,7 +630,7 @@ TEST_F(CreatorIndexTest, AnOlderGenerationLearnsPaletteCodeAndTheRebuildFillsIt)
   mapping = elastic_->Call("GET", absl::StrCat(CreatorsGeneration(prefix_, 2), "/_mapping"));
   ASSERT_TRUE(mapping.ok()) << mapping.status();
   const json& fresh = (*mapping)[CreatorsGeneration(prefix_, 2)]["mappings"];
-  EXPECT_FALSE(fresh["properties"].contains(f::kPaletteVector));
+  EXPECT_FALSE(fresh["properties"].contains(kOldPaletteVector));
   EXPECT_EQ(fresh["properties"][f::kPaletteCode],
             json::parse(R"({"type": "binary", "doc_values": true})"));
 }

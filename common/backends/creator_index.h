@@ -70,15 +70,9 @@ inline constexpr char kPalette[] = "palette";  // _source only: the Palette as p
 // warehouse). Generations created before it have palette_vector instead;
 // EnsureCreatorIndex adds palette_code to them, a rebuild fills it.
 inline constexpr char kPaletteCode[] = "palette_code";
-// The dense_vector field of generations created before palette_code: no
-// longer written or mapped. Only until server/creators.cc stops asking kNN
-// for it; then delete.
-inline constexpr char kPaletteVector[] = "palette_vector";
 // Doc values only (PaletteKey): the palette's colours and shares, read
 // without loading the documents' _source.
 inline constexpr char kPaletteKey[] = "palette_key";
-// Binary doc values only: PackPaletteVector of the palette (base64 in JSON).
-inline constexpr char kPaletteCode[] = "palette_code";
 inline constexpr char kStatsDate[] = "as_of";
 inline constexpr char kPaletteComputedAt[] = "palette_computed_at";
 inline constexpr char kLoadVersion[] = "load_version";
