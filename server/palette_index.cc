@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <queue>
 #include <utility>
 
 #include <Eigen/Dense>
@@ -31,15 +30,6 @@ constexpr size_t kFitSample = 20000;
 // Creators per page while loading (doc values only, a few hundred bytes each).
 constexpr int kLoadPage = 5000;
 
-template <typename T>
-bool AtLeast(const std::optional<T>& value, const std::optional<T>& bound) {
-  return !bound || (value && *value >= *bound);
-}
-template <typename T>
-bool AtMost(const std::optional<T>& value, const std::optional<T>& bound) {
-  return !bound || (value && *value <= *bound);
-}
-
 std::optional<int64_t> IntField(const json& fields, const char* field) {
   const json* value = FirstValue(fields, field);
   if (value == nullptr) return std::nullopt;
@@ -63,17 +53,46 @@ uint32_t TopicBit(absl::string_view slug) {
   return 0;
 }
 
-bool PaletteFilter::Keeps(const PaletteCreator& c) const {
-  if (!AtLeast(c.followers, min_followers) || !AtMost(c.followers, max_followers) ||
-      !AtLeast(c.posts_30d, min_posts_30d) || !AtLeast(c.last_post_at_ms, min_last_post_at_ms) ||
-      !AtLeast(c.engagement_rate, min_engagement_rate) ||
-      !AtMost(c.engagement_rate, max_engagement_rate) || !AtLeast(c.growth, min_growth)) {
+PaletteNumbers PaletteNumbers::Of(const PaletteCreator& c) {
+  PaletteNumbers n;
+  n.followers = c.followers.value_or(kAbsent);
+  n.posts_30d = c.posts_30d.value_or(kAbsent);
+  n.last_post_at_ms = c.last_post_at_ms.value_or(kAbsent);
+  n.engagement_rate = c.engagement_rate.value_or(n.engagement_rate);
+  n.growth = c.growth.value_or(n.growth);
+  n.topics = c.topics;
+  n.tier = static_cast<int8_t>(c.tier);
+  n.is_business = c.is_business ? (*c.is_business ? 1 : 0) : -1;
+  return n;
+}
+
+bool PaletteFilter::KeepsEveryNumber() const {
+  return !min_followers && !max_followers && !min_posts_30d && !min_last_post_at_ms &&
+         !min_engagement_rate && !max_engagement_rate && !min_growth && !is_business && !tiers &&
+         topics == 0;
+}
+
+bool PaletteFilter::KeepsNumbers(const PaletteNumbers& n) const {
+  constexpr int64_t kAbsent = PaletteNumbers::kAbsent;
+  // An absent number fails any filter on it (NaN compares false).
+  const auto at_least = [](int64_t v, const std::optional<int64_t>& bound) {
+    return !bound || (v != kAbsent && v >= *bound);
+  };
+  if (!at_least(n.followers, min_followers) || !at_least(n.posts_30d, min_posts_30d) ||
+      !at_least(n.last_post_at_ms, min_last_post_at_ms) ||
+      (max_followers && (n.followers == kAbsent || n.followers > *max_followers)) ||
+      (min_engagement_rate && !(n.engagement_rate >= *min_engagement_rate)) ||
+      (max_engagement_rate && !(n.engagement_rate <= *max_engagement_rate)) ||
+      (min_growth && !(n.growth >= *min_growth))) {
     return false;
   }
-  if (is_business && c.is_business != is_business) return false;
-  if (tiers && (*tiers & (uint32_t{1} << c.tier)) == 0) return false;
-  if (topics != 0 && (topics & c.topics) == 0) return false;
-  return exclude_id.empty() || c.id != exclude_id;
+  if (is_business && n.is_business != (*is_business ? 1 : 0)) return false;
+  if (tiers && (*tiers & (uint32_t{1} << n.tier)) == 0) return false;
+  return topics == 0 || (topics & n.topics) != 0;
+}
+
+bool PaletteFilter::Keeps(const PaletteCreator& c) const {
+  return KeepsNumbers(PaletteNumbers::Of(c)) && (exclude_id.empty() || c.id != exclude_id);
 }
 
 std::shared_ptr<const PaletteIndex> PaletteIndex::Build(std::vector<PaletteCreator> creators,
@@ -123,10 +142,26 @@ std::shared_ptr<const PaletteIndex> PaletteIndex::Build(std::vector<PaletteCreat
     for (int d = 0; d < dims; ++d) index->basis_[static_cast<size_t>(k) * dims + d] =
         static_cast<float>(component[d]);
   }
-  index->projected_.reserve(n);
+  std::vector<std::array<float, kPaletteProjectionDims>> projected;
+  projected.reserve(n);
+  float largest = 0;
   for (std::vector<float>& vector : vectors) {
-    index->projected_.push_back(index->Project(vector));
+    projected.push_back(index->Project(vector));
+    for (float x : projected.back()) largest = std::max(largest, std::abs(x));
     std::vector<float>().swap(vector);
+  }
+  // One scale for every dimension, so distances need no per-dimension weight.
+  index->scale_ = largest > 0 ? largest / 127 : 1;
+  index->projected_.resize(n * kPaletteProjectionDims);
+  for (size_t i = 0; i < n; ++i) {
+    for (int k = 0; k < kPaletteProjectionDims; ++k) {
+      index->projected_[i * kPaletteProjectionDims + k] = static_cast<int8_t>(
+          std::clamp(std::lround(projected[i][k] / index->scale_), -127L, 127L));
+    }
+  }
+  index->numbers_.reserve(n);
+  for (const PaletteCreator& creator : index->creators_) {
+    index->numbers_.push_back(PaletteNumbers::Of(creator));
   }
   return index;
 }
@@ -147,30 +182,51 @@ PaletteIndex::Candidates PaletteIndex::Nearest(const ColourSet& target,
                                                const PaletteFilter& filter, size_t pool) const {
   Candidates candidates;
   if (target.empty() || pool == 0 || creators_.empty()) return candidates;
-  const std::array<float, kPaletteProjectionDims> t = Project(PaletteVector(target));
-  // The pool's farthest candidate on top, to be replaced by nearer ones.
-  std::priority_queue<std::pair<float, uint32_t>> nearest;
+  // The target in the stored bytes' unit (not rounded: it may lie outside).
+  std::array<float, kPaletteProjectionDims> t = Project(PaletteVector(target));
+  for (float& x : t) x /= scale_;
+  const bool every_number = filter.KeepsEveryNumber();
+  const std::optional<uint32_t> excluded =
+      filter.exclude_id.empty() ? std::nullopt : Find(filter.exclude_id);
+  // Candidates nearer than `threshold` gather in `nearest`; when it holds
+  // twice the pool, it is cut back to the pool's nearest and the threshold
+  // drops to the farthest kept (amortised: no heap per candidate).
+  std::vector<std::pair<float, uint32_t>> nearest;
+  nearest.reserve(2 * pool);
+  float threshold = std::numeric_limits<float>::infinity();
+  const auto cut = [&nearest, pool] {
+    if (nearest.size() <= pool) return;
+    std::nth_element(nearest.begin(), nearest.begin() + static_cast<std::ptrdiff_t>(pool - 1),
+                     nearest.end());
+    nearest.resize(pool);
+  };
   for (size_t i = 0; i < creators_.size(); ++i) {
-    if (!filter.Keeps(creators_[i])) continue;
+    if ((!every_number && !filter.KeepsNumbers(numbers_[i])) || excluded == i) continue;
     ++candidates.matched;
-    const std::array<float, kPaletteProjectionDims>& p = projected_[i];
-    // Eight running sums, not one: the compiler may then vectorise (it must
-    // keep one sum's order), and no add waits for the previous one.
+    const int8_t* p = &projected_[i * kPaletteProjectionDims];
+    // Eight running sums, not one: no add waits for the previous one, and
+    // the compiler may vectorise (it must keep each sum's order).
     std::array<float, 8> sums{};
     for (int k = 0; k < kPaletteProjectionDims; k += 8) {
-      for (int j = 0; j < 8; ++j) sums[j] += (p[k + j] - t[k + j]) * (p[k + j] - t[k + j]);
+      for (int j = 0; j < 8; ++j) {
+        const float d = static_cast<float>(p[k + j]) - t[k + j];
+        sums[j] += d * d;
+      }
     }
     float d = 0;
     for (float sum : sums) d += sum;
-    if (nearest.size() < pool) {
-      nearest.emplace(d, static_cast<uint32_t>(i));
-    } else if (d < nearest.top().first) {
-      nearest.pop();
-      nearest.emplace(d, static_cast<uint32_t>(i));
+    if (d < threshold) {
+      nearest.emplace_back(d, static_cast<uint32_t>(i));
+      if (nearest.size() == 2 * pool) {
+        cut();
+        threshold = nearest[pool - 1].first;  // nth_element put the pool's farthest there.
+      }
     }
   }
-  candidates.indices.resize(nearest.size());
-  for (size_t k = nearest.size(); k > 0; nearest.pop()) candidates.indices[--k] = nearest.top().second;
+  cut();
+  std::sort(nearest.begin(), nearest.end());
+  candidates.indices.reserve(nearest.size());
+  for (const auto& [distance, i] : nearest) candidates.indices.push_back(i);
   return candidates;
 }
 

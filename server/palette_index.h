@@ -20,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -55,6 +56,19 @@ struct PaletteCreator {
 // Bit of a topic slug in PaletteCreator::topics; 0 for an unknown slug.
 uint32_t TopicBit(absl::string_view slug);
 
+// A PaletteCreator's numbers as the scan reads them: 48 bytes, not ~200.
+struct PaletteNumbers {
+  static constexpr int64_t kAbsent = std::numeric_limits<int64_t>::min();
+  int64_t followers = kAbsent, posts_30d = kAbsent, last_post_at_ms = kAbsent;
+  double engagement_rate = std::numeric_limits<double>::quiet_NaN();  // NaN: unknown.
+  double growth = std::numeric_limits<double>::quiet_NaN();
+  uint32_t topics = 0;
+  int8_t tier = 0;
+  int8_t is_business = -1;  // -1: unknown.
+
+  static PaletteNumbers Of(const PaletteCreator& creator);
+};
+
 // The request's filters that memory can answer; unset members keep everyone.
 struct PaletteFilter {
   std::optional<int64_t> min_followers, max_followers, min_posts_30d, min_last_post_at_ms;
@@ -65,6 +79,8 @@ struct PaletteFilter {
   std::string exclude_id;
 
   bool Keeps(const PaletteCreator& creator) const;
+  bool KeepsNumbers(const PaletteNumbers& numbers) const;  // All but exclude_id.
+  bool KeepsEveryNumber() const;  // No filter on numbers.
 };
 
 class PaletteIndex {
@@ -103,9 +119,13 @@ class PaletteIndex {
   std::array<float, kPaletteProjectionDims> Project(const std::vector<float>& vector) const;
 
   std::vector<PaletteCreator> creators_;
-  std::vector<float> mean_;   // kPaletteVectorDims.
+  std::vector<PaletteNumbers> numbers_;  // Parallel to creators_.
+  std::vector<float> mean_;              // kPaletteVectorDims.
   std::vector<float> basis_;  // kPaletteProjectionDims rows of kPaletteVectorDims.
-  std::vector<std::array<float, kPaletteProjectionDims>> projected_;
+  // The projections, kPaletteProjectionDims bytes per creator: the scan
+  // reads 16 MB at 500,000 creators instead of 64. Coordinate = byte x scale_.
+  std::vector<int8_t> projected_;
+  float scale_ = 1;
 };
 
 class PaletteIndexLoader {
