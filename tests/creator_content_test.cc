@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/backends/creator_content.h"
 #include "common/backends/profile_facts.h"
 #include "common/backends/warehouse.h"
@@ -69,8 +70,8 @@ TEST(CreatorContentValues, CleanAndCutHostileText) {
   // The caption sample keeps its byte budget, newest first.
   CreatorContentRow back_row;
   SqlRows rows;
-  rows.columns = {"creator_id",    "as_of",         "posts_90d",  "hashtags_json",
-                  "mentions_json", "captions_json", "topics_json"};
+  const std::vector<std::string> columns = absl::StrSplit(kCreatorContentColumns, ", ");
+  rows.columns = columns;
   rows.rows.push_back(values);
   const absl::StatusOr<CreatorContentRow> back = ReadCreatorContent(rows, 0);
   ASSERT_TRUE(back.ok()) << back.status();
@@ -181,8 +182,8 @@ TEST_F(CreatorContentDbTest, CreatorContentRoundTrips) {
   values.push_back("2026-11-21T02:00:00Z");
   AppendCopyRow(values, copy);
   ASSERT_TRUE(warehouse_
-                  ->CopyIn(absl::StrCat("COPY creator_content (", kCreatorContentColumns,
-                                        ", load_version, updated_at) FROM STDIN"),
+                  ->CopyIn(absl::StrCat("COPY creator_content (", kCreatorContentColumns, ", ",
+                                        kCreatorContentLoadColumns, ") FROM STDIN"),
                            copy)
                   .ok());
   const absl::StatusOr<SqlRows> rows = warehouse_->Query(SelectCreatorContent());
