@@ -200,8 +200,9 @@ absl::Status CreatorSearch::Validate(const SearchCreatorsRequest& request) const
   SCOUT_RETURN_IF_ERROR(CheckUtf8(request.topics(), "topics"));
   for (int i = 0; i < request.topics_size(); ++i) {
     if (!IsTopic(request.topics(i))) {
+      // Cut to 40 bytes, maybe inside a character: the message must stay UTF-8.
       return Invalid(absl::StrCat("topics[", i, "]"),
-                     absl::StrCat("unknown topic \"", request.topics(i).substr(0, 40),
+                     absl::StrCat("unknown topic \"", ToValidUtf8(request.topics(i).substr(0, 40)),
                                   "\" (docs/topics.md lists the slugs)"));
     }
   }

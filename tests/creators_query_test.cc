@@ -84,6 +84,12 @@ TEST_F(CreatorQueryTest, EachFieldIsValidatedByName) {
                 r.add_topics("underwater-basket-weaving");
               })),
               HasSubstr("topics[1]: unknown topic"));
+  // The slug is quoted cut to 40 bytes, here inside the "é": the message
+  // must still be UTF-8.
+  const std::string cut =
+      Error(with([](auto& r) { r.add_topics(std::string(39, 't') + "\xc3\xa9"); }));
+  EXPECT_THAT(cut, HasSubstr("topics[0]: unknown topic"));
+  EXPECT_TRUE(IsValidUtf8(cut)) << cut;
   EXPECT_THAT(Error(with([](auto& r) { r.set_min_followers(-1); })), HasSubstr("min_followers"));
   EXPECT_THAT(Error(with([](auto& r) { r.set_max_followers(-5); })), HasSubstr("max_followers"));
   EXPECT_THAT(Error(with([](auto& r) {
