@@ -489,16 +489,9 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::ReadPage(
     SCOUT_ASSIGN_OR_RETURN(*response.add_creators(),
                            ToCreator(request, *source, snapshot ? &snapshot->centiles : nullptr));
   }
-  const int64_t returned = query.returned_before + response.creators_size();
-  if (response.creators_size() == query.page_size &&
-      (returned < response.total_size() || response.total_size_is_lower_bound())) {
-    const json& last = hits.hits->back();
-    const auto sort = last.find("sort");
-    if (sort == last.end() || !sort->is_array()) {
-      return MalformedAnswer("the last hit has no sort values");
-    }
-    response.set_next_page_token(EncodePageToken({QueryHash(request), returned, *sort}));
-  }
+  SCOUT_ASSIGN_OR_RETURN(
+      *response.mutable_next_page_token(),
+      NextPageToken(hits, query.page_size, query.returned_before, QueryHash(request)));
   return response;
 }
 

@@ -390,6 +390,24 @@ TEST(EngagementPercentile, IsTheShareOfTheTiersCentilesBelowTheRate) {
   EXPECT_FALSE(EngagementPercentile(centiles, 500, std::nan("")).has_value());
 }
 
+TEST(NextPageToken, OnlyAFullPageWithMoreHitsGetsOneCarryingTheLastSortValues) {
+  const json list = json::parse(R"([{"sort":[5,"a"]},{"sort":[3,"b"]}])");
+  SearchHits hits{10, false, &list};
+  const absl::StatusOr<std::string> token = NextPageToken(hits, 2, 4, 99);
+  ASSERT_TRUE(token.ok()) << token.status();
+  const absl::StatusOr<PageCursor> cursor = DecodePageToken(*token, 99);
+  ASSERT_TRUE(cursor.ok()) << cursor.status();
+  EXPECT_EQ(cursor->returned, 6);  // The 4 of earlier pages and these 2.
+  EXPECT_EQ(cursor->search_after, json::array({3, "b"}));
+  EXPECT_EQ(NextPageToken(hits, 3, 4, 99).value_or("?"), "");  // A short page is the last.
+  hits.total = 6;
+  EXPECT_EQ(NextPageToken(hits, 2, 4, 99).value_or("?"), "");  // Every counted hit served.
+  hits.total_is_lower_bound = true;
+  EXPECT_NE(NextPageToken(hits, 2, 4, 99).value_or(""), "");  // More past the count.
+  const json unsorted = json::parse(R"([{"_source":{}},{"_source":{}}])");
+  EXPECT_TRUE(absl::IsInternal(NextPageToken({10, false, &unsorted}, 2, 0, 99).status()));
+}
+
 // --- Search over a scripted Elasticsearch: what it does with bad answers ---
 
 using scout::testing::CannedHttp;
