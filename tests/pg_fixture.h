@@ -29,12 +29,12 @@ class ScratchDatabase {
   ScratchDatabase& operator=(const ScratchDatabase&) = delete;
   ~ScratchDatabase() { Drop(); }
 
-  // Creates the database for `name` (the current test's suite and name when
-  // empty; any text: lowered, other than
-  // [a-z0-9] made '_', cut so the process id appended still fits
-  // PostgreSQL's 63 bytes, which keeps concurrent runs of one test on the
-  // shared server apart), dropping first a leftover of a crashed run. Fails
-  // the test fatally when the server is missing or refuses.
+  // Creates the database for `name` (by default the current test's suite
+  // and name), dropping first a leftover of a crashed run. The name is
+  // lowered, every byte but [a-z0-9] made '_', and cut so that the process
+  // id appended still fits PostgreSQL's 63 bytes: concurrent runs of one
+  // test on the shared server stay apart. Fails the test fatally when the
+  // server is missing or refuses; callers check HasFatalFailure().
   void Create(absl::string_view name = "") {
     const char* dsn = std::getenv("SCOUT_PG_DSN");
     ASSERT_TRUE(dsn != nullptr && *dsn != '\0')
