@@ -296,7 +296,7 @@ absl::Status Run() {
     const std::string copy_facts = absl::StrCat("COPY profile_facts (", kProfileFactsColumns, ", ",
                                                 kProfileFactsLoadColumns, ") FROM STDIN");
     const std::string copy_content = absl::StrCat("COPY creator_content (", kCreatorContentColumns,
-                                                  ", ", kProfileFactsLoadColumns, ") FROM STDIN");
+                                                  ", ", kCreatorContentLoadColumns, ") FROM STDIN");
     const int threads = std::max(1, absl::GetFlag(FLAGS_threads));
     for (int from = first; from < last; from += batch) {
       const int to = std::min(last, from + batch);

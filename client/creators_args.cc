@@ -257,8 +257,11 @@ bool FlagGiven(const std::vector<std::string>& args, absl::string_view name) {
     absl::string_view arg = args[i];
     if (arg == "--") break;
     if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) continue;
-    absl::ConsumePrefix(&arg, "no");
-    if (absl::ConsumePrefix(&arg, name) && (arg.empty() || arg[0] == '=')) return true;
+    const auto is_name = [&](absl::string_view rest) {
+      return absl::ConsumePrefix(&rest, name) && (rest.empty() || rest[0] == '=');
+    };
+    // Tried as written first: a name may itself start with "no".
+    if (is_name(arg) || (absl::ConsumePrefix(&arg, "no") && is_name(arg))) return true;
   }
   return false;
 }

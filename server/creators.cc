@@ -172,8 +172,9 @@ absl::Status CreatorSearch::Validate(const SearchCreatorsRequest& request) const
   SCOUT_RETURN_IF_ERROR(CheckUtf8(request.topics(), "topics"));
   for (int i = 0; i < request.topics_size(); ++i) {
     if (!IsTopic(request.topics(i))) {
+      // Cut to 40 bytes, maybe inside a character: the message must stay UTF-8.
       return Invalid(absl::StrCat("topics[", i, "]"),
-                     absl::StrCat("unknown topic \"", request.topics(i).substr(0, 40),
+                     absl::StrCat("unknown topic \"", ToValidUtf8(request.topics(i).substr(0, 40)),
                                   "\" (docs/topics.md lists the slugs)"));
     }
   }
@@ -485,16 +486,9 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::ReadPage(
     SCOUT_ASSIGN_OR_RETURN(*response.add_creators(),
                            ToCreator(request, *source, snapshot ? &snapshot->centiles : nullptr));
   }
-  const int64_t returned = query.returned_before + response.creators_size();
-  if (response.creators_size() == query.page_size &&
-      (returned < response.total_size() || response.total_size_is_lower_bound())) {
-    const json& last = hits.hits->back();
-    const auto sort = last.find("sort");
-    if (sort == last.end() || !sort->is_array()) {
-      return MalformedAnswer("the last hit has no sort values");
-    }
-    response.set_next_page_token(EncodePageToken({QueryHash(request), returned, *sort}));
-  }
+  SCOUT_ASSIGN_OR_RETURN(
+      *response.mutable_next_page_token(),
+      NextPageToken(hits, query.page_size, query.returned_before, QueryHash(request)));
   return response;
 }
 

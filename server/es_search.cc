@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/text.h"
+#include "server/page_token.h"
 
 namespace scout::server {
 namespace {
@@ -152,6 +153,20 @@ absl::StatusOr<const json*> HitSource(const json& hit) {
   const auto source = hit.is_object() ? hit.find("_source") : hit.end();
   if (!hit.is_object() || source == hit.end()) return MalformedAnswer("a hit without _source");
   return &*source;
+}
+
+absl::StatusOr<std::string> NextPageToken(const SearchHits& hits, int page_size,
+                                          int64_t returned_before, uint64_t query_hash) {
+  const int64_t served = static_cast<int64_t>(hits.hits->size());
+  const int64_t returned = returned_before + served;
+  const bool more = returned < hits.total || hits.total_is_lower_bound;
+  if (served == 0 || served != page_size || !more) return std::string();
+  const json& last = hits.hits->back();
+  const auto sort = last.is_object() ? last.find("sort") : last.end();
+  if (sort == last.end() || !sort->is_array()) {
+    return MalformedAnswer("the last hit has no sort values");
+  }
+  return EncodePageToken({query_hash, returned, *sort});
 }
 
 }  // namespace scout::server

@@ -1,8 +1,9 @@
 // What the searches over Elasticsearch (PostSearch, CreatorSearch) share:
 // request checks that name the field, search_after positions that must fit
 // the sort they are replayed with, the one way a search call's outcome maps
-// to a status, and reading the hits envelope of an answer. Pure functions
-// over their arguments (Elastic is thread-safe), thread-safe.
+// to a status, reading the hits envelope of an answer, and the next page's
+// token. Pure functions over their arguments (Elastic is thread-safe),
+// thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -77,6 +78,13 @@ struct SearchHits {
 absl::StatusOr<SearchHits> ReadHits(const nlohmann::json& answer);
 // A hit's _source, or INTERNAL.
 absl::StatusOr<const nlohmann::json*> HitSource(const nlohmann::json& hit);
+// The token of the page after `hits` (search_after paging): "" when this
+// page was the last (fewer hits than `page_size`, or every counted hit
+// served, `returned_before` counting earlier pages'); otherwise the last
+// hit's sort values with the hits served so far. INTERNAL when that hit has
+// no sort values.
+absl::StatusOr<std::string> NextPageToken(const SearchHits& hits, int page_size,
+                                          int64_t returned_before, uint64_t query_hash);
 absl::Status MalformedAnswer(absl::string_view what);
 // A hit's doc values (`fields`: each field an array), or null.
 const nlohmann::json* HitFields(const nlohmann::json& hit);

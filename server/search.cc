@@ -155,16 +155,9 @@ absl::StatusOr<v1::SearchPostsResponse> PostSearch::ReadAnswer(const SearchPosts
     post.set_highlight(Highlight(post.caption(), terms));
     *response.add_posts() = std::move(post);
   }
-  const int64_t returned = query.returned_before + response.posts_size();
-  if (response.posts_size() == query.body["size"].get<int>() &&
-      (returned < response.total_size() || response.total_size_is_lower_bound())) {
-    const json& last = list.back();
-    const auto sort = last.find("sort");
-    if (sort == last.end() || !sort->is_array()) {
-      return MalformedAnswer("the last hit has no sort values");
-    }
-    response.set_next_page_token(EncodePageToken({QueryHash(request), returned, *sort}));
-  }
+  SCOUT_ASSIGN_OR_RETURN(*response.mutable_next_page_token(),
+                         NextPageToken(hits, query.body["size"].get<int>(), query.returned_before,
+                                       QueryHash(request)));
   return response;
 }
 

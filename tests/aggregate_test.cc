@@ -839,9 +839,8 @@ class CreatorContentTest : public AggregateTest {
   // changes by design (load_version, updated_at, computed_at).
   std::string Tables() {
     std::string out;
-    for (const char* sql :
-         {"SELECT creator_id, as_of, posts_90d, hashtags_json, mentions_json, captions_json, "
-          "topics_json FROM creator_content ORDER BY creator_id",
+    for (const std::string& sql : std::vector<std::string>{
+             absl::StrCat(SelectCreatorContent(), " ORDER BY creator_id"),
           "SELECT creator_id, last_post_at, avg_reach, avg_impressions, topics_json "
           "FROM profile_facts ORDER BY creator_id",
           "SELECT as_of, tier, creators, engagement_p25, engagement_median, engagement_p75 "

@@ -252,6 +252,10 @@ TEST(CreatorsRequestTest, FlagGivenSeesEveryBoolSpelling) {
   EXPECT_FALSE(FlagGiven({"scoutctl", "creators", "--is_businessy"}, "is_business"));
   EXPECT_FALSE(FlagGiven({"scoutctl", "creators", "--", "--is_business"}, "is_business"));
   EXPECT_FALSE(FlagGiven({"scoutctl", "creators"}, "is_business"));
+  // A name that itself starts with "no".
+  for (const char* arg : {"--notify", "--notify=false", "--nonotify"}) {
+    EXPECT_TRUE(FlagGiven({"scoutctl", "creators", arg}, "notify")) << arg;
+  }
 }
 
 TEST(CreatorsRequestTest, ColorModes) {

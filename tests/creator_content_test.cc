@@ -2,18 +2,17 @@
 // profile_facts columns of issue 11: values cleaned and cut to the column
 // sizes, JSON codecs that never throw, and a round trip of both rows through
 // the migrated tables of a real PostgreSQL (SCOUT_PG_DSN; a database of its
-// own per run, dropped afterwards).
+// own per test, dropped afterwards).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/backends/creator_content.h"
 #include "common/backends/profile_facts.h"
 #include "common/backends/warehouse.h"
 #include "common/base/text.h"
+#include "tests/pg_fixture.h"
 
 namespace scout {
 namespace {
@@ -71,8 +70,8 @@ TEST(CreatorContentValues, CleanAndCutHostileText) {
   // The caption sample keeps its byte budget, newest first.
   CreatorContentRow back_row;
   SqlRows rows;
-  rows.columns = {"creator_id",    "as_of",         "posts_90d",  "hashtags_json",
-                  "mentions_json", "captions_json", "topics_json"};
+  const std::vector<std::string> columns = absl::StrSplit(kCreatorContentColumns, ", ");
+  rows.columns = columns;
   rows.rows.push_back(values);
   const absl::StatusOr<CreatorContentRow> back = ReadCreatorContent(rows, 0);
   ASSERT_TRUE(back.ok()) << back.status();
@@ -106,33 +105,13 @@ TEST(ReadCreatorContent, MissingColumnIsInternalBadJsonIsDataLoss) {
   EXPECT_TRUE(absl::IsDataLoss(ReadCreatorContent(rows, 0).status()));
 }
 
-class CreatorContentDbTest : public ::testing::Test {
+class CreatorContentDbTest : public testing::PgTest {
  protected:
   void SetUp() override {
-    const char* dsn = std::getenv("SCOUT_PG_DSN");
-    ASSERT_TRUE(dsn != nullptr && *dsn != '\0') << "SCOUT_PG_DSN is not set";
-    server_dsn_ = dsn;
-    database_ = absl::StrCat("creator_content_test_", getpid());
-    absl::StatusOr<std::unique_ptr<Warehouse>> admin = Warehouse::Connect(server_dsn_);
-    ASSERT_TRUE(admin.ok()) << admin.status();
-    (void)(*admin)->Exec(absl::StrCat("DROP DATABASE IF EXISTS ", database_, " WITH (FORCE)"));
-    ASSERT_TRUE((*admin)->Exec(absl::StrCat("CREATE DATABASE ", database_)).ok());
-    absl::StatusOr<std::unique_ptr<Warehouse>> w =
-        Warehouse::Connect(absl::StrCat(server_dsn_, " dbname=", database_));
-    ASSERT_TRUE(w.ok()) << w.status();
-    warehouse_ = *std::move(w);
+    PgTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(Migrate(*warehouse_).ok());
   }
-  void TearDown() override {
-    warehouse_.reset();
-    absl::StatusOr<std::unique_ptr<Warehouse>> admin = Warehouse::Connect(server_dsn_);
-    if (admin.ok()) {
-      (void)(*admin)->Exec(absl::StrCat("DROP DATABASE IF EXISTS ", database_, " WITH (FORCE)"));
-    }
-  }
-
-  std::string server_dsn_, database_;
-  std::unique_ptr<Warehouse> warehouse_;
 };
 
 TEST_F(CreatorContentDbTest, ProfileFactsNewColumnsRoundTrip) {
@@ -203,8 +182,8 @@ TEST_F(CreatorContentDbTest, CreatorContentRoundTrips) {
   values.push_back("2026-11-21T02:00:00Z");
   AppendCopyRow(values, copy);
   ASSERT_TRUE(warehouse_
-                  ->CopyIn(absl::StrCat("COPY creator_content (", kCreatorContentColumns,
-                                        ", load_version, updated_at) FROM STDIN"),
+                  ->CopyIn(absl::StrCat("COPY creator_content (", kCreatorContentColumns, ", ",
+                                        kCreatorContentLoadColumns, ") FROM STDIN"),
                            copy)
                   .ok());
   const absl::StatusOr<SqlRows> rows = warehouse_->Query(SelectCreatorContent());

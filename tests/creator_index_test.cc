@@ -192,8 +192,8 @@ class CreatorIndexTest : public scout::testing::ServicesTest {
     ASSERT_TRUE(w.Exec("DELETE FROM creator_content WHERE creator_id IN (SELECT creator_id FROM "
                        "t_content)")
                     .ok());
-    ASSERT_TRUE(w.Exec(absl::StrCat("INSERT INTO creator_content (", kCreatorContentColumns,
-                                    ", load_version, updated_at) SELECT ", kCreatorContentColumns,
+    ASSERT_TRUE(w.Exec(absl::StrCat("INSERT INTO creator_content (", kCreatorContentColumns, ", ",
+                                    kCreatorContentLoadColumns, ") SELECT ", kCreatorContentColumns,
                                     ", CAST($1 AS BIGINT), CURRENT_TIMESTAMP FROM t_content"),
                        {v})
                     .ok());

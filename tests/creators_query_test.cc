@@ -83,6 +83,12 @@ TEST_F(CreatorQueryTest, EachFieldIsValidatedByName) {
                 r.add_topics("underwater-basket-weaving");
               })),
               HasSubstr("topics[1]: unknown topic"));
+  // The slug is quoted cut to 40 bytes, here inside the "é": the message
+  // must still be UTF-8.
+  const std::string cut =
+      Error(with([](auto& r) { r.add_topics(std::string(39, 't') + "\xc3\xa9"); }));
+  EXPECT_THAT(cut, HasSubstr("topics[0]: unknown topic"));
+  EXPECT_TRUE(IsValidUtf8(cut)) << cut;
   EXPECT_THAT(Error(with([](auto& r) { r.set_min_followers(-1); })), HasSubstr("min_followers"));
   EXPECT_THAT(Error(with([](auto& r) { r.set_max_followers(-5); })), HasSubstr("max_followers"));
   EXPECT_THAT(Error(with([](auto& r) {
@@ -398,6 +404,24 @@ TEST(EngagementPercentile, IsTheShareOfTheTiersCentilesBelowTheRate) {
   EXPECT_FALSE(EngagementPercentile(centiles, 200000, 0.05).has_value());  // No mid centiles.
   EXPECT_FALSE(EngagementPercentile(centiles, 500, std::nullopt).has_value());
   EXPECT_FALSE(EngagementPercentile(centiles, 500, std::nan("")).has_value());
+}
+
+TEST(NextPageToken, OnlyAFullPageWithMoreHitsGetsOneCarryingTheLastSortValues) {
+  const json list = json::parse(R"([{"sort":[5,"a"]},{"sort":[3,"b"]}])");
+  SearchHits hits{10, false, &list};
+  const absl::StatusOr<std::string> token = NextPageToken(hits, 2, 4, 99);
+  ASSERT_TRUE(token.ok()) << token.status();
+  const absl::StatusOr<PageCursor> cursor = DecodePageToken(*token, 99);
+  ASSERT_TRUE(cursor.ok()) << cursor.status();
+  EXPECT_EQ(cursor->returned, 6);  // The 4 of earlier pages and these 2.
+  EXPECT_EQ(cursor->search_after, json::array({3, "b"}));
+  EXPECT_EQ(NextPageToken(hits, 3, 4, 99).value_or("?"), "");  // A short page is the last.
+  hits.total = 6;
+  EXPECT_EQ(NextPageToken(hits, 2, 4, 99).value_or("?"), "");  // Every counted hit served.
+  hits.total_is_lower_bound = true;
+  EXPECT_NE(NextPageToken(hits, 2, 4, 99).value_or(""), "");  // More past the count.
+  const json unsorted = json::parse(R"([{"_source":{}},{"_source":{}}])");
+  EXPECT_TRUE(absl::IsInternal(NextPageToken({10, false, &unsorted}, 2, 0, 99).status()));
 }
 
 // --- Search over a scripted Elasticsearch: what it does with bad answers ---

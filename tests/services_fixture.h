@@ -1,5 +1,5 @@
 // Test support for tests that need the warehouse too: on top of ElasticTest,
-// a fresh PostgreSQL database per test (SCOUT_PG_DSN names the server),
+// a fresh PostgreSQL database per test (a ScratchDatabase, pg_fixture.h),
 // dropped afterwards. Not thread-safe.
 #pragma once
 
@@ -7,11 +7,11 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "common/backends/warehouse.h"
 #include "scout/v1/service.grpc.pb.h"
 #include "server/server.h"
 #include "tests/es_fixture.h"
+#include "tests/pg_fixture.h"
 
 namespace scout::testing {
 
@@ -20,19 +20,9 @@ class ServicesTest : public ElasticTest {
   void SetUp() override {
     ElasticTest::SetUp();
     if (HasFatalFailure()) return;
-    const char* dsn = std::getenv("SCOUT_PG_DSN");
-    ASSERT_TRUE(dsn != nullptr && *dsn != '\0')
-        << "SCOUT_PG_DSN is not set: run through scripts/test, which starts the services";
-    server_dsn_ = dsn;
-    // The prefix is [a-z0-9-] only; identifiers cannot be parameters.
-    database_ = absl::StrReplaceAll(prefix_, {{"-", "_"}});
-    database_ = database_.substr(0, 60);
-    absl::StatusOr<std::unique_ptr<Warehouse>> admin = Warehouse::Connect(server_dsn_);
-    ASSERT_TRUE(admin.ok()) << admin.status();
-    (void)(*admin)->Exec(absl::StrCat("DROP DATABASE IF EXISTS ", database_, " WITH (FORCE)"));
-    ASSERT_TRUE((*admin)->Exec(absl::StrCat("CREATE DATABASE ", database_)).ok());
-    // In a libpq connection string the last value of a keyword wins.
-    dsn_ = absl::StrCat(server_dsn_, " dbname=", database_);
+    database_.Create();
+    if (HasFatalFailure()) return;
+    dsn_ = database_.dsn();
     absl::StatusOr<std::unique_ptr<Warehouse>> warehouse = Warehouse::Connect(dsn_);
     ASSERT_TRUE(warehouse.ok()) << warehouse.status();
     warehouse_ = *std::move(warehouse);
@@ -42,12 +32,7 @@ class ServicesTest : public ElasticTest {
     stub_.reset();
     server_.reset();
     warehouse_.reset();
-    if (!database_.empty()) {
-      absl::StatusOr<std::unique_ptr<Warehouse>> admin = Warehouse::Connect(server_dsn_);
-      if (admin.ok()) {
-        (void)(*admin)->Exec(absl::StrCat("DROP DATABASE IF EXISTS ", database_, " WITH (FORCE)"));
-      }
-    }
+    database_.Drop();
     ElasticTest::TearDown();
   }
 
@@ -77,7 +62,8 @@ class ServicesTest : public ElasticTest {
         absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
   }
 
-  std::string server_dsn_, dsn_, database_;
+  ScratchDatabase database_;
+  std::string dsn_;  // Of database_.
   std::unique_ptr<server::ScoutServer> server_;
   std::unique_ptr<v1::BrandService::Stub> stub_;
   std::unique_ptr<Warehouse> warehouse_;

@@ -1,45 +1,17 @@
 // Warehouse against the real PostgreSQL (SCOUT_PG_DSN): status codes chosen
 // by SQLSTATE, and the column sizes of warehouse.h against the migrated
-// schema. A database of its own per run, dropped afterwards.
+// schema. A database of its own per test, dropped afterwards (pg_fixture.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "common/backends/warehouse.h"
+#include "tests/pg_fixture.h"
 
 namespace scout {
 namespace {
 
-class WarehouseTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const char* dsn = std::getenv("SCOUT_PG_DSN");
-    ASSERT_TRUE(dsn != nullptr && *dsn != '\0') << "SCOUT_PG_DSN is not set";
-    server_dsn_ = dsn;
-    database_ = absl::StrCat("warehouse_test_", getpid());
-    absl::StatusOr<std::unique_ptr<Warehouse>> admin = Warehouse::Connect(server_dsn_);
-    ASSERT_TRUE(admin.ok()) << admin.status();
-    (void)(*admin)->Exec(absl::StrCat("DROP DATABASE IF EXISTS ", database_, " WITH (FORCE)"));
-    ASSERT_TRUE((*admin)->Exec(absl::StrCat("CREATE DATABASE ", database_)).ok());
-    absl::StatusOr<std::unique_ptr<Warehouse>> w =
-        Warehouse::Connect(absl::StrCat(server_dsn_, " dbname=", database_));
-    ASSERT_TRUE(w.ok()) << w.status();
-    warehouse_ = *std::move(w);
-  }
-  void TearDown() override {
-    warehouse_.reset();
-    absl::StatusOr<std::unique_ptr<Warehouse>> admin = Warehouse::Connect(server_dsn_);
-    if (admin.ok()) {
-      (void)(*admin)->Exec(absl::StrCat("DROP DATABASE IF EXISTS ", database_, " WITH (FORCE)"));
-    }
-  }
-
-  std::string server_dsn_, database_;
-  std::unique_ptr<Warehouse> warehouse_;
-};
+using WarehouseTest = testing::PgTest;
 
 absl::Status Raise(Warehouse& w, const char* sqlstate) {
   return w.Exec(absl::StrCat("DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '", sqlstate,

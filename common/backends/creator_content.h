@@ -23,8 +23,11 @@ inline constexpr int kMaxContentTags = 50;           // Per creator, most used f
 inline constexpr int kMaxSampleCaptions = 20;        // Newest first...
 inline constexpr int kMaxSampleCaptionBytes = 8192;  // ...and at most this much text.
 
+// The columns a load writes, in table order (for COPY and INSERT ... SELECT);
+// the load columns are filled in when the load is swapped in.
 inline constexpr const char* kCreatorContentColumns =
     "creator_id, as_of, posts_90d, hashtags_json, mentions_json, captions_json, topics_json";
+inline constexpr const char* kCreatorContentLoadColumns = "load_version, updated_at";
 
 struct CreatorContentRow {
   std::string creator_id;

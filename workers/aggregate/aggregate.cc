@@ -435,8 +435,8 @@ INSERT INTO stats_quarantine SELECT * FROM stage_quarantine;
                "AND (CAST($1 AS BOOLEAN) OR creator_content.as_of <= stage_content.as_of)",
                {backfill}));
     SCOUT_RETURN_IF_ERROR(
-        w.Exec(absl::StrCat("INSERT INTO creator_content (", kCreatorContentColumns,
-                            ", load_version, updated_at) SELECT ", kCreatorContentColumns,
+        w.Exec(absl::StrCat("INSERT INTO creator_content (", kCreatorContentColumns, ", ",
+                            kCreatorContentLoadColumns, ") SELECT ", kCreatorContentColumns,
                             ", CAST($1 AS BIGINT), CAST($2 AS TIMESTAMP) FROM stage_content s "
                             "WHERE NOT EXISTS (SELECT 1 FROM creator_content c "
                             "WHERE c.creator_id = s.creator_id)"),
