@@ -136,11 +136,12 @@ grpc::ServerUnaryReactor* BrandServiceImpl::GetPalette(grpc::CallbackServerConte
   std::shared_ptr<const ProfileSnapshot> snapshot;
   const absl::StatusOr<const ProfileFacts*> facts = FindProfile(request->user_id(), snapshot);
   if (!facts.ok()) return std::move(rpc).Finish(facts.status());
-  if ((*facts)->palette == nullptr) {
+  std::optional<scout::v1::Palette> palette = (*facts)->palette();
+  if (!palette) {
     return std::move(rpc).Finish(
         absl::NotFoundError(absl::StrCat("creator ", request->user_id(), " has no palette yet")));
   }
-  *response = *(*facts)->palette;
+  *response = *std::move(palette);
   return std::move(rpc).Finish(absl::OkStatus());
 }
 

@@ -655,7 +655,7 @@ TEST_F(AggregateTest, UnreadableRowIsSkippedAndUnknownCountsStayAbsent) {
   server::ProfileStore store(Connector(), absl::Hours(1));
   ASSERT_TRUE(store.Refresh().ok());
   const int64_t first = store.Current()->version;
-  EXPECT_TRUE(store.Current()->profiles.at(creators[1]).base.has_follows_count());
+  EXPECT_TRUE(store.Current()->profiles.at(creators[1]).ToProto().has_follows_count());
 
   ASSERT_TRUE(warehouse_
                   ->Exec("UPDATE profile_facts SET daily_json = '[{\"date\": 5}' "

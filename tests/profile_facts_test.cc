@@ -136,6 +136,50 @@ TEST(DailyJson, RoundTripsAndRejectsWithoutThrowing) {
   }
 }
 
+// ParseDailyJson reads DailyJson's own text on a fast path and any other
+// text with the JSON parser: both must read every text the same way.
+TEST(DailyJson, EveryWayOfWritingAPointReadsTheSame) {
+  const auto one = [](absl::string_view text) -> std::optional<DailyPoint> {
+    const absl::StatusOr<std::vector<DailyPoint>> points = ParseDailyJson(text);
+    if (!points.ok() || points->size() != 1) return std::nullopt;
+    return (*points)[0];
+  };
+  const absl::CivilDay day(2026, 11, 19);
+  for (const char* text : {R"([{"date":"2026-11-19","followers":5,"impressions":7,"reach":6}])",
+                           R"([ {"date": "2026-11-19", "followers": 5, "impressions": 7,
+                                 "reach": 6} ] )",
+                           R"([{"reach":6,"impressions":7,"followers":5,"date":"2026-11-19"}])",
+                           R"([{"date":"2026-11-19","followers":5,"impressions":7,"reach":6,
+                                "other":1}])"}) {
+    SCOPED_TRACE(text);
+    const std::optional<DailyPoint> point = one(text);
+    ASSERT_TRUE(point.has_value());
+    EXPECT_EQ(point->day, day);
+    EXPECT_EQ(point->followers, 5);
+    EXPECT_EQ(point->impressions, 7);
+    EXPECT_EQ(point->reach, 6);
+  }
+  // Numbers at the edges of the fast path.
+  EXPECT_EQ(one(R"([{"date":"2026-11-19","followers":-0}])")->followers, 0);
+  EXPECT_EQ(one(R"([{"date":"2026-11-19","followers":-12}])")->followers, -12);
+  EXPECT_EQ(one(R"([{"date":"2026-11-19","followers":999999999999999999}])")->followers,
+            999999999999999999);
+  EXPECT_EQ(one(R"([{"date":"2026-11-19","followers":9223372036854775807}])")->followers,
+            9223372036854775807);
+  EXPECT_EQ(one(R"([{"date":"2026-11-19","followers":1,"reach":1.5}])")->reach, std::nullopt);
+  EXPECT_EQ(one(R"([{"date":"2026-11-19","followers":1,"reach":1e3}])")->reach, std::nullopt);
+  EXPECT_EQ(one(R"([{"date":"0001-01-01","followers":1}])")->day, absl::CivilDay(1, 1, 1));
+  EXPECT_EQ(ParseDailyJson("[]")->size(), 0u);
+  for (const char* bad : {R"([{"date":"2026-11-19","followers":5.0}])",
+                          R"([{"date":"2026-11-19","followers":05}])",
+                          R"([{"date":"2026-11-19","followers":1}]x)",
+                          R"([{"date":"2026-11-19","followers":1},])",
+                          R"([{"date":"2026-13-19","followers":1}])",
+                          R"([{"date":"2026-11-19","followers":1})", "[]]"}) {
+    EXPECT_TRUE(absl::IsDataLoss(ParseDailyJson(bad).status())) << bad;
+  }
+}
+
 TEST(PaletteJson, RoundTripsAndRejectsWithoutThrowing) {
   const absl::StatusOr<std::string> text =
       PaletteJson(R"([{"percentage":1.0,"red":1,"green":2,"blue":3,"hex":"#010203"}])",
