@@ -132,8 +132,15 @@ TEST(SamplerTest, DecodesAtReducedScaleAndSamplesAGrid) {
   ASSERT_TRUE(size.has_value());
   EXPECT_EQ(size->width, 1080);
   EXPECT_EQ(size->height, 720);
-  EXPECT_EQ(ReductionFor(*size), 8);
-  EXPECT_EQ(ReductionFor({160, 160}), 2);
+  // The largest reduction leaving kMinDecodedPixels (60,000): 1080x720 at
+  // 1/4 would be 48,600.
+  EXPECT_EQ(ReductionFor(*size), 2);
+  EXPECT_EQ(ReductionFor({1080, 1080}), 4);  // 270 x 270 = 72,900
+  EXPECT_EQ(ReductionFor({872, 1000}), 2);   // 1/4: 218 x 250 = 54,500
+  EXPECT_EQ(ReductionFor({4000, 3000}), 8);  // 500 x 375
+  EXPECT_EQ(ReductionFor({1081, 1081}, 1), 8);
+  EXPECT_EQ(ReductionFor({1081, 1081}, 136 * 136), 8);  // Sides rounded up.
+  EXPECT_EQ(ReductionFor({160, 160}), 1);
   EXPECT_EQ(ReductionFor({100, 100}), 1);
   // OpenCV really scales in libjpeg: the reduced decode has 1/8 the side.
   const cv::Mat reduced = cv::imdecode(
@@ -147,8 +154,8 @@ TEST(SamplerTest, DecodesAtReducedScaleAndSamplesAGrid) {
   EXPECT_EQ(sample->width, 1080);
   EXPECT_EQ(sample->height, 720);
   const size_t pixels = sample->rgb.size() / 3;
-  EXPECT_GE(pixels, 450u);
-  EXPECT_LE(pixels, 560u);
+  EXPECT_GE(pixels, 3900u);
+  EXPECT_LE(pixels, 4300u);
   const std::vector<PaletteColor> palette = ToPalette(KMeans(sample->rgb, {.k = 2}));
   ASSERT_EQ(palette.size(), 2u);
   EXPECT_NEAR(palette[0].percentage, 0.5, 0.05);
