@@ -12,6 +12,19 @@
 //
 //   palette_bench --cdn DIR [--images 25] [--accounts 20] [--original_accounts 20]
 //                 [--contact_sheet out.png]
+//
+// Quality (issue 13 §1; tests/palette_pictures.h), one JSON line per kind:
+//   --fine_detail N  N accounts of --images fine-detail pictures (1080x1080,
+//                    60-px cells of 6 known colours, noise, q90): cold cost
+//                    per account, worst CIEDE2000 and share error against the
+//                    truth, share error against the full-resolution pixel
+//                    fractions, and full-pixel k-means on --baseline_pictures
+//                    of each account beside it;
+//   --photos DIR     each real photograph (scripts/photos) as an account of
+//                    one picture: its full-pixel squared error against
+//                    cv::kmeans over every pixel (--attempts), and the shares.
+// --sample_pixels, --min_decoded_pixels and --restarts override
+// scout-palette's settings (all modes), to pick them by measurement.
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
@@ -27,6 +40,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "common/io/files.h"
+#include "tests/palette_pictures.h"
 #include "workers/palette/palette.h"
 
 ABSL_FLAG(std::string, cdn, "", "genlake's CDN directory (<cdn>/<creator>/*.jpg, truth.json)");
@@ -39,6 +53,15 @@ ABSL_FLAG(double, noise, 0,
           "re-encode it (q90) into a scratch directory first; genlake's flat pictures are "
           "far cheaper to decode than photographs");
 ABSL_FLAG(std::string, cache_dir, "/tmp/palette-bench-cache", "scratch sample cache");
+ABSL_FLAG(int, fine_detail, 0, "fine-detail accounts to measure (quality and cold cost)");
+ABSL_FLAG(int, baseline_pictures, 3, "fine detail: pictures per account for full-pixel k-means");
+ABSL_FLAG(std::string, photos, "", "directory of real photographs (scripts/photos)");
+ABSL_FLAG(int, attempts, 10, "full-pixel k-means: k-means++ attempts (best kept)");
+ABSL_FLAG(int, sample_pixels, scout::palette::kSamplePixels, "scout-palette: pixels per picture");
+ABSL_FLAG(int64_t, min_decoded_pixels, scout::palette::kMinDecodedPixels,
+          "scout-palette: decode JPEGs at the largest reduction leaving this many pixels");
+ABSL_FLAG(int, restarts, scout::palette::KMeansOptions{}.restarts,
+          "scout-palette: k-means++ restarts");
 
 namespace {
 
@@ -83,15 +106,163 @@ double Original(const Account& account) {
                     cv::KMEANS_PP_CENTERS, centres);
 }
 
+scout::palette::KMeansOptions KMeansSettings() {
+  scout::palette::KMeansOptions options;
+  options.restarts = absl::GetFlag(FLAGS_restarts);
+  return options;
+}
+
+double clustering_cpu = 0;  // Of ScoutOf's calls: k-means alone.
+
+// scout-palette's per-creator work on pictures already in memory.
+CreatorPalette ScoutOf(const std::vector<std::string>& pictures,
+                       scout::palette::SampleCache* cache, ImageCounts& counts) {
+  std::vector<PixelSample> samples;
+  for (const std::string& bytes : pictures) {
+    absl::StatusOr<PixelSample> sample =
+        scout::palette::SamplePicture(bytes, cache, absl::GetFlag(FLAGS_sample_pixels), counts,
+                                      absl::GetFlag(FLAGS_min_decoded_pixels));
+    if (sample.ok()) samples.push_back(*std::move(sample));
+  }
+  const double start = Cpu();
+  CreatorPalette palette = scout::palette::PaletteOfSamples(samples, KMeansSettings());
+  clustering_cpu += Cpu() - start;
+  return palette;
+}
+
 CreatorPalette Scout(const Account& account, scout::palette::SampleCache* cache,
                      ImageCounts& counts) {
   std::vector<PixelSample> samples;
   for (const std::string& path : account.pictures) {
     absl::StatusOr<PixelSample> sample =
-        scout::palette::SamplePicture(Read(path), cache, scout::palette::kSamplePixels, counts);
+        scout::palette::SamplePicture(Read(path), cache, absl::GetFlag(FLAGS_sample_pixels), counts,
+                                      absl::GetFlag(FLAGS_min_decoded_pixels));
     if (sample.ok()) samples.push_back(*std::move(sample));
   }
-  return scout::palette::PaletteOfSamples(samples, {});
+  return scout::palette::PaletteOfSamples(samples, KMeansSettings());
+}
+
+std::vector<double> SharesOf(const CreatorPalette& palette) {
+  std::vector<double> out;
+  for (const auto& c : palette.colors) out.push_back(c.percentage);
+  return out;
+}
+
+json Settings() {
+  return {{"sample_pixels", absl::GetFlag(FLAGS_sample_pixels)},
+          {"min_decoded_pixels", absl::GetFlag(FLAGS_min_decoded_pixels)},
+          {"restarts", absl::GetFlag(FLAGS_restarts)}};
+}
+
+// Fine-detail accounts: cold cost (no cache: a cold run's cache only costs an
+// append) and quality against the truth and the full-resolution pixels.
+void FineDetail(int accounts, int images) {
+  namespace q = scout::palette::quality;
+  double cpu = 0, worst_delta_e = 0, worst_share_truth = 0, worst_share_pixels = 0;
+  double baseline_delta_e = 0, worst_mse_ratio = 0;
+  for (int a = 0; a < accounts; ++a) {
+    const q::Account account = q::FineDetailAccount(a, images);
+    ImageCounts counts;
+    const double start = Cpu();
+    const CreatorPalette palette = ScoutOf(account.pictures, nullptr, counts);
+    cpu += Cpu() - start;
+    const q::TruthError truth = q::AgainstTruth(account.truth, palette.colors);
+    worst_delta_e = std::max(worst_delta_e, truth.delta_e);
+    worst_share_truth = std::max(worst_share_truth, truth.share);
+    std::vector<cv::Mat> pixels;
+    cv::Mat pooled;
+    const int n_baseline = std::min<int>(images, absl::GetFlag(FLAGS_baseline_pictures));
+    for (int p = 0; p < images; ++p) {
+      pixels.push_back(q::Pixels(account.pictures[static_cast<size_t>(p)]));
+      if (p < n_baseline) pooled.push_back(pixels.back());
+    }
+    const q::FullPixelError ours =
+        q::AgainstPixels(pixels, q::CentresOf(palette.colors), SharesOf(palette));
+    worst_share_pixels = std::max(worst_share_pixels, ours.share);
+    // Full-pixel k-means on the first pictures, and our colours on the same.
+    const Eigen::Matrix3Xd full = q::FullPixelKMeans(pooled, 6, absl::GetFlag(FLAGS_attempts));
+    std::vector<scout::palette::PaletteColor> full_colours;
+    for (Eigen::Index c = 0; c < full.cols(); ++c) {
+      auto& colour = full_colours.emplace_back();
+      colour.red = static_cast<int>(std::lround(full(0, c)));
+      colour.green = static_cast<int>(std::lround(full(1, c)));
+      colour.blue = static_cast<int>(std::lround(full(2, c)));
+    }
+    baseline_delta_e =
+        std::max(baseline_delta_e, q::AgainstTruth(account.truth, full_colours).delta_e);
+    const std::vector<cv::Mat> first(pixels.begin(), pixels.begin() + n_baseline);
+    const double ratio = q::AgainstPixels(first, q::CentresOf(palette.colors), {}).mse /
+                         q::AgainstPixels(first, full, {}).mse;
+    worst_mse_ratio = std::max(worst_mse_ratio, ratio);
+  }
+  json line = {{"pictures", "fine detail (1080x1080, 60-px cells, noise 5, q90)"},
+               {"accounts", accounts},
+               {"images_per_account", images},
+               {"cold_cpu_s_per_account", cpu / accounts},
+               {"of_which_kmeans", clustering_cpu / accounts},
+               {"worst_ciede2000", worst_delta_e},
+               {"worst_share_vs_truth", worst_share_truth},
+               {"worst_share_vs_pixel_fractions", worst_share_pixels},
+               {"full_pixel_kmeans_worst_ciede2000", baseline_delta_e},
+               {"worst_mse_vs_full_pixel_kmeans", worst_mse_ratio}};
+  line.update(Settings());
+  std::cout << line.dump() << std::endl;
+}
+
+// Each photograph an account of one picture.
+void Photos(const std::string& dir) {
+  namespace q = scout::palette::quality;
+  double worst_ratio = 0, sum_ratio = 0, worst_share = 0, cpu = 0;
+  json per_photo = json::object();
+  for (const std::string& name : q::PhotoNames()) {
+    const std::string bytes = Read((fs::path(dir) / name).string());
+    ImageCounts counts;
+    const double start = Cpu();
+    const CreatorPalette palette = ScoutOf({bytes}, nullptr, counts);
+    cpu += Cpu() - start;
+    const cv::Mat pixels = q::Pixels(bytes);
+    const q::FullPixelError ours =
+        q::AgainstPixels({pixels}, q::CentresOf(palette.colors), SharesOf(palette));
+    const double full =
+        q::AgainstPixels({pixels}, q::FullPixelKMeans(pixels, 6, absl::GetFlag(FLAGS_attempts)),
+                         {})
+            .mse;
+    const double ratio = ours.mse / full;
+    per_photo[name] = {{"mse_ratio", ratio}, {"share", ours.share}};
+    worst_ratio = std::max(worst_ratio, ratio);
+    sum_ratio += ratio;
+    worst_share = std::max(worst_share, ours.share);
+  }
+  // All of them as one account, each picture weighted equally.
+  std::vector<std::string> all;
+  std::vector<cv::Mat> all_pixels;
+  for (const std::string& name : q::PhotoNames()) {
+    all.push_back(Read((fs::path(dir) / name).string()));
+    all_pixels.push_back(q::Pixels(all.back()));
+  }
+  ImageCounts counts;
+  const CreatorPalette pooled = ScoutOf(all, nullptr, counts);
+  const q::FullPixelError pooled_ours =
+      q::AgainstPixels(all_pixels, q::CentresOf(pooled.colors), SharesOf(pooled));
+  const double pooled_full =
+      q::AgainstPixels(all_pixels,
+                       q::FullPixelKMeans(q::EqualWeights(all_pixels), 6,
+                                          absl::GetFlag(FLAGS_attempts)),
+                       {})
+          .mse;
+  const double n = static_cast<double>(q::PhotoNames().size());
+  json line = {{"pictures", "real photographs (scikit-image), one account each"},
+               {"photos", q::PhotoNames().size()},
+               {"cpu_s_per_photo", cpu / n},
+               {"worst_mse_vs_full_pixel_kmeans", worst_ratio},
+               {"mean_mse_vs_full_pixel_kmeans", sum_ratio / n},
+               {"worst_share_vs_pixel_fractions", worst_share},
+               {"one_account_mse_vs_full_pixel_kmeans", pooled_ours.mse / pooled_full},
+               {"one_account_share_vs_pixel_fractions", pooled_ours.share},
+               {"full_pixel_kmeans_attempts", absl::GetFlag(FLAGS_attempts)},
+               {"per_photo", per_photo}};
+  line.update(Settings());
+  std::cout << line.dump() << std::endl;
 }
 
 void Strip(cv::Mat& sheet, cv::Rect area, const std::vector<std::pair<double, cv::Scalar>>& parts) {
@@ -152,6 +323,11 @@ int main(int argc, char** argv) {
   cv::setNumThreads(1);
   const std::string cdn = absl::GetFlag(FLAGS_cdn);
   const size_t want = static_cast<size_t>(absl::GetFlag(FLAGS_images));
+  if (absl::GetFlag(FLAGS_fine_detail) > 0) {
+    FineDetail(absl::GetFlag(FLAGS_fine_detail), static_cast<int>(want));
+  }
+  if (!absl::GetFlag(FLAGS_photos).empty()) Photos(absl::GetFlag(FLAGS_photos));
+  if (cdn.empty()) return 0;
   std::vector<Account> accounts;
   std::vector<std::string> ids;
   for (const auto& entry : fs::directory_iterator(cdn)) {

@@ -5,9 +5,12 @@ pixel) against scout-palette cold (empty sample cache) and warm (cached
 samples), all single-threaded, CPU seconds per account. Runs twice: on
 genlake's flat pictures as generated, then on photo-like copies (noise added,
 re-encoded at q90, ~200 KiB each) because decoding cost follows file size.
+Then palette quality (issue 13 §1): fine-detail accounts against their truth
+and real photographs (scripts/photos) against full-pixel k-means.
 Writes bench/out/palette_contact_sheet.png.
 
     bench/palette_bench.py [--accounts 12] [--original-accounts 3] [--noise 5]
+                           [--fine-detail-accounts 4]
 """
 import argparse
 import json
@@ -25,6 +28,7 @@ def main():
     parser.add_argument("--accounts", type=int, default=12)
     parser.add_argument("--original-accounts", type=int, default=3)
     parser.add_argument("--noise", type=float, default=5.0)
+    parser.add_argument("--fine-detail-accounts", type=int, default=4)
     args = parser.parse_args()
     work = ROOT / ".scout" / "bench" / f"palette-{args.accounts}"
     shutil.rmtree(work, ignore_errors=True)
@@ -45,6 +49,16 @@ def main():
             row["pictures"] = label
             print(json.dumps(row), flush=True)
     shutil.rmtree(work, ignore_errors=True)
+    # Quality (issue 13 §1): fine detail against its truth, real photographs
+    # against full-pixel k-means over every pixel, both in this run.
+    photos = subprocess.run([ROOT / "scripts" / "photos"], check=True, capture_output=True,
+                            text=True).stdout.strip()
+    for extra in (["--fine_detail", str(args.fine_detail_accounts), "--images", "25"],
+                  ["--photos", photos]):
+        out = subprocess.run([BIN / "palette_bench", *extra], check=True, capture_output=True,
+                             text=True)
+        for line in out.stdout.splitlines():
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -214,10 +214,19 @@ KMeansResult KMeans(absl::string_view rgb, const KMeansOptions& options) {
     Clustering c = Lloyd(d, Seed(d, options.k, rng), options.max_iterations);
     if (c.sse < best.sse) best = std::move(c);
   }
+  // The shares: the pixels each colour wins as reported (rounded to whole
+  // channels), nearest first, ties to the lowest index. Usually the final
+  // assignment already; not when max_iterations stopped Lloyd after a centre
+  // moved, or when rounding moves a boundary across some pixels.
+  Eigen::Matrix3Xd rounded = best.centres;
+  for (Eigen::Index c = 0; c < rounded.cols(); ++c) {
+    for (Eigen::Index ch = 0; ch < 3; ++ch) rounded(ch, c) = Channel(rounded(ch, c));
+  }
   std::vector<int64_t> counts(static_cast<size_t>(options.k), 0);
   for (Eigen::Index j = 0; j < m; ++j) {
-    counts[static_cast<size_t>(best.assignment[static_cast<size_t>(j)])] +=
-        static_cast<int64_t>(d.w(j));
+    Eigen::Index nearest = 0;
+    (rounded.colwise() - d.x.row(j).transpose()).colwise().squaredNorm().minCoeff(&nearest);
+    counts[static_cast<size_t>(nearest)] += static_cast<int64_t>(d.w(j));
   }
   std::vector<Eigen::Index> kept;
   for (int c = 0; c < options.k; ++c) {

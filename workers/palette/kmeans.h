@@ -44,7 +44,10 @@ struct KMeansOptions {
 struct KMeansResult {
   // One column per non-empty cluster, RGB in 0..255 (not rounded).
   Eigen::Matrix3Xd centres;
-  std::vector<int64_t> counts;  // Pixels per cluster.
+  // Pixels per cluster: those its colour, rounded as reported, is nearest
+  // to, so the shares are the fractions of the pixels the reported colours
+  // win (a cluster winning none is left out).
+  std::vector<int64_t> counts;
   double sse = 0;               // Within-cluster sum of squared distances.
   int iterations = 0;           // Of the winning restart.
   int64_t pixels = 0;

@@ -212,7 +212,8 @@ class PaletteRun {
         return result;
       }
       absl::StatusOr<PixelSample> sample =
-          SamplePicture(*bytes, cache_.get(), options_.sample_pixels, result.counts);
+          SamplePicture(*bytes, cache_.get(), options_.sample_pixels, result.counts,
+                        options_.min_decoded_pixels);
       if (!sample.ok()) {
         result.corrupt.emplace_back(key, std::string(sample.status().message()));
         continue;
@@ -357,7 +358,7 @@ void ImageCounts::Add(const ImageCounts& other) {
 }
 
 absl::StatusOr<PixelSample> SamplePicture(absl::string_view bytes, SampleCache* cache, int pixels,
-                                          ImageCounts& counts) {
+                                          ImageCounts& counts, int64_t min_decoded_pixels) {
   const ImageKey key = KeyOf(bytes);
   std::optional<PixelSample> cached = cache ? cache->Find(key) : std::nullopt;
   if (cached) {
@@ -369,7 +370,7 @@ absl::StatusOr<PixelSample> SamplePicture(absl::string_view bytes, SampleCache* 
     return *std::move(cached);
   }
   ++counts.decoded;
-  absl::StatusOr<PixelSample> sample = SampleImage(bytes, pixels);
+  absl::StatusOr<PixelSample> sample = SampleImage(bytes, pixels, min_decoded_pixels);
   if (!sample.ok()) {
     ++counts.corrupt;
     if (cache != nullptr) (void)cache->Add(key, PixelSample{});

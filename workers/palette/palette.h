@@ -53,6 +53,7 @@ struct PaletteOptions {
   size_t batch_creators = 1000;  // Creators per warehouse transaction.
   int page_size = 2000;          // Posts per Elasticsearch page.
   int sample_pixels = kSamplePixels;
+  int64_t min_decoded_pixels = kMinDecodedPixels;  // sampler.h
   KMeansOptions kmeans;
   // Writes the palettes it published to the creators' documents in the
   // creators index (`<index_prefix>.creators`).
@@ -86,7 +87,8 @@ struct ImageCounts {
 // else decoded and added to it (`cache` may be null). DATA_LOSS when the
 // picture cannot be decoded.
 absl::StatusOr<PixelSample> SamplePicture(absl::string_view bytes, SampleCache* cache, int pixels,
-                                          ImageCounts& counts);
+                                          ImageCounts& counts,
+                                          int64_t min_decoded_pixels = kMinDecodedPixels);
 
 struct CreatorPalette {
   int image_count = 0;               // Pictures that contributed pixels.

@@ -109,15 +109,17 @@ std::optional<ImageSize> JpegSize(absl::string_view bytes) {
   return std::nullopt;
 }
 
-int ReductionFor(ImageSize size) {
-  const int side = std::min(size.width, size.height);
-  for (int reduction : {8, 4, 2}) {
-    if (side / reduction >= kMinSide) return reduction;
+int ReductionFor(ImageSize size, int64_t min_decoded_pixels) {
+  for (int64_t reduction : {8, 4, 2}) {
+    const int64_t width = (size.width + reduction - 1) / reduction;
+    const int64_t height = (size.height + reduction - 1) / reduction;
+    if (width * height >= min_decoded_pixels) return static_cast<int>(reduction);
   }
   return 1;
 }
 
-absl::StatusOr<PixelSample> SampleImage(absl::string_view bytes, int pixels) {
+absl::StatusOr<PixelSample> SampleImage(absl::string_view bytes, int pixels,
+                                        int64_t min_decoded_pixels) {
   const std::optional<ImageSize> jpeg = JpegSize(bytes);
   if (jpeg && !HasJpegEnd(bytes)) return absl::DataLossError("truncated JPEG (no EOI marker)");
   const std::optional<ImageSize> size = jpeg ? jpeg : HeaderSize(bytes);
@@ -129,7 +131,7 @@ absl::StatusOr<PixelSample> SampleImage(absl::string_view bytes, int pixels) {
                                                      " pixels: over the ", kMaxPixels,
                                                      " pixel limit, not decoded"));
   }
-  const int flag = jpeg ? ReducedFlag(ReductionFor(*jpeg)) : cv::IMREAD_COLOR;
+  const int flag = jpeg ? ReducedFlag(ReductionFor(*jpeg, min_decoded_pixels)) : cv::IMREAD_COLOR;
   cv::Mat image;
   try {
     const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8UC1,
