@@ -321,9 +321,9 @@ def stage_recall(args, env):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump([[[c, w] for c, w in t] for t in targets], f)
     start = time.monotonic()
-    proc = subprocess.run([BIN / "palette_exact", "--targets", f.name, "--top", 20,
-                           "--threads", args.threads], env=env, capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run([str(a) for a in [BIN / "palette_exact", "--targets", f.name, "--top",
+                                            20, "--threads", args.threads]],
+                          env=env, capture_output=True, text=True, check=True)
     exact_wall = time.monotonic() - start
     os.unlink(f.name)
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
