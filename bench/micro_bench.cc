@@ -161,7 +161,8 @@ BENCHMARK(BM_PaletteVector);
 // palettes: the scan of every projected vector for the nearest 2,000 (it
 // grows with the creators: x10 at 500,000), then the exact ranking of a page
 // out of them (it does not). Rank's CPU is on two threads: real time is
-// reported, so the process's CPU is about twice it on an idle machine. Built once from stored codes, as the server loads them.
+// reported, so the process's CPU is about twice it on an idle machine. Built once from stored
+// codes, as the server loads them.
 const scout::server::PaletteIndex& BenchIndex() {
   static const auto* index = [] {
     std::vector<scout::server::PaletteCreator> creators;

@@ -115,8 +115,8 @@ scout::palette::KMeansOptions KMeansSettings() {
 double clustering_cpu = 0;  // Of ScoutOf's calls: k-means alone.
 
 // scout-palette's per-creator work on pictures already in memory.
-CreatorPalette ScoutOf(const std::vector<std::string>& pictures,
-                       scout::palette::SampleCache* cache, ImageCounts& counts) {
+CreatorPalette ScoutOf(const std::vector<std::string>& pictures, scout::palette::SampleCache* cache,
+                       ImageCounts& counts) {
   std::vector<PixelSample> samples;
   for (const std::string& bytes : pictures) {
     absl::StatusOr<PixelSample> sample =
@@ -224,8 +224,7 @@ void Photos(const std::string& dir) {
     const q::FullPixelError ours =
         q::AgainstPixels({pixels}, q::CentresOf(palette.colors), SharesOf(palette));
     const double full =
-        q::AgainstPixels({pixels}, q::FullPixelKMeans(pixels, 6, absl::GetFlag(FLAGS_attempts)),
-                         {})
+        q::AgainstPixels({pixels}, q::FullPixelKMeans(pixels, 6, absl::GetFlag(FLAGS_attempts)), {})
             .mse;
     const double ratio = ours.mse / full;
     per_photo[name] = {{"mse_ratio", ratio}, {"share", ours.share}};
@@ -245,10 +244,9 @@ void Photos(const std::string& dir) {
   const q::FullPixelError pooled_ours =
       q::AgainstPixels(all_pixels, q::CentresOf(pooled.colors), SharesOf(pooled));
   const double pooled_full =
-      q::AgainstPixels(all_pixels,
-                       q::FullPixelKMeans(q::EqualWeights(all_pixels), 6,
-                                          absl::GetFlag(FLAGS_attempts)),
-                       {})
+      q::AgainstPixels(
+          all_pixels,
+          q::FullPixelKMeans(q::EqualWeights(all_pixels), 6, absl::GetFlag(FLAGS_attempts)), {})
           .mse;
   const double n = static_cast<double>(q::PhotoNames().size());
   json line = {{"pictures", "real photographs (scikit-image), one account each"},

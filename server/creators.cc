@@ -1,8 +1,8 @@
 #include "server/creators.h"
 
 #include <algorithm>
-#include <cmath>
 #include <bit>
+#include <cmath>
 #include <functional>
 
 #include "absl/container/flat_hash_map.h"
@@ -371,20 +371,17 @@ absl::StatusOr<CreatorSearch::Query> CreatorSearch::BuildQuery(const SearchCreat
     // Memory ranks; Elasticsearch only says which candidates pass the text
     // and tag filters (ids from doc values, no _source).
     if (has_text || text_or_tags) {
-      query.body = {{"_source", false},
-                    {"docvalue_fields", {f::kId}},
-                    {"query", {{"bool", boolean}}}};
+      query.body = {
+          {"_source", false}, {"docvalue_fields", {f::kId}}, {"query", {{"bool", boolean}}}};
     }
   } else {
     if (!should.empty()) boolean["should"] = should;
-    query.body = {
-        {"size", query.page_size},
-        // Exact counts past this cost every query a full scan.
-        {"track_total_hits", kMaxCountedHits},
-        {"query", {{"bool", boolean}}},
-        {"_source",
-         {{"excludes", {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded}}}},
-        {"sort", SortJson(SortKeys(query.sort))}};
+    query.body = {{"size", query.page_size},
+                  // Exact counts past this cost every query a full scan.
+                  {"track_total_hits", kMaxCountedHits},
+                  {"query", {{"bool", boolean}}},
+                  {"_source", {{"excludes", {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded}}}},
+                  {"sort", SortJson(SortKeys(query.sort))}};
   }
 
   if (!request.page_token().empty()) {
@@ -500,8 +497,8 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
     return absl::UnavailableError(
         "palette search is still loading the creators' palettes; retry shortly");
   }
-  PaletteIndex::Candidates candidates =
-      index->Nearest(query.target, query.filter, query.body.is_null() ? kPalettePool : kConfirmPool);
+  PaletteIndex::Candidates candidates = index->Nearest(
+      query.target, query.filter, query.body.is_null() ? kPalettePool : kConfirmPool);
   bool lower_bound = candidates.matched > static_cast<int64_t>(candidates.indices.size());
   if (!query.body.is_null() && !candidates.indices.empty()) {
     // Which of the candidates pass the text and tag filters.
@@ -534,8 +531,10 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
 
   // The page: [begin, end) of the pool in the asked order. Only what the
   // page needs is ranked exactly (PaletteIndex::Rank prunes the rest).
-  const size_t begin = std::min(candidates.indices.size(), static_cast<size_t>(query.returned_before));
-  const size_t end = std::min(candidates.indices.size(), begin + static_cast<size_t>(query.page_size));
+  const size_t begin =
+      std::min(candidates.indices.size(), static_cast<size_t>(query.returned_before));
+  const size_t end =
+      std::min(candidates.indices.size(), begin + static_cast<size_t>(query.page_size));
   std::vector<PaletteIndex::Hit> pool;
   const auto metric = [&](const PaletteCreator& c) -> double {
     switch (query.sort) {
@@ -557,7 +556,8 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
       return mx != my ? mx > my : x.id < y.id;
     });
     for (size_t i = begin; i < end; ++i) {
-      pool.push_back({order[i], PaletteDistance(query.target, index->creators()[order[i]].palette)});
+      pool.push_back(
+          {order[i], PaletteDistance(query.target, index->creators()[order[i]].palette)});
     }
   } else {
     // Palette distance; for lookalikes each shared topic makes it count
@@ -572,7 +572,8 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
       }
     }
     pool = index->Rank(query.target, candidates.indices, end, weights.empty() ? nullptr : &weights);
-    pool.erase(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(std::min(begin, pool.size())));
+    pool.erase(pool.begin(),
+               pool.begin() + static_cast<std::ptrdiff_t>(std::min(begin, pool.size())));
   }
 
   v1::SearchCreatorsResponse response;
@@ -584,8 +585,7 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
   const json fetch = {
       {"size", ids.size()},
       {"query", {{"ids", {{"values", ids}}}}},
-      {"_source",
-       {{"excludes", {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded}}}}};
+      {"_source", {{"excludes", {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded}}}}};
   SCOUT_ASSIGN_OR_RETURN(const std::optional<json> page,
                          CallSearch(*elastic_, alias_, fetch, deadline));
   if (!page) return absl::UnavailableError("the creators index went away between two calls");

@@ -29,6 +29,8 @@ namespace f = creator_field;
 constexpr size_t kFitSample = 20000;
 // Creators per page while loading (doc values only, a few hundred bytes each).
 constexpr int kLoadPage = 5000;
+// A hanging Elasticsearch must not hold the server's start for long.
+constexpr absl::Duration kCallTimeout = absl::Seconds(10);
 
 std::optional<int64_t> IntField(const json& fields, const char* field) {
   const json* value = FirstValue(fields, field);
@@ -139,8 +141,8 @@ std::shared_ptr<const PaletteIndex> PaletteIndex::Build(std::vector<PaletteCreat
   for (int k = 0; k < kPaletteProjectionDims; ++k) {
     // Eigenvalues ascend: the largest components are the last columns.
     const Eigen::VectorXd component = solver.eigenvectors().col(dims - 1 - k);
-    for (int d = 0; d < dims; ++d) index->basis_[static_cast<size_t>(k) * dims + d] =
-        static_cast<float>(component[d]);
+    for (int d = 0; d < dims; ++d)
+      index->basis_[static_cast<size_t>(k) * dims + d] = static_cast<float>(component[d]);
   }
   std::vector<std::array<float, kPaletteProjectionDims>> projected;
   projected.reserve(n);
@@ -178,8 +180,8 @@ std::array<float, kPaletteProjectionDims> PaletteIndex::Project(
   return out;
 }
 
-PaletteIndex::Candidates PaletteIndex::Nearest(const ColourSet& target,
-                                               const PaletteFilter& filter, size_t pool) const {
+PaletteIndex::Candidates PaletteIndex::Nearest(const ColourSet& target, const PaletteFilter& filter,
+                                               size_t pool) const {
   Candidates candidates;
   if (target.empty() || pool == 0 || creators_.empty()) return candidates;
   // The target in the stored bytes' unit (not rounded: it may lie outside).
@@ -248,8 +250,7 @@ std::vector<PaletteIndex::Hit> PaletteIndex::Rank(const ColourSet& target,
       const double bound = heap.size() < needed || !(weight > 0)
                                ? std::numeric_limits<double>::infinity()
                                : heap.front().rank / weight;
-      const double distance =
-          PaletteDistanceBelow(target, creators_[indices[k]].palette, bound);
+      const double distance = PaletteDistanceBelow(target, creators_[indices[k]].palette, bound);
       const Hit hit{indices[k], distance, weight * distance};
       if (heap.size() < needed) {
         heap.push_back(hit);
@@ -269,9 +270,9 @@ std::vector<PaletteIndex::Hit> PaletteIndex::Rank(const ColourSet& target,
 }
 
 std::optional<uint32_t> PaletteIndex::Find(absl::string_view id) const {
-  const auto it = std::lower_bound(
-      creators_.begin(), creators_.end(), id,
-      [](const PaletteCreator& c, absl::string_view key) { return c.id < key; });
+  const auto it =
+      std::lower_bound(creators_.begin(), creators_.end(), id,
+                       [](const PaletteCreator& c, absl::string_view key) { return c.id < key; });
   if (it == creators_.end() || it->id != id) return std::nullopt;
   return static_cast<uint32_t>(it - creators_.begin());
 }
@@ -296,7 +297,8 @@ absl::StatusOr<std::string> PaletteIndexLoader::Stamp() const {
       "GET",
       absl::StrCat(alias_,
                    "/_stats/indexing?filter_path=indices.*.uuid,indices.*.primaries.indexing."
-                   "index_total,indices.*.primaries.indexing.delete_total"));
+                   "index_total,indices.*.primaries.indexing.delete_total"),
+      nullptr, kCallTimeout);
   if (absl::IsNotFound(stats.status())) return std::string("none");
   if (!stats.ok()) return stats.status();
   return stats->dump();
@@ -313,7 +315,8 @@ absl::Status PaletteIndexLoader::Refresh() {
   }
   if (stamp != "none") {
     // Make every write counted in the stamp visible to the load.
-    absl::StatusOr<json> refreshed = elastic_->Call("POST", absl::StrCat(alias_, "/_refresh"));
+    absl::StatusOr<json> refreshed =
+        elastic_->Call("POST", absl::StrCat(alias_, "/_refresh"), nullptr, kCallTimeout);
     if (!refreshed.ok() && !absl::IsNotFound(refreshed.status())) return refreshed.status();
   }
   const absl::Time start = absl::Now();
@@ -332,15 +335,22 @@ absl::StatusOr<std::shared_ptr<const PaletteIndex>> PaletteIndexLoader::Load() c
   json search_after;
   int64_t skipped = 0;
   for (;;) {
-    json body = {
-        {"size", kLoadPage},
-        {"_source", false},
-        {"query", {{"bool", {{"filter", {{{"exists", {{"field", f::kPaletteKey}}}}}}}}}},
-        {"docvalue_fields",
-         {f::kId, f::kPaletteKey, f::kPaletteCode, f::kFollowers, f::kEngagementRate, f::kGrowth,
-          f::kPosts30d, f::kIsBusiness, f::kTier, f::kTopics,
-          {{"field", f::kLastPostAt}, {"format", "epoch_millis"}}}},
-        {"sort", {{{f::kId, "asc"}}}}};
+    json body = {{"size", kLoadPage},
+                 {"_source", false},
+                 {"query", {{"bool", {{"filter", {{{"exists", {{"field", f::kPaletteKey}}}}}}}}}},
+                 {"docvalue_fields",
+                  {f::kId,
+                   f::kPaletteKey,
+                   f::kPaletteCode,
+                   f::kFollowers,
+                   f::kEngagementRate,
+                   f::kGrowth,
+                   f::kPosts30d,
+                   f::kIsBusiness,
+                   f::kTier,
+                   f::kTopics,
+                   {{"field", f::kLastPostAt}, {"format", "epoch_millis"}}}},
+                 {"sort", {{{f::kId, "asc"}}}}};
     if (!search_after.is_null()) body["search_after"] = search_after;
     SCOUT_ASSIGN_OR_RETURN(const std::optional<json> answer,
                            CallSearch(*elastic_, alias_, body, absl::Now() + absl::Minutes(1)));
@@ -353,8 +363,7 @@ absl::StatusOr<std::shared_ptr<const PaletteIndex>> PaletteIndexLoader::Load() c
       if (id == nullptr || !id->is_string() || key == nullptr || !key->is_string()) {
         return MalformedAnswer("a creator without an id or palette_key");
       }
-      absl::StatusOr<ColourSet> palette =
-          ColourSetOfPaletteKey(key->get_ref<const std::string&>());
+      absl::StatusOr<ColourSet> palette = ColourSetOfPaletteKey(key->get_ref<const std::string&>());
       if (!palette.ok() || palette->empty()) {
         ++skipped;  // Logged below; one bad document must not stop the rest.
         continue;
@@ -372,8 +381,7 @@ absl::StatusOr<std::shared_ptr<const PaletteIndex>> PaletteIndexLoader::Load() c
         creator.is_business = business->get<bool>();
       }
       if (const json* tier = FirstValue(*fields, f::kTier); tier != nullptr && tier->is_string()) {
-        creator.tier =
-            TierFromSlug(tier->get_ref<const std::string&>()).value_or(creator.tier);
+        creator.tier = TierFromSlug(tier->get_ref<const std::string&>()).value_or(creator.tier);
       }
       if (const auto topics = fields->find(f::kTopics);
           topics != fields->end() && topics->is_array()) {
@@ -395,7 +403,8 @@ absl::StatusOr<std::shared_ptr<const PaletteIndex>> PaletteIndexLoader::Load() c
     if (hits.hits->size() < static_cast<size_t>(kLoadPage)) break;
     const json& last = hits.hits->back();
     const auto sort = last.find("sort");
-    if (sort == last.end() || !sort->is_array()) return MalformedAnswer("a hit without sort values");
+    if (sort == last.end() || !sort->is_array())
+      return MalformedAnswer("a hit without sort values");
     search_after = *sort;
   }
   if (skipped > 0) {

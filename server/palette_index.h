@@ -80,7 +80,7 @@ struct PaletteFilter {
 
   bool Keeps(const PaletteCreator& creator) const;
   bool KeepsNumbers(const PaletteNumbers& numbers) const;  // All but exclude_id.
-  bool KeepsEveryNumber() const;  // No filter on numbers.
+  bool KeepsEveryNumber() const;                           // No filter on numbers.
 };
 
 class PaletteIndex {
@@ -121,7 +121,7 @@ class PaletteIndex {
   std::vector<PaletteCreator> creators_;
   std::vector<PaletteNumbers> numbers_;  // Parallel to creators_.
   std::vector<float> mean_;              // kPaletteVectorDims.
-  std::vector<float> basis_;  // kPaletteProjectionDims rows of kPaletteVectorDims.
+  std::vector<float> basis_;             // kPaletteProjectionDims rows of kPaletteVectorDims.
   // The projections, kPaletteProjectionDims bytes per creator: the scan
   // reads 16 MB at 500,000 creators instead of 64. Coordinate = byte x scale_.
   std::vector<int8_t> projected_;

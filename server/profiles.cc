@@ -63,8 +63,8 @@ absl::StatusOr<ProfileFacts> FromRow(const ProfileFactsRow& row, const TierCenti
   p.set_posts_30d(row.doc_count);
   p.set_tier(TierOf(row.followers_count));
   for (const v1::TopicShare& topic : row.topics) *p.add_topics() = topic;
-  const std::optional<double> percentile = EngagementPercentile(
-      centiles, row.followers_count, row.engagement_rate);
+  const std::optional<double> percentile =
+      EngagementPercentile(centiles, row.followers_count, row.engagement_rate);
   if (percentile) p.set_engagement_percentile(*percentile);
 
   absl::StatusOr<std::vector<DailyPoint>> daily = ParseDailyJson(row.daily_json);
@@ -158,9 +158,7 @@ constexpr uint64_t kHasImpressions = 1, kHasReach = 2, kFlagBits = 2;
 uint64_t ZigZag(int64_t n) {
   return (static_cast<uint64_t>(n) << 1) ^ static_cast<uint64_t>(n >> 63);
 }
-int64_t UnZigZag(uint64_t n) {
-  return static_cast<int64_t>(n >> 1) ^ -static_cast<int64_t>(n & 1);
-}
+int64_t UnZigZag(uint64_t n) { return static_cast<int64_t>(n >> 1) ^ -static_cast<int64_t>(n & 1); }
 // Differences in uint64 arithmetic: exact (mod 2^64) for any two int64.
 int64_t Delta(int64_t value, int64_t previous) {
   return static_cast<int64_t>(static_cast<uint64_t>(value) - static_cast<uint64_t>(previous));
@@ -171,8 +169,7 @@ int64_t Undelta(int64_t previous, int64_t delta) {
 
 void PutVarint(uint64_t value, std::string& out) {
   uint8_t bytes[10];
-  const uint8_t* end =
-      google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(value, bytes);
+  const uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(value, bytes);
   out.append(reinterpret_cast<const char*>(bytes), static_cast<size_t>(end - bytes));
 }
 
@@ -246,12 +243,10 @@ absl::Status EncodeSeries(const std::vector<DailyPoint>& points, std::string& ou
   for (size_t i = 0; i < points.size(); ++i) {
     const int64_t day = points[i].day - kEpoch;
     if (day < std::numeric_limits<int32_t>::min() || day > std::numeric_limits<int32_t>::max()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("daily point ", i, ": date ", absl::FormatCivilTime(points[i].day),
-                       " out of range"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "daily point ", i, ": date ", absl::FormatCivilTime(points[i].day), " out of range"));
     }
-    if (i > 0 && (points[i].day != points[i - 1].day + 1 ||
-                  Flags(points[i]) != Flags(points[0]))) {
+    if (i > 0 && (points[i].day != points[i - 1].day + 1 || Flags(points[i]) != Flags(points[0]))) {
       dense = false;
     }
   }
@@ -279,11 +274,11 @@ absl::Status EncodeSeries(const std::vector<DailyPoint>& points, std::string& ou
 
 absl::StatusOr<std::vector<DailyPoint>> DecodeSeries(absl::string_view bytes) {
   std::vector<DailyPoint> points;
-  const bool read = ForEachPoint(bytes, [&](int64_t day, int64_t followers,
-                                            std::optional<int64_t> impressions,
-                                            std::optional<int64_t> reach) {
-    points.push_back({kEpoch + day, followers, impressions, reach});
-  });
+  const bool read =
+      ForEachPoint(bytes, [&](int64_t day, int64_t followers, std::optional<int64_t> impressions,
+                              std::optional<int64_t> reach) {
+        points.push_back({kEpoch + day, followers, impressions, reach});
+      });
   if (!read) return absl::DataLossError("not a compact daily series");
   return points;
 }
@@ -330,8 +325,7 @@ v1::UserProfile ProfileFacts::ToProto() const {
   (void)profile.ParseFromArray(base, static_cast<int>(base_size_));
   profile.set_id(std::string(id()));
   const absl::string_view series(base + base_size_ + palette_size_, series_size_);
-  (void)ForEachPoint(series, [&](int64_t day, int64_t followers,
-                                 std::optional<int64_t> impressions,
+  (void)ForEachPoint(series, [&](int64_t day, int64_t followers, std::optional<int64_t> impressions,
                                  std::optional<int64_t> reach) {
     v1::DailyStat* stat = profile.add_daily();
     stat->set_date(FormatDate(kEpoch + day));
@@ -341,7 +335,7 @@ v1::UserProfile ProfileFacts::ToProto() const {
   });
   if (has_palette_) {
     (void)profile.mutable_palette()->ParseFromArray(base + base_size_,
-                                                     static_cast<int>(palette_size_));
+                                                    static_cast<int>(palette_size_));
     profile.mutable_palette()->set_user_id(std::string(id()));
   }
   return profile;
@@ -472,9 +466,9 @@ absl::StatusOr<std::shared_ptr<ProfileSnapshot>> ProfileStore::Load(Warehouse& w
       // left out, counted and logged, so it cannot freeze every refresh.
       const absl::StatusOr<ProfileFactsRow> row = ReadProfileFacts(page, i);
       if (absl::IsInternal(row.status())) return row.status();
-      absl::StatusOr<ProfileFacts> facts =
-          row.ok() ? FromRow(*row, snapshot->centiles, snapshot->arena)
-                   : absl::StatusOr<ProfileFacts>(row.status());
+      absl::StatusOr<ProfileFacts> facts = row.ok()
+                                               ? FromRow(*row, snapshot->centiles, snapshot->arena)
+                                               : absl::StatusOr<ProfileFacts>(row.status());
       if (!facts.ok()) {
         SkippedRows().Increment();
         Log(LogLevel::kWarning, "profile_facts row skipped",

@@ -120,13 +120,15 @@ absl::StatusOr<std::unique_ptr<ScoutServer>> ScoutServer::Start(const scout::v1:
     }
     server->profiles_->Start();
   }
-  server->palettes_ = std::make_unique<PaletteIndexLoader>(
-      server->elastic_.get(), CreatorsAlias(config.index_prefix()), options.palette_poll);
-  if (absl::Status loaded = server->palettes_->Refresh(); !loaded.ok()) {
-    Log(LogLevel::kWarning, "no palette index yet; retrying in the background",
-        {{"error", loaded.ToString()}});
+  if (options.palette_index) {
+    server->palettes_ = std::make_unique<PaletteIndexLoader>(
+        server->elastic_.get(), CreatorsAlias(config.index_prefix()), options.palette_poll);
+    if (absl::Status loaded = server->palettes_->Refresh(); !loaded.ok()) {
+      Log(LogLevel::kWarning, "no palette index yet; retrying in the background",
+          {{"error", loaded.ToString()}});
+    }
+    server->palettes_->Start();
   }
-  server->palettes_->Start();
   server->creators_ = std::make_unique<CreatorSearch>(
       server->elastic_.get(), server->clock_.get(), CreatorsAlias(config.index_prefix()),
       server->profiles_.get(), server->palettes_.get());

@@ -43,6 +43,10 @@ struct ServerOptions {
   // How often the palette index looks for changes of the creators index (a
   // change is loaded once it has held still for one interval).
   absl::Duration palette_poll = absl::Seconds(5);
+  // Load every palette for palette search (palette_index.h); without it,
+  // palette and lookalike searches are UNAVAILABLE. Off only where
+  // Elasticsearch is a test double that counts its connections.
+  bool palette_index = true;
 };
 
 class ScoutServer {

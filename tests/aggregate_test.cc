@@ -841,14 +841,14 @@ class CreatorContentTest : public AggregateTest {
     std::string out;
     for (const std::string& sql : std::vector<std::string>{
              absl::StrCat(SelectCreatorContent(), " ORDER BY creator_id"),
-          "SELECT creator_id, last_post_at, avg_reach, avg_impressions, topics_json "
-          "FROM profile_facts ORDER BY creator_id",
-          "SELECT as_of, tier, creators, engagement_p25, engagement_median, engagement_p75 "
-          "FROM tier_benchmarks ORDER BY as_of, tier",
-          "SELECT as_of, tier, centile, max_engagement_rate FROM tier_centiles "
-          "ORDER BY as_of, tier, centile",
-          "SELECT as_of, creators, business_creators, posts_30d, median_followers, "
-          "median_engagement_rate FROM platform_daily ORDER BY as_of"}) {
+             "SELECT creator_id, last_post_at, avg_reach, avg_impressions, topics_json "
+             "FROM profile_facts ORDER BY creator_id",
+             "SELECT as_of, tier, creators, engagement_p25, engagement_median, engagement_p75 "
+             "FROM tier_benchmarks ORDER BY as_of, tier",
+             "SELECT as_of, tier, centile, max_engagement_rate FROM tier_centiles "
+             "ORDER BY as_of, tier, centile",
+             "SELECT as_of, creators, business_creators, posts_30d, median_followers, "
+             "median_engagement_rate FROM platform_daily ORDER BY as_of"}) {
       absl::StatusOr<SqlRows> rows = warehouse_->Query(sql);
       EXPECT_TRUE(rows.ok()) << rows.status();
       for (size_t i = 0; rows.ok() && i < rows->rows.size(); ++i) {

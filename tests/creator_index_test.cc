@@ -367,8 +367,9 @@ TEST_F(CreatorIndexTest, DocumentsSayWhatTheWarehouseRowsSay) {
   EXPECT_FALSE(a.contains(f::kPaletteCode));
   EXPECT_FALSE(a.contains(f::kPaletteKey));
   EXPECT_EQ(PaletteKeyOf("101"), "e8d5c4:0.6,a0522d:0.4");
-  EXPECT_EQ(PaletteBytesOf("101"), PackPaletteVector(PaletteVector(
-                                       Rgb({{0xe8, 0xd5, 0xc4, 0.6}, {0xa0, 0x52, 0x2d, 0.4}}))));
+  EXPECT_EQ(
+      PaletteBytesOf("101"),
+      PackPaletteVector(PaletteVector(Rgb({{0xe8, 0xd5, 0xc4, 0.6}, {0xa0, 0x52, 0x2d, 0.4}}))));
   EXPECT_EQ(a[f::kPaletteComputedAt], "2026-11-19T03:00:00Z");
   EXPECT_EQ(a[f::kStatsDate], "2026-11-20");
   EXPECT_EQ(a[f::kLoadVersion], 7);
@@ -549,8 +550,7 @@ TEST_F(CreatorIndexTest, EnsureCreatorIndexIsIdempotentAndRaceSafe) {
       elastic_->Call("GET", absl::StrCat(CreatorsAlias(prefix_), "/_mapping"));
   ASSERT_TRUE(mapping.ok());
   const json& properties = (*mapping)[CreatorsGeneration(prefix_, 1)]["mappings"]["properties"];
-  EXPECT_EQ(properties[f::kPaletteCode],
-            json::parse(R"({"type": "binary", "doc_values": true})"));
+  EXPECT_EQ(properties[f::kPaletteCode], json::parse(R"({"type": "binary", "doc_values": true})"));
   EXPECT_FALSE(properties.contains(kOldPaletteVector));
   EXPECT_EQ(properties[f::kCaptionsFolded]["type"], "text");
   EXPECT_EQ((*mapping)[CreatorsGeneration(prefix_, 1)]["mappings"]["dynamic"], "false");
@@ -567,9 +567,8 @@ TEST_F(CreatorIndexTest, AnOlderGenerationLearnsPaletteCodeAndTheRebuildFillsIt)
                                    {"dims", kPaletteVectorDims},
                                    {"index", true},
                                    {"similarity", "l2_norm"}};
-  old["mappings"]["_source"]["excludes"] =
-      json::array({f::kNameFolded, f::kBioFolded, f::kCaptionsFolded, kOldPaletteVector,
-                   f::kPaletteKey});
+  old["mappings"]["_source"]["excludes"] = json::array(
+      {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded, kOldPaletteVector, f::kPaletteKey});
   old["aliases"] = {{CreatorsAlias(prefix_), json::object()}};
   ASSERT_TRUE(elastic_->Call("PUT", CreatorsGeneration(prefix_, 1), old).ok());
   ASSERT_NO_FATAL_FAILURE(Load({Business(), Basic()}, {BusinessContent()}, 4));
@@ -578,8 +577,7 @@ TEST_F(CreatorIndexTest, AnOlderGenerationLearnsPaletteCodeAndTheRebuildFillsIt)
     const CreatorContentRow content = BusinessContent();
     json doc = json::parse(CreatorDocument(Business(), &content));
     doc.erase(f::kPaletteCode);
-    doc[kOldPaletteVector] =
-        PaletteVector(Rgb({{0xe8, 0xd5, 0xc4, 0.6}, {0xa0, 0x52, 0x2d, 0.4}}));
+    doc[kOldPaletteVector] = PaletteVector(Rgb({{0xe8, 0xd5, 0xc4, 0.6}, {0xa0, 0x52, 0x2d, 0.4}}));
     ASSERT_TRUE(
         elastic_->Call("PUT", absl::StrCat(CreatorsAlias(prefix_), "/_doc/101?refresh=true"), doc)
             .ok());
@@ -765,8 +763,9 @@ TEST_F(CreatorIndexTest, PaletteUpdatesReachTheDocumentsAndCountMissingOnes) {
   const json a = Source("101");
   EXPECT_EQ(a[f::kPalette]["colors"][0]["hex"], "#e8d5c4");
   EXPECT_EQ(PaletteKeyOf("101"), PaletteKey(*palette));
-  EXPECT_EQ(PaletteBytesOf("101"), PackPaletteVector(PaletteVector(Rgb(
-                                       {{0xe8, 0xd5, 0xc4, 0.6}, {0xa0, 0x52, 0x2d, 0.4}}))));
+  EXPECT_EQ(
+      PaletteBytesOf("101"),
+      PackPaletteVector(PaletteVector(Rgb({{0xe8, 0xd5, 0xc4, 0.6}, {0xa0, 0x52, 0x2d, 0.4}}))));
   EXPECT_EQ(a[f::kPaletteComputedAt], "2026-11-19T03:00:00Z");
   EXPECT_EQ(a[f::kFollowers], 12000);  // The rest of the document stays.
   EXPECT_EQ(a[f::kHashtagKeys], json::parse(R"(["cafe","travel"])"));

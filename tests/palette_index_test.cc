@@ -20,8 +20,7 @@ ColourSet RandomPalette(std::mt19937_64& rng) {
   std::exponential_distribution<double> weight(1.0);
   std::vector<WeightedColour> colours;
   for (int i = size(rng); i > 0; --i) {
-    colours.push_back(
-        {SrgbToLab(channel(rng), channel(rng), channel(rng)), weight(rng) + 0.02});
+    colours.push_back({SrgbToLab(channel(rng), channel(rng), channel(rng)), weight(rng) + 0.02});
   }
   return MakeColourSet(std::move(colours));
 }
@@ -124,17 +123,17 @@ TEST(PaletteIndexTest, EachFilterKeepsExactlyWhatItSays) {
     int64_t expected = 0;
     for (size_t i = 0; i < creators.size(); ++i) {
       const PaletteCreator& c = creators[i];
-      const bool keep =
-          k == 0   ? *c.followers >= 50000
-          : k == 1 ? *c.followers <= 20000
-          : k == 2 ? c.engagement_rate && *c.engagement_rate >= 0.1
-          : k == 3 ? c.engagement_rate && *c.engagement_rate <= 0.05
-          : k == 4 ? c.growth && *c.growth >= 0.1
-          : k == 5 ? *c.posts_30d >= 20
-          : k == 6 ? *c.is_business
-          : k == 7 ? c.tier == v1::CREATOR_TIER_NANO || c.tier == v1::CREATOR_TIER_MEGA
-          : k == 8 ? i % 3 == 1
-                   : i >= 300 && c.id != "1350";
+      const bool keep = k == 0   ? *c.followers >= 50000
+                        : k == 1 ? *c.followers <= 20000
+                        : k == 2 ? c.engagement_rate && *c.engagement_rate >= 0.1
+                        : k == 3 ? c.engagement_rate && *c.engagement_rate <= 0.05
+                        : k == 4 ? c.growth && *c.growth >= 0.1
+                        : k == 5 ? *c.posts_30d >= 20
+                        : k == 6 ? *c.is_business
+                        : k == 7
+                            ? c.tier == v1::CREATOR_TIER_NANO || c.tier == v1::CREATOR_TIER_MEGA
+                        : k == 8 ? i % 3 == 1
+                                 : i >= 300 && c.id != "1350";
       expected += keep ? 1 : 0;
     }
     const PaletteIndex::Candidates candidates = index->Nearest(target, filter, creators.size());
@@ -149,7 +148,8 @@ TEST(PaletteIndexTest, EachFilterKeepsExactlyWhatItSays) {
 TEST(PaletteIndexTest, StoredCodesRankLikeComputedVectors) {
   std::vector<PaletteCreator> creators = Creators(500, 4);
   std::vector<std::string> codes;
-  for (const PaletteCreator& c : creators) codes.push_back(PackPaletteVector(PaletteVector(c.palette)));
+  for (const PaletteCreator& c : creators)
+    codes.push_back(PackPaletteVector(PaletteVector(c.palette)));
   // A creator without a palette is left out; a bad code is recomputed.
   creators[7].palette.clear();
   codes[8] = "not a code";

@@ -65,8 +65,8 @@ inline Account FineDetailAccount(int account, int pictures, int size = 1080, int
   for (size_t j = 0; j < palette.size(); ++j) {
     // Cells at the right and bottom edges are cut when cell does not divide
     // size; the defaults divide, so the shares are exact.
-    out.truth.push_back({palette[j].r, palette[j].g, palette[j].b,
-                         static_cast<double>(count[j]) / cells});
+    out.truth.push_back(
+        {palette[j].r, palette[j].g, palette[j].b, static_cast<double>(count[j]) / cells});
     colour_of.insert(colour_of.end(), static_cast<size_t>(count[j]), static_cast<int>(j));
   }
   cv::RNG rng(seed * 7919 + static_cast<uint64_t>(account));
@@ -114,10 +114,15 @@ inline std::string PhotosDir(const std::string& source_dir, std::string* error) 
 
 // The colour pictures scripts/photos extracts.
 inline const std::vector<std::string>& PhotoNames() {
-  static const auto* names = new std::vector<std::string>{
-      "astronaut.png",       "coffee.png",       "chelsea.png",
-      "rocket.jpg",          "motorcycle_left.png", "motorcycle_right.png",
-      "retina.jpg",          "hubble_deep_field.jpg", "ihc.png"};
+  static const auto* names = new std::vector<std::string>{"astronaut.png",
+                                                          "coffee.png",
+                                                          "chelsea.png",
+                                                          "rocket.jpg",
+                                                          "motorcycle_left.png",
+                                                          "motorcycle_right.png",
+                                                          "retina.jpg",
+                                                          "hubble_deep_field.jpg",
+                                                          "ihc.png"};
   return *names;
 }
 
@@ -139,8 +144,8 @@ inline Eigen::Matrix3Xd FullPixelKMeans(const cv::Mat& pixels, int k = 6, int at
   cv::Mat labels, centres;
   cv::setRNGSeed(1);
   cv::kmeans(pixels, k, labels,
-             cv::TermCriteria(cv::TermCriteria::EPS | cv::TermCriteria::COUNT, 300, 1e-4),
-             attempts, cv::KMEANS_PP_CENTERS, centres);
+             cv::TermCriteria(cv::TermCriteria::EPS | cv::TermCriteria::COUNT, 300, 1e-4), attempts,
+             cv::KMEANS_PP_CENTERS, centres);
   Eigen::Matrix3Xd out(3, centres.rows);
   for (int c = 0; c < centres.rows; ++c) {
     for (int ch = 0; ch < 3; ++ch) out(ch, c) = centres.at<float>(c, ch);

@@ -185,8 +185,7 @@ TEST(PaletteFineDetailTest, RecoversTheTrueColoursOfSmallCells) {
       baseline_colours[c].green = static_cast<int>(std::lround(baseline(1, c)));
       baseline_colours[c].blue = static_cast<int>(std::lround(baseline(2, c)));
     }
-    full_delta_e =
-        std::max(full_delta_e, quality::AgainstTruth(a.truth, baseline_colours).delta_e);
+    full_delta_e = std::max(full_delta_e, quality::AgainstTruth(a.truth, baseline_colours).delta_e);
     worst_delta_e = std::max(worst_delta_e, truth.delta_e);
     worst_share = std::max(worst_share, truth.share);
     worst_fraction = std::max(worst_fraction, full.share);
@@ -234,8 +233,8 @@ TEST(PalettePhotographTest, WithinTwoPercentOfFullPixelKMeans) {
   const quality::FullPixelError ours =
       quality::AgainstPixels(all_pixels, quality::CentresOf(pooled.colors), Shares(pooled));
   const double full =
-      quality::AgainstPixels(
-          all_pixels, quality::FullPixelKMeans(quality::EqualWeights(all_pixels), 6, 3), {})
+      quality::AgainstPixels(all_pixels,
+                             quality::FullPixelKMeans(quality::EqualWeights(all_pixels), 6, 3), {})
           .mse;
   EXPECT_LE(ours.mse, 1.02 * full);
   EXPECT_LE(ours.share, 0.02);

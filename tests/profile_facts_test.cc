@@ -170,12 +170,11 @@ TEST(DailyJson, EveryWayOfWritingAPointReadsTheSame) {
   EXPECT_EQ(one(R"([{"date":"2026-11-19","followers":1,"reach":1e3}])")->reach, std::nullopt);
   EXPECT_EQ(one(R"([{"date":"0001-01-01","followers":1}])")->day, absl::CivilDay(1, 1, 1));
   EXPECT_EQ(ParseDailyJson("[]")->size(), 0u);
-  for (const char* bad : {R"([{"date":"2026-11-19","followers":5.0}])",
-                          R"([{"date":"2026-11-19","followers":05}])",
-                          R"([{"date":"2026-11-19","followers":1}]x)",
-                          R"([{"date":"2026-11-19","followers":1},])",
-                          R"([{"date":"2026-13-19","followers":1}])",
-                          R"([{"date":"2026-11-19","followers":1})", "[]]"}) {
+  for (const char* bad :
+       {R"([{"date":"2026-11-19","followers":5.0}])", R"([{"date":"2026-11-19","followers":05}])",
+        R"([{"date":"2026-11-19","followers":1}]x)", R"([{"date":"2026-11-19","followers":1},])",
+        R"([{"date":"2026-13-19","followers":1}])", R"([{"date":"2026-11-19","followers":1})",
+        "[]]"}) {
     EXPECT_TRUE(absl::IsDataLoss(ParseDailyJson(bad).status())) << bad;
   }
 }

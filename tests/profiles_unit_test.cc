@@ -76,8 +76,8 @@ TEST(CompactSeries, GapsRepeatsAndAbsentMetricsRoundTrip) {
   points[21].reach.reset();                                // Impressions only.
   points[22].impressions.reset();                          // Neither.
   points[22].reach.reset();
-  points[30].impressions = 0;  // Present as 0: not the same as absent.
-  points[31].reach = -1;       // Present and negative (the old sentinel).
+  points[30].impressions = 0;                      // Present as 0: not the same as absent.
+  points[31].reach = -1;                           // Present and negative (the old sentinel).
   points.insert(points.begin() + 40, points[40]);  // The same date twice.
   std::swap(points[50], points[51]);               // Out of order.
   ExpectSame(RoundTrip(points), points);

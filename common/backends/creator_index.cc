@@ -137,59 +137,59 @@ json CreatorIndexBody() {
   const json boolean = {{"type", "boolean"}};
   const json text = {{"type", "text"}};
   const json date = {{"type", "date"}};
-  return {{"settings",
-           {{"number_of_shards", 1},
-            {"number_of_replicas", 0},
-            // scout-aggregate writes once a day; a second of staleness is fine.
-            {"refresh_interval", "1s"}}},
-          {"mappings",
-           {{"dynamic", false},
-            // Folded text is for matching only: the server highlights the
-            // biography from _source.
-            // The palette's code and key are read as doc values only;
-            // nothing reads them back from _source.
-            {"_source",
-             {{"excludes",
-               {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded, f::kPaletteCode,
-                f::kPaletteKey}}}},
-            // In _source, not indexed: username's picture, biography as
-            // written, followers_daily (30 numbers), hashtags / mentions
-            // ([{tag, count}]), topic_shares ([{slug, share}]), palette (the
-            // Palette as proto JSON).
-            {"_meta",
-             {{"source_only",
-               {f::kPictureUrl, f::kBiography, f::kFollowersDaily, f::kHashtags, f::kMentions,
-                f::kTopicShares, f::kPalette}}}},
-            {"properties",
-             {{f::kId, keyword},
-              {f::kUsername, keyword},
-              {f::kName, keyword},
-              {f::kHasWebsite, boolean},
-              {f::kIsBusiness, boolean},
-              {f::kFollowsCount, number},
-              {f::kMediaCount, number},
-              {f::kFollowers, number},
-              {f::kTier, keyword},
-              {f::kEngagementRate, real},
-              {f::kEngAvg, real},
-              {f::kPosts30d, number},
-              {f::kGrowth, real},
-              {f::kLastPostAt, date},
-              {f::kAvgReach, real},
-              {f::kAvgImpressions, real},
-              {f::kHashtagKeys, keyword},
-              {f::kMentionKeys, keyword},
-              {f::kTopics, keyword},
-              {f::kNameFolded, text},
-              {f::kBioFolded, text},
-              {f::kCaptionsFolded, text},
-              // binary is never indexed: no graph to build, so the rebuild
-              // writes at the speed of the other fields.
-              {f::kPaletteCode, {{"type", "binary"}, {"doc_values", true}}},
-              {f::kPaletteKey, {{"type", "keyword"}, {"index", false}, {"doc_values", true}}},
-              {f::kStatsDate, {{"type", "date"}, {"format", kDayFormat}}},
-              {f::kPaletteComputedAt, date},
-              {f::kLoadVersion, number}}}}}};
+  return {
+      {"settings",
+       {{"number_of_shards", 1},
+        {"number_of_replicas", 0},
+        // scout-aggregate writes once a day; a second of staleness is fine.
+        {"refresh_interval", "1s"}}},
+      {"mappings",
+       {{"dynamic", false},
+        // Folded text is for matching only: the server highlights the
+        // biography from _source.
+        // The palette's code and key are read as doc values only;
+        // nothing reads them back from _source.
+        {"_source",
+         {{"excludes",
+           {f::kNameFolded, f::kBioFolded, f::kCaptionsFolded, f::kPaletteCode, f::kPaletteKey}}}},
+        // In _source, not indexed: username's picture, biography as
+        // written, followers_daily (30 numbers), hashtags / mentions
+        // ([{tag, count}]), topic_shares ([{slug, share}]), palette (the
+        // Palette as proto JSON).
+        {"_meta",
+         {{"source_only",
+           {f::kPictureUrl, f::kBiography, f::kFollowersDaily, f::kHashtags, f::kMentions,
+            f::kTopicShares, f::kPalette}}}},
+        {"properties",
+         {{f::kId, keyword},
+          {f::kUsername, keyword},
+          {f::kName, keyword},
+          {f::kHasWebsite, boolean},
+          {f::kIsBusiness, boolean},
+          {f::kFollowsCount, number},
+          {f::kMediaCount, number},
+          {f::kFollowers, number},
+          {f::kTier, keyword},
+          {f::kEngagementRate, real},
+          {f::kEngAvg, real},
+          {f::kPosts30d, number},
+          {f::kGrowth, real},
+          {f::kLastPostAt, date},
+          {f::kAvgReach, real},
+          {f::kAvgImpressions, real},
+          {f::kHashtagKeys, keyword},
+          {f::kMentionKeys, keyword},
+          {f::kTopics, keyword},
+          {f::kNameFolded, text},
+          {f::kBioFolded, text},
+          {f::kCaptionsFolded, text},
+          // binary is never indexed: no graph to build, so the rebuild
+          // writes at the speed of the other fields.
+          {f::kPaletteCode, {{"type", "binary"}, {"doc_values", true}}},
+          {f::kPaletteKey, {{"type", "keyword"}, {"index", false}, {"doc_values", true}}},
+          {f::kStatsDate, {{"type", "date"}, {"format", kDayFormat}}},
+          {f::kPaletteComputedAt, date},
+          {f::kLoadVersion, number}}}}}};
 }
 
 absl::Status EnsureCreatorIndex(Elastic& elastic, absl::string_view prefix) {

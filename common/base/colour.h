@@ -85,7 +85,7 @@ std::vector<float> PaletteVector(const ColourSet& set);
 // palette of real colours clamps. The step costs at most 0.025 per dimension (0.35 of L2 at
 // worst, about 0.2 typically, in the vector's DIN99o units, near ΔE's).
 inline constexpr double kPaletteVectorStep = 0.05;
-std::string PackPaletteVector(const std::vector<float>& vector);   // "" for a wrong length
+std::string PackPaletteVector(const std::vector<float>& vector);  // "" for a wrong length
 std::vector<float> UnpackPaletteVector(absl::string_view bytes);  // empty for a wrong length
 
 }  // namespace scout

@@ -48,8 +48,8 @@ struct KMeansResult {
   // to, so the shares are the fractions of the pixels the reported colours
   // win (a cluster winning none is left out).
   std::vector<int64_t> counts;
-  double sse = 0;               // Within-cluster sum of squared distances.
-  int iterations = 0;           // Of the winning restart.
+  double sse = 0;      // Within-cluster sum of squared distances.
+  int iterations = 0;  // Of the winning restart.
   int64_t pixels = 0;
   int64_t distinct_colours = 0;
 };

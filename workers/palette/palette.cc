@@ -211,9 +211,8 @@ class PaletteRun {
         result.error = bytes.status();
         return result;
       }
-      absl::StatusOr<PixelSample> sample =
-          SamplePicture(*bytes, cache_.get(), options_.sample_pixels, result.counts,
-                        options_.min_decoded_pixels);
+      absl::StatusOr<PixelSample> sample = SamplePicture(
+          *bytes, cache_.get(), options_.sample_pixels, result.counts, options_.min_decoded_pixels);
       if (!sample.ok()) {
         result.corrupt.emplace_back(key, std::string(sample.status().message()));
         continue;
