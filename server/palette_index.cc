@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/backends/creator_index.h"
 #include "common/base/log.h"
-#include "common/base/parallel.h"
+#include "common/base/simd.h"
 #include "common/base/status.h"
 #include "common/base/tier.h"
 #include "common/base/topics.h"
@@ -32,6 +32,33 @@ constexpr int kLoadPage = 5000;
 // A hanging Elasticsearch must not hold the server's start for long.
 constexpr absl::Duration kCallTimeout = absl::Seconds(10);
 
+// Creators per block of the scan: their distances fit in L1 (16 KB).
+constexpr size_t kScanBlock = 4096;
+// Candidates per batch of Rank's lower bounds (36 colour pairs each).
+constexpr size_t kRankBatch = 32;
+// The scan compares the target's projection x 4, rounded, with the stored
+// bytes x 4: the rounding costs at most 1/8 of a byte per dimension, and
+// clamping the target to +-2000 keeps every sum of 32 squares in an int32.
+constexpr int kTargetScale = 4;
+constexpr float kTargetLimit = 2000;
+
+// Squared distances from `target` (kTargetScale units) to `count` stored
+// projections. Straight-line 16-bit arithmetic with 32-bit sums, so the
+// compiler turns each creator into a few multiply-add instructions.
+SCOUT_VECTOR_CLONES
+void ProjectedDistances(const int8_t* projected, size_t count, const int16_t* target,
+                        int32_t* out) {
+  for (size_t i = 0; i < count; ++i) {
+    const int8_t* p = projected + i * kPaletteProjectionDims;
+    int32_t sum = 0;
+    for (int k = 0; k < kPaletteProjectionDims; ++k) {
+      const auto d = static_cast<int16_t>(kTargetScale * p[k] - target[k]);
+      sum += d * d;
+    }
+    out[i] = sum;
+  }
+}
+
 std::optional<int64_t> IntField(const json& fields, const char* field) {
   const json* value = FirstValue(fields, field);
   if (value == nullptr) return std::nullopt;
@@ -45,6 +72,52 @@ std::optional<int64_t> IntField(const json& fields, const char* field) {
 }
 
 }  // namespace
+
+float PaletteIndex::TransportBelow(const float* cost, int rows, const Slot* x, const Slot* y) {
+  // Any potentials u_i + v_j <= cost_ij bound the transport from below by
+  // sum x_i u_i + sum y_j v_j (linear programming duality). Two cheap ones:
+  // each row's least cost, then what each column can still add; and the
+  // same from the columns. With costs from below (Ciede2000Below) they
+  // bound the exact distance too.
+  std::array<float, kSlots> u{}, v{};
+  float from_rows = 0, from_columns = 0;
+  for (int i = 0; i < rows; ++i) {
+    u[i] = *std::min_element(cost + i * kSlots, cost + (i + 1) * kSlots);
+    from_rows += x[i].weight * u[i];
+  }
+  for (int j = 0; j < kSlots; ++j) {
+    float least = cost[j] - u[0];
+    for (int i = 1; i < rows; ++i) least = std::min(least, cost[i * kSlots + j] - u[i]);
+    from_rows += y[j].weight * least;
+  }
+  for (int j = 0; j < kSlots; ++j) {
+    v[j] = cost[j];
+    for (int i = 1; i < rows; ++i) v[j] = std::min(v[j], cost[i * kSlots + j]);
+    from_columns += y[j].weight * v[j];
+  }
+  for (int i = 0; i < rows; ++i) {
+    float least = cost[i * kSlots] - v[0];
+    for (int j = 1; j < kSlots; ++j) least = std::min(least, cost[i * kSlots + j] - v[j]);
+    from_columns += x[i].weight * least;
+  }
+  // The weights' rounding to floats: far below the costs' margin.
+  return std::max(from_rows, from_columns) * (1 - 1e-5f);
+}
+
+bool PaletteIndex::FillSlots(const ColourSet& palette, Slot* slots) {
+  if (palette.empty() || palette.size() > static_cast<size_t>(kSlots)) return false;
+  double total = 0;
+  for (const WeightedColour& colour : palette) total += colour.weight;
+  if (!(total > 0)) return false;
+  for (int j = 0; j < kSlots; ++j) {
+    const bool used = static_cast<size_t>(j) < palette.size();
+    const WeightedColour& colour = palette[used ? j : 0];
+    slots[j] = {static_cast<float>(colour.lab.l), static_cast<float>(colour.lab.a),
+                static_cast<float>(colour.lab.b),
+                used ? static_cast<float>(colour.weight / total) : 0.0f};
+  }
+  return true;
+}
 
 uint32_t TopicBit(absl::string_view slug) {
   const absl::Span<const TopicInfo> topics = Topics();
@@ -165,6 +238,11 @@ std::shared_ptr<const PaletteIndex> PaletteIndex::Build(std::vector<PaletteCreat
   for (const PaletteCreator& creator : index->creators_) {
     index->numbers_.push_back(PaletteNumbers::Of(creator));
   }
+  index->slots_.resize(n * kSlots);
+  index->slotted_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    index->slotted_[i] = FillSlots(index->creators_[i].palette, &index->slots_[i * kSlots]);
+  }
   return index;
 }
 
@@ -184,44 +262,43 @@ PaletteIndex::Candidates PaletteIndex::Nearest(const ColourSet& target, const Pa
                                                size_t pool) const {
   Candidates candidates;
   if (target.empty() || pool == 0 || creators_.empty()) return candidates;
-  // The target in the stored bytes' unit (not rounded: it may lie outside).
-  std::array<float, kPaletteProjectionDims> t = Project(PaletteVector(target));
-  for (float& x : t) x /= scale_;
+  // The target in the scan's unit (kTargetScale per stored step).
+  const std::array<float, kPaletteProjectionDims> projected = Project(PaletteVector(target));
+  std::array<int16_t, kPaletteProjectionDims> t{};
+  for (int k = 0; k < kPaletteProjectionDims; ++k) {
+    t[k] = static_cast<int16_t>(
+        std::lround(std::clamp(projected[k] * kTargetScale / scale_, -kTargetLimit, kTargetLimit)));
+  }
   const bool every_number = filter.KeepsEveryNumber();
   const std::optional<uint32_t> excluded =
       filter.exclude_id.empty() ? std::nullopt : Find(filter.exclude_id);
   // Candidates nearer than `threshold` gather in `nearest`; when it holds
   // twice the pool, it is cut back to the pool's nearest and the threshold
   // drops to the farthest kept (amortised: no heap per candidate).
-  std::vector<std::pair<float, uint32_t>> nearest;
+  std::vector<std::pair<int32_t, uint32_t>> nearest;
   nearest.reserve(2 * pool);
-  float threshold = std::numeric_limits<float>::infinity();
+  int32_t threshold = std::numeric_limits<int32_t>::max();
   const auto cut = [&nearest, pool] {
     if (nearest.size() <= pool) return;
     std::nth_element(nearest.begin(), nearest.begin() + static_cast<std::ptrdiff_t>(pool - 1),
                      nearest.end());
     nearest.resize(pool);
   };
-  for (size_t i = 0; i < creators_.size(); ++i) {
-    if ((!every_number && !filter.KeepsNumbers(numbers_[i])) || excluded == i) continue;
-    ++candidates.matched;
-    const int8_t* p = &projected_[i * kPaletteProjectionDims];
-    // Eight running sums, not one: no add waits for the previous one, and
-    // the compiler may vectorise (it must keep each sum's order).
-    std::array<float, 8> sums{};
-    for (int k = 0; k < kPaletteProjectionDims; k += 8) {
-      for (int j = 0; j < 8; ++j) {
-        const float d = static_cast<float>(p[k + j]) - t[k + j];
-        sums[j] += d * d;
-      }
-    }
-    float d = 0;
-    for (float sum : sums) d += sum;
-    if (d < threshold) {
-      nearest.emplace_back(d, static_cast<uint32_t>(i));
-      if (nearest.size() == 2 * pool) {
-        cut();
-        threshold = nearest[pool - 1].first;  // nth_element put the pool's farthest there.
+  std::vector<int32_t> distances(kScanBlock);
+  for (size_t start = 0; start < creators_.size(); start += kScanBlock) {
+    const size_t count = std::min(kScanBlock, creators_.size() - start);
+    ProjectedDistances(&projected_[start * kPaletteProjectionDims], count, t.data(),
+                       distances.data());
+    for (size_t b = 0; b < count; ++b) {
+      const size_t i = start + b;
+      if ((!every_number && !filter.KeepsNumbers(numbers_[i])) || excluded == i) continue;
+      ++candidates.matched;
+      if (distances[b] < threshold) {
+        nearest.emplace_back(distances[b], static_cast<uint32_t>(i));
+        if (nearest.size() == 2 * pool) {
+          cut();
+          threshold = nearest[pool - 1].first;  // nth_element put the pool's farthest there.
+        }
       }
     }
   }
@@ -239,20 +316,70 @@ std::vector<PaletteIndex::Hit> PaletteIndex::Rank(const ColourSet& target,
   const auto before = [this](const Hit& a, const Hit& b) {
     return a.rank != b.rank ? a.rank < b.rank : creators_[a.index].id < creators_[b.index].id;
   };
-  // Two threads, each keeping the best `needed` of every other candidate
-  // (nearest projections first, so the bound tightens early); then merged.
-  constexpr int kThreads = 2;
-  std::vector<std::vector<Hit>> best(kThreads);
-  ParallelFor(kThreads, kThreads, [&](size_t t) {
-    std::vector<Hit>& heap = best[t];  // Worst kept on top.
-    for (size_t k = t; k < indices.size() && needed > 0; k += kThreads) {
+  // Candidates come nearest projection first, so the kept `needed` fill
+  // with near ones early and the bound they set tightens fast. Each
+  // candidate is first held against lower bounds of its distance from
+  // single-precision ground distances, computed kRankBatch candidates at a
+  // time (vectorised); most never need the exact solve.
+  std::array<Slot, kSlots> target_slots{};
+  const bool bounded = needed > 0 && FillSlots(target, target_slots.data());
+  // Pair i * kSlots + j: the target's colour i with the candidate's slot j.
+  const int rows = bounded ? static_cast<int>(target.size()) : 0;
+  const size_t pairs = static_cast<size_t>(rows) * kSlots;
+  std::vector<float> columns(6 * pairs * kRankBatch), costs(pairs * kRankBatch);
+  float* const xl = &columns[0 * pairs * kRankBatch];
+  float* const xa = &columns[1 * pairs * kRankBatch];
+  float* const xb = &columns[2 * pairs * kRankBatch];
+  float* const yl = &columns[3 * pairs * kRankBatch];
+  float* const ya = &columns[4 * pairs * kRankBatch];
+  float* const yb = &columns[5 * pairs * kRankBatch];
+  for (size_t p = 0; p < pairs * kRankBatch; ++p) {
+    const Slot& colour = target_slots[p % pairs / kSlots];
+    xl[p] = colour.l, xa[p] = colour.a, xb[p] = colour.b;
+  }
+  std::array<double, kSlots> x_weights{};
+  for (int i = 0; i < rows; ++i) x_weights[i] = target_slots[i].weight;
+  std::vector<Hit> heap;  // Worst kept on top.
+  for (size_t start = 0; start < indices.size() && needed > 0; start += kRankBatch) {
+    const size_t count = std::min(kRankBatch, indices.size() - start);
+    // Until `needed` are kept there is no bound to hold candidates against.
+    const bool costed = bounded && heap.size() >= needed;
+    if (costed) {
+      for (size_t c = 0; c < count; ++c) {
+        const Slot* slots = &slots_[indices[start + c] * size_t{kSlots}];
+        for (size_t p = 0; p < pairs; ++p) {
+          const Slot& colour = slots[p % kSlots];
+          yl[c * pairs + p] = colour.l, ya[c * pairs + p] = colour.a, yb[c * pairs + p] = colour.b;
+        }
+      }
+      Ciede2000Below({xl, xa, xb}, {yl, ya, yb}, count * pairs, costs.data());
+    }
+    for (size_t c = 0; c < count; ++c) {
+      const size_t k = start + c;
+      const uint32_t index = indices[k];
       const double weight = weights != nullptr ? (*weights)[k] : 1.0;
-      const double bound = heap.size() < needed || !(weight > 0)
-                               ? std::numeric_limits<double>::infinity()
-                               : heap.front().rank / weight;
-      const double distance = PaletteDistanceBelow(target, creators_[indices[k]].palette, bound);
-      const Hit hit{indices[k], distance, weight * distance};
-      if (heap.size() < needed) {
+      const bool full = heap.size() >= needed;
+      const double bound = !full || !(weight > 0) ? std::numeric_limits<double>::infinity()
+                                                  : heap.front().rank / weight;
+      if (costed && slotted_[index] && std::isfinite(bound)) {
+        const float* cost = &costs[c * pairs];
+        const Slot* slots = &slots_[index * size_t{kSlots}];
+        if (TransportBelow(cost, rows, target_slots.data(), slots) >= bound) continue;
+        // Then the transport itself on the costs from below: within their
+        // margin of the exact distance, so only contenders pass.
+        std::array<double, kSlots * kSlots> wide;
+        std::array<double, kSlots> y_weights;
+        for (size_t p = 0; p < pairs; ++p) wide[p] = cost[p];
+        for (int j = 0; j < kSlots; ++j) y_weights[j] = slots[j].weight;
+        if (EarthMoverDistance(rows, kSlots, wide.data(), x_weights.data(), y_weights.data()) *
+                (1 - 1e-5) >=
+            bound) {
+          continue;
+        }
+      }
+      const double distance = PaletteDistanceBelow(target, creators_[index].palette, bound);
+      const Hit hit{index, distance, weight * distance};
+      if (!full) {
         heap.push_back(hit);
         std::push_heap(heap.begin(), heap.end(), before);
       } else if (distance < bound && before(hit, heap.front())) {
@@ -261,12 +388,9 @@ std::vector<PaletteIndex::Hit> PaletteIndex::Rank(const ColourSet& target,
         std::push_heap(heap.begin(), heap.end(), before);
       }
     }
-  });
-  std::vector<Hit> hits;
-  for (const std::vector<Hit>& part : best) hits.insert(hits.end(), part.begin(), part.end());
-  std::sort(hits.begin(), hits.end(), before);
-  if (hits.size() > needed) hits.resize(needed);
-  return hits;
+  }
+  std::sort(heap.begin(), heap.end(), before);
+  return heap;
 }
 
 std::optional<uint32_t> PaletteIndex::Find(absl::string_view id) const {

@@ -117,6 +117,60 @@ TEST(Ciede2000Test, MatchesTheTextbookForm) {
   }
 }
 
+// Ciede2000Below is a lower bound within its stated margin, on random
+// pairs (nearby ones too, where cancellation is worst) and on the edge
+// cases: greys, equal colours, blues (the rotation term), the hue wrap and
+// nearly opposite hues.
+TEST(Ciede2000Test, BelowIsATightLowerBound) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> l(0, 100), ab(-120, 120), near(-2, 2), channel(0, 255);
+  std::vector<Lab> xs, ys;
+  for (int k = 0; k < 200000; ++k) {
+    const Lab x =
+        k % 2 ? Lab{l(rng), ab(rng), ab(rng)} : SrgbToLab(channel(rng), channel(rng), channel(rng));
+    xs.push_back(x);
+    ys.push_back(k % 3 == 0   ? Lab{x.l + near(rng), x.a + near(rng), x.b + near(rng)}
+                 : k % 3 == 1 ? Lab{l(rng), ab(rng), ab(rng)}
+                              : SrgbToLab(channel(rng), channel(rng), channel(rng)));
+  }
+  const std::vector<std::pair<Lab, Lab>> edges = {
+      {{50, 0, 0}, {50, 0, 0}},       {{50, 0, 0}, {60, 30, -40}},
+      {{20, 0, 0}, {70, 0, 25}},      {{50, 10, 10}, {50, 10, 10}},
+      {{40, 5, -60}, {45, 2, -70}},   {{40, -2, -60}, {60, 3, -50}},
+      {{50, 30, -1}, {50, 30, 1}},    {{50, 30, 0.01}, {55, -30, 0.5}},
+      {{60, 20, 20}, {60, -20, -21}}, {{50, 30, 30}, {50, -30, -30}}};
+  for (const auto& [x, y] : edges) xs.push_back(x), ys.push_back(y);
+  const auto column = [](const std::vector<Lab>& labs, double Lab::*field) {
+    std::vector<float> out;
+    for (const Lab& lab : labs) out.push_back(static_cast<float>(lab.*field));
+    return out;
+  };
+  const std::vector<float> xl = column(xs, &Lab::l), xa = column(xs, &Lab::a),
+                           xb = column(xs, &Lab::b), yl = column(ys, &Lab::l),
+                           ya = column(ys, &Lab::a), yb = column(ys, &Lab::b);
+  std::vector<float> below(xs.size());
+  Ciede2000Below({xl.data(), xa.data(), xb.data()}, {yl.data(), ya.data(), yb.data()}, xs.size(),
+                 below.data());
+  size_t loose = 0;
+  for (size_t k = 0; k < xs.size(); ++k) {
+    // The exact distance of the colours as the bound saw them (floats).
+    const Lab x{xl[k], xa[k], xb[k]}, y{yl[k], ya[k], yb[k]};
+    const double exact = Ciede2000(x, y);
+    ASSERT_LE(below[k], exact) << k;
+    const auto where = [&] {
+      return testing::Message() << k << ": " << x.l << " " << x.a << " " << x.b << " / " << y.l
+                                << " " << y.a << " " << y.b;
+    };
+    if (below[k] < exact * (1 - 2 * kCiede2000BelowRelative) - 2 * kCiede2000BelowAbsolute) {
+      ++loose;  // Nearly opposite hues only.
+      ASSERT_GE(below[k], 0.25 * exact - kCiede2000BelowAbsolute) << where();
+    }
+  }
+  // About 0.3 % of random pairs, and the last edge pair (exactly opposite).
+  EXPECT_GE(loose, 1u);
+  EXPECT_LE(loose, xs.size() / 200);
+}
+
 TEST(SrgbToLabTest, KnownColours) {
   const Lab white = SrgbToLab(255, 255, 255);
   EXPECT_NEAR(white.l, 100, 1e-3);

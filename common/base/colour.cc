@@ -8,6 +8,7 @@
 #include <numbers>
 
 #include "absl/container/inlined_vector.h"
+#include "common/base/simd.h"
 
 namespace scout {
 namespace {
@@ -114,6 +115,115 @@ double Ciede2000(const Lab& x, const Lab& y) {
   }
   return std::sqrt((dl / sl) * (dl / sl) + (dc / sc) * (dc / sc) + (d_hue / sh) * (d_hue / sh) +
                    rt * (dc / sc) * (d_hue / sh));
+}
+
+namespace {
+
+// atan(t) for t in [0, 1] (Abramowitz & Stegun 4.4.49, |error| <= 2e-8).
+inline float AtanUnit(float t) {
+  const float t2 = t * t;
+  return t * (1.0f +
+              t2 * (-0.3333314528f +
+                    t2 * (0.1999355085f +
+                          t2 * (-0.1420889944f +
+                                t2 * (0.1065626393f +
+                                      t2 * (-0.0752896400f +
+                                            t2 * (0.0429096138f +
+                                                  t2 * (-0.0161657367f + t2 * 0.0028662257f))))))));
+}
+
+// exp(-z) for z in [0, 13]: a Taylor series at z / 16 (<= 0.82, error
+// below 4e-8), raised to the 16th power.
+inline float ExpMinus(float z) {
+  const float u = z * (1.0f / 16);
+  float e =
+      1.0f -
+      u * (1.0f - u * (1.0f / 2 -
+                       u * (1.0f / 6 -
+                            u * (1.0f / 24 -
+                                 u * (1.0f / 120 -
+                                      u * (1.0f / 720 - u * (1.0f / 5040 -
+                                                             u * (1.0f / 40320 - u / 362880))))))));
+  e *= e, e *= e, e *= e, e *= e;
+  return e;
+}
+
+// sin(x) for x in [0, 1.05] (Taylor to x^9, error below 5e-8).
+inline float SinSmall(float x) {
+  const float x2 = x * x;
+  return x * (1.0f - x2 * (1.0f / 6 - x2 * (1.0f / 120 - x2 * (1.0f / 5040 - x2 / 362880))));
+}
+
+}  // namespace
+
+// Ciede2000 above in single precision, with its branches turned into
+// selects and its transcendental calls into polynomials over bounded ranges,
+// so each iteration is independent straight-line arithmetic.
+SCOUT_VECTOR_CLONES
+void Ciede2000Below(LabColumns x, LabColumns y, size_t count, float* out) {
+  constexpr float kPow25To7f = 6103515625.0f;
+  constexpr float kRadian = 57.2957795f;  // Degrees per radian.
+  const float cos30 = 0.866025404f, sin30 = 0.5f;
+  const float cos6 = 0.994521895f, sin6 = 0.104528463f;
+  const float cos63 = 0.453990500f, sin63 = 0.891006524f;
+  const float cos275 = 0.0871557427f, sin275 = -0.996194698f;
+  for (size_t k = 0; k < count; ++k) {
+    const float a1i = x.a[k], b1 = x.b[k], a2i = y.a[k], b2 = y.b[k];
+    const float c1 = std::sqrt(a1i * a1i + b1 * b1), c2 = std::sqrt(a2i * a2i + b2 * b2);
+    const float cm = 0.5f * (c1 + c2), cm2 = cm * cm, cm7 = cm2 * cm2 * cm2 * cm;
+    const float g = 0.5f * (1 - std::sqrt(cm7 / (cm7 + kPow25To7f)));
+    const float a1 = (1 + g) * a1i, a2 = (1 + g) * a2i;
+    const float cp1 = std::sqrt(a1 * a1 + b1 * b1), cp2 = std::sqrt(a2 * a2 + b2 * b2);
+    const float dl = y.l[k] - x.l[k], dc = cp2 - cp1;
+    const float da = a2 - a1, db = b2 - b1;
+    const float dh_abs = std::sqrt(std::max(0.0f, da * da + db * db - dc * dc));
+    const float dh = std::copysign(dh_abs, a1 * b2 - a2 * b1);
+    // The mean hue's direction: the bisector of the two hue vectors (a
+    // grey's is 0, so one grey gives the other's hue, two give hue 0).
+    const float inv1 = 1 / std::max(cp1, 1e-30f), inv2 = 1 / std::max(cp2, 1e-30f);
+    const float ux = a1 * inv1 + a2 * inv2, uy = b1 * inv1 + b2 * inv2;
+    const float norm2 = ux * ux + uy * uy;
+    const float inv_norm = 1 / std::sqrt(std::max(norm2, 1e-30f));
+    const float c = norm2 == 0 ? 1.0f : ux * inv_norm, s = norm2 == 0 ? 0.0f : uy * inv_norm;
+    const float c2h = 2 * c * c - 1, s2h = 2 * s * c;
+    const float c3h = c * (4 * c * c - 3), s3h = s * (3 - 4 * s * s);
+    const float c4h = 2 * c2h * c2h - 1, s4h = 2 * s2h * c2h;
+    const float t = 1 - 0.17f * (c * cos30 + s * sin30) + 0.24f * c2h +
+                    0.32f * (c3h * cos6 - s3h * sin6) - 0.20f * (c4h * cos63 + s4h * sin63);
+    const float l_mean = 0.5f * (x.l[k] + y.l[k]), cp_mean = 0.5f * (cp1 + cp2);
+    const float l50 = (l_mean - 50) * (l_mean - 50);
+    const float sl = 1 + 0.015f * l50 / std::sqrt(20 + l50);
+    const float sc = 1 + 0.045f * cp_mean;
+    const float sh = 1 + 0.015f * cp_mean * t;
+    // The rotation term: the mean hue's angle from 275 degrees. Beyond 90
+    // degrees exp() makes it below 1e-4 degrees, so 0 (as Ciede2000 does
+    // for the other side of 0/360).
+    const float cr = c * cos275 + s * sin275, sr = std::abs(s * cos275 - c * sin275);
+    const float ratio = std::min(sr, cr) / std::max(std::max(sr, cr), 1e-30f);
+    const float angle = sr > cr ? 1.57079633f - AtanUnit(ratio) : AtanUnit(ratio);
+    const float ht = angle * kRadian / 25;
+    const float d_theta = 0.523598776f * ExpMinus(ht * ht);  // 30 degrees x exp(-ht^2).
+    const float cp2m = cp_mean * cp_mean, cp7 = cp2m * cp2m * cp2m * cp_mean;
+    const float rc = 2 * std::sqrt(cp7 / (cp7 + kPow25To7f));
+    const float rt = cr > 0 ? -SinSmall(2 * d_theta) * rc : 0.0f;  // x dH', 0 for a grey.
+    const float xl = dl / sl, xc = dc / sc, xh = dh / sh;
+    const float e = std::sqrt(std::max(0.0f, xl * xl + xc * xc + xh * xh + rt * xc * xh));
+    // Hues within about 0.6 degrees of opposite (norm2 < 1e-4) have no
+    // reliable mean: T and the rotation then take their worst cases: T <=
+    // 1.5725 over all hues (sampled every 0.01 degrees, so 1.575 is safe), and
+    // |RT| <= r = 2 sin(60 degrees). x^2 + y^2 - r |x y| grows with |y| past
+    // r |x| / 2, where it is least: x^2 (1 - r^2 / 4).
+    constexpr float kRotationMost = 1.7320508f;
+    const float y_least = std::abs(dh) / (1 + 0.015f * cp_mean * 1.575f);
+    const float x_abs = std::abs(xc);
+    const float hue_chroma = y_least >= kRotationMost * x_abs / 2
+                                 ? xc * xc + y_least * y_least - kRotationMost * x_abs * y_least
+                                 : xc * xc * (1 - kRotationMost * kRotationMost / 4);
+    const float loose = std::sqrt(std::max(0.0f, xl * xl + hue_chroma));
+    // (Two greys have norm2 0 and no hue terms: `loose` is exact for them.)
+    out[k] = std::max(0.0f, (norm2 < 1e-4f ? loose : e) * (1 - kCiede2000BelowRelative) -
+                                kCiede2000BelowAbsolute);
+  }
 }
 
 ColourSet MakeColourSet(std::vector<WeightedColour> colours) {
@@ -304,6 +414,18 @@ double PaletteDistanceBelow(const ColourSet& x, const ColourSet& y, double bound
   }
   if (const double lower = std::max(rows, columns); lower >= bound) return lower;
   Transport(n, m, cost.data(), left.data(), flow.data());
+  double total = 0;
+  for (size_t k = 0; k < flow.size(); ++k) total += flow[k] * cost[k];
+  return total;
+}
+
+double EarthMoverDistance(int n, int m, const double* cost, const double* x_weights,
+                          const double* y_weights) {
+  absl::InlinedVector<double, 64> flow(static_cast<size_t>(n) * m, 0.0);
+  absl::InlinedVector<double, 16> left(n + m);
+  for (int i = 0; i < n; ++i) left[i] = std::max(0.0, x_weights[i]);
+  for (int j = 0; j < m; ++j) left[n + j] = std::max(0.0, y_weights[j]);
+  Transport(n, m, cost, left.data(), flow.data());
   double total = 0;
   for (size_t k = 0; k < flow.size(); ++k) total += flow[k] * cost[k];
   return total;

@@ -7,6 +7,7 @@
 // quality test and the benchmarks. Pure functions, thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,30 @@ double PaletteDistance(const ColourSet& x, const ColourSet& y);
 // the other side's nearest colour), found without solving the transport.
 // Ranking that keeps only the nearest few skips most exact solves with it.
 double PaletteDistanceBelow(const ColourSet& x, const ColourSet& y, double bound);
+
+// The earth mover's distance for a given n x m ground-distance matrix
+// (row-major): the least sum of flow x cost that moves x's weights onto y's,
+// both summing to 1. PaletteDistance is this with CIEDE2000 costs.
+double EarthMoverDistance(int n, int m, const double* cost, const double* x_weights,
+                          const double* y_weights);
+
+// Lower bounds of Ciede2000 for many pairs at once, for pruning candidates
+// before exact distances are solved: out[k] <= Ciede2000(x[k], y[k]) and
+// out[k] >= Ciede2000(x[k], y[k]) x (1 - kCiede2000BelowRelative) -
+// kCiede2000BelowAbsolute (colour_test checks both over random and edge pairs).
+// Single precision, no library calls and no branches, so the compiler
+// vectorises it (bench/micro_bench.cc: about a tenth of Ciede2000's cost per
+// pair). For hues within about 0.6 degrees of opposite (about 0.3 % of
+// random pairs) the mean hue is unreliable in single precision, and the
+// bound is looser (at least a quarter of the distance). Never a distance to report.
+inline constexpr float kCiede2000BelowRelative = 1e-4f;
+inline constexpr float kCiede2000BelowAbsolute = 2e-3f;
+struct LabColumns {
+  const float* l;
+  const float* a;
+  const float* b;
+};
+void Ciede2000Below(LabColumns x, LabColumns y, size_t count, float* out);
 
 // The vector Elasticsearch's kNN (l2_norm) searches to find palette-search
 // candidates: nearby vectors mean nearby palettes, so the server reranks the
