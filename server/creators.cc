@@ -404,6 +404,22 @@ absl::StatusOr<CreatorSearch::Query> CreatorSearch::BuildQuery(const SearchCreat
 
 absl::StatusOr<CreatorSearch::Lookalike> CreatorSearch::ReadLookalike(const std::string& id,
                                                                       absl::Time deadline) const {
+  // A creator with a palette is in the palette index, which holds all a
+  // lookalike needs: no document to fetch and parse.
+  if (const std::shared_ptr<const PaletteIndex> index =
+          palettes_ != nullptr ? palettes_->Current() : nullptr) {
+    if (const std::optional<uint32_t> found = index->Find(id)) {
+      const PaletteCreator& creator = index->creators()[*found];
+      Lookalike like;
+      like.id = id;
+      like.tier = creator.tier != v1::CREATOR_TIER_UNSPECIFIED
+                      ? creator.tier
+                      : TierOf(creator.followers.value_or(0));
+      like.topics = TopicSlugs(creator.topics);
+      like.palette = creator.palette;
+      return like;
+    }
+  }
   const absl::Duration budget = deadline - absl::Now();
   if (budget < absl::Milliseconds(1)) {
     return absl::DeadlineExceededError("deadline passed before reading the similar_to creator");

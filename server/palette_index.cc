@@ -128,6 +128,15 @@ uint32_t TopicBit(absl::string_view slug) {
   return 0;
 }
 
+std::vector<std::string> TopicSlugs(uint32_t bits) {
+  std::vector<std::string> slugs;
+  const absl::Span<const TopicInfo> topics = Topics();
+  for (size_t i = 0; i < topics.size() && i < 32; ++i) {
+    if (bits & (uint32_t{1} << i)) slugs.emplace_back(topics[i].slug);
+  }
+  return slugs;
+}
+
 PaletteNumbers PaletteNumbers::Of(const PaletteCreator& c) {
   PaletteNumbers n;
   n.followers = c.followers.value_or(kAbsent);

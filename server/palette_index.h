@@ -55,6 +55,8 @@ struct PaletteCreator {
 
 // Bit of a topic slug in PaletteCreator::topics; 0 for an unknown slug.
 uint32_t TopicBit(absl::string_view slug);
+// The slugs of a PaletteCreator::topics, in Topics() order.
+std::vector<std::string> TopicSlugs(uint32_t bits);
 
 // A PaletteCreator's numbers as the scan reads them: 48 bytes, not ~200.
 struct PaletteNumbers {

@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <random>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "common/base/colour.h"
 #include "common/base/tier.h"
+#include "common/base/topics.h"
 
 namespace scout::server {
 namespace {
@@ -197,6 +200,18 @@ TEST(PaletteIndexTest, RankingTheFirstFewIsTheHeadOfRankingAllAndHonoursWeights)
       }
     }
   }
+}
+
+TEST(PaletteIndexTest, TopicBitsRoundTripToSlugs) {
+  const std::vector<std::string> slugs = TopicSlugs(TopicBit("travel") | TopicBit("food"));
+  std::vector<std::string> expected;
+  for (const TopicInfo& topic : Topics()) {
+    if (topic.slug == "food" || topic.slug == "travel") expected.emplace_back(topic.slug);
+  }
+  EXPECT_EQ(slugs, expected);
+  EXPECT_EQ(expected.size(), 2u);
+  EXPECT_TRUE(TopicSlugs(0).empty());
+  EXPECT_EQ(TopicBit("no-such-topic"), 0u);
 }
 
 TEST(PaletteIndexTest, AnEmptyIndexOrTargetFindsNothing) {
