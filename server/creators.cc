@@ -515,7 +515,7 @@ absl::StatusOr<v1::SearchCreatorsResponse> CreatorSearch::RankPool(
   }
   PaletteIndex::Candidates candidates = index->Nearest(
       query.target, query.filter, query.body.is_null() ? kPalettePool : kConfirmPool);
-  bool lower_bound = candidates.matched > static_cast<int64_t>(candidates.indices.size());
+  bool lower_bound = candidates.more;
   if (!query.body.is_null() && !candidates.indices.empty()) {
     // Which of the candidates pass the text and tag filters.
     json ids = json::array();

@@ -35,7 +35,7 @@ inline constexpr int kMaxPaletteColours = 6;
 // Palette searches rank this many nearest candidates at most (their exact
 // distances; recall measured in bench/RESULTS.md). With text or tag filters,
 // Elasticsearch checks this many nearest candidates for them first.
-inline constexpr int kPalettePool = 2000;
+inline constexpr int kPalettePool = 3000;
 inline constexpr int kConfirmPool = 10000;
 // Lookalikes: each of the target's topics a candidate shares makes its
 // palette distance count this much less (3 shared: 0.55 of the distance).

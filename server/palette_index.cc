@@ -299,18 +299,20 @@ PaletteIndex::Candidates PaletteIndex::Nearest(const ColourSet& target, const Pa
     ProjectedDistances(&projected_[start * kPaletteProjectionDims], count, t.data(),
                        distances.data());
     for (size_t b = 0; b < count; ++b) {
+      // Once more than the pool passed the filter, a creator beyond the
+      // threshold cannot matter: no filter test for it (most of them).
+      if (distances[b] >= threshold) continue;
       const size_t i = start + b;
       if ((!every_number && !filter.KeepsNumbers(numbers_[i])) || excluded == i) continue;
-      ++candidates.matched;
-      if (distances[b] < threshold) {
-        nearest.emplace_back(distances[b], static_cast<uint32_t>(i));
-        if (nearest.size() == 2 * pool) {
-          cut();
-          threshold = nearest[pool - 1].first;  // nth_element put the pool's farthest there.
-        }
+      nearest.emplace_back(distances[b], static_cast<uint32_t>(i));
+      if (nearest.size() == 2 * pool) {
+        cut();
+        threshold = nearest[pool - 1].first;  // nth_element put the pool's farthest there.
+        candidates.more = true;
       }
     }
   }
+  if (nearest.size() > pool) candidates.more = true;
   cut();
   std::sort(nearest.begin(), nearest.end());
   candidates.indices.reserve(nearest.size());

@@ -140,8 +140,14 @@ TEST(PaletteIndexTest, EachFilterKeepsExactlyWhatItSays) {
       expected += keep ? 1 : 0;
     }
     const PaletteIndex::Candidates candidates = index->Nearest(target, filter, creators.size());
-    EXPECT_EQ(candidates.matched, expected) << "filter " << k;
+    EXPECT_FALSE(candidates.more) << "filter " << k;
     EXPECT_EQ(static_cast<int64_t>(candidates.indices.size()), expected) << "filter " << k;
+    // A pool smaller than the matches says there were more, and only then.
+    for (const size_t pool : {size_t{5}, size_t{40}}) {
+      const PaletteIndex::Candidates few = index->Nearest(target, filter, pool);
+      EXPECT_EQ(few.more, expected > static_cast<int64_t>(pool)) << "filter " << k << " " << pool;
+      EXPECT_EQ(few.indices.size(), std::min<size_t>(pool, expected)) << "filter " << k;
+    }
     EXPECT_EQ(Search(*index, target, filter, creators.size(), creators.size()),
               BruteForce(creators, target, filter, creators.size()))
         << "filter " << k;
