@@ -92,9 +92,9 @@ class S3IngestTest : public scout::testing::ElasticTest {
   // Every document of an index (posts or quarantine), by id, sources only.
   std::map<std::string, json> Documents(const std::string& index) {
     (void)elastic_->Call("POST", absl::StrCat(index, "/_refresh"));
-    absl::StatusOr<json> answer = elastic_->Call(
-        "POST", absl::StrCat(index, "/_search"),
-        json{{"size", 10000}, {"query", {{"match_all", json::object()}}}});
+    absl::StatusOr<json> answer =
+        elastic_->Call("POST", absl::StrCat(index, "/_search"),
+                       json{{"size", 10000}, {"query", {{"match_all", json::object()}}}});
     std::map<std::string, json> documents;
     if (!answer.ok()) {
       ADD_FAILURE() << index << ": " << answer.status();

@@ -160,8 +160,9 @@ class CredentialServer {
         std::lock_guard<std::mutex> lock(mu_);
         seen_.push_back(request);
       }
-      const std::string answer = absl::StrCat("HTTP/1.1 ", status, " X\r\nContent-Length: ",
-                                              body.size(), "\r\nConnection: close\r\n\r\n", body);
+      const std::string answer =
+          absl::StrCat("HTTP/1.1 ", status, " X\r\nContent-Length: ", body.size(),
+                       "\r\nConnection: close\r\n\r\n", body);
       (void)!write(fd, answer.data(), answer.size());
       close(fd);
     }
@@ -508,17 +509,17 @@ TEST_F(S3Test, WebIdentityCredentialsThroughSts) {
   const std::string secret = std::getenv("AWS_SECRET_ACCESS_KEY");
   CredentialServer server([&](const SeenRequest& request) {
     return std::pair{
-        200, absl::StrCat(
-                 "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/"
-                 "2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>",
-                 key, "</AccessKeyId><SecretAccessKey>", secret,
-                 "</SecretAccessKey><SessionToken></SessionToken><Expiration>",
-                 FormatRfc3339(absl::Now() + absl::Hours(1)),
-                 "</Expiration></Credentials></AssumeRoleWithWebIdentityResult>"
-                 "</AssumeRoleWithWebIdentityResponse>")};
+        200,
+        absl::StrCat("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/"
+                     "2011-06-15/\"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>",
+                     key, "</AccessKeyId><SecretAccessKey>", secret,
+                     "</SecretAccessKey><SessionToken></SessionToken><Expiration>",
+                     FormatRfc3339(absl::Now() + absl::Hours(1)),
+                     "</Expiration></Credentials></AssumeRoleWithWebIdentityResult>"
+                     "</AssumeRoleWithWebIdentityResponse>")};
   });
-  const std::filesystem::path token_file = std::filesystem::temp_directory_path() /
-                                           absl::StrCat("s3_test_token_", getpid());
+  const std::filesystem::path token_file =
+      std::filesystem::temp_directory_path() / absl::StrCat("s3_test_token_", getpid());
   std::ofstream(token_file) << "eyJ.web/identity+token\n";
   ScopedEnv env;
   env.Unset("AWS_ACCESS_KEY_ID");
@@ -542,9 +543,9 @@ TEST_F(S3Test, WebIdentityCredentialsThroughSts) {
 
 TEST(S3ChainTest, NothingConfiguredIsAClearError) {
   ScopedEnv env;
-  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ROLE_ARN",
-                           "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"}) {
+  for (const char* name :
+       {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"}) {
     env.Unset(name);
   }
   env.Set("AWS_EC2_METADATA_DISABLED", "true");

@@ -132,8 +132,8 @@ absl::StatusOr<std::string> Fetch(HttpClient* http, HttpRequest request, absl::s
     return absl::UnavailableError(absl::StrCat(what, ": ", response.status().message()));
   }
   if (response->status / 100 == 2) return std::move(response->body);
-  const std::string message = absl::StrCat(what, ": HTTP ", response->status, ": ",
-                                           response->body.substr(0, 300));
+  const std::string message =
+      absl::StrCat(what, ": HTTP ", response->status, ": ", response->body.substr(0, 300));
   return response->status >= 500 ? absl::UnavailableError(message)
                                  : absl::FailedPreconditionError(message);
 }
@@ -189,9 +189,8 @@ absl::StatusOr<AwsCredentials> FromWebIdentity(HttpClient* http, const std::stri
   SCOUT_ASSIGN_OR_RETURN(std::string answer,
                          Fetch(http, std::move(request), "STS AssumeRoleWithWebIdentity"));
   SCOUT_ASSIGN_OR_RETURN(XmlDoc doc, ParseXml(answer, "STS AssumeRoleWithWebIdentity"));
-  const xmlNode* creds =
-      Child(Child(xmlDocGetRootElement(doc.get()), "AssumeRoleWithWebIdentityResult"),
-            "Credentials");
+  const xmlNode* creds = Child(
+      Child(xmlDocGetRootElement(doc.get()), "AssumeRoleWithWebIdentityResult"), "Credentials");
   AwsCredentials credentials;
   credentials.access_key_id = ChildText(creds, "AccessKeyId");
   credentials.secret_access_key = ChildText(creds, "SecretAccessKey");
@@ -210,7 +209,8 @@ absl::StatusOr<AwsCredentials> FromContainer(HttpClient* http) {
   HttpRequest request;
   request.url = Env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
   if (request.url.empty()) {
-    request.url = absl::StrCat("http://169.254.170.2", Env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
+    request.url =
+        absl::StrCat("http://169.254.170.2", Env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
   }
   std::string authorization = Env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
   if (const std::string file = Env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); !file.empty()) {
@@ -221,7 +221,8 @@ absl::StatusOr<AwsCredentials> FromContainer(HttpClient* http) {
     }
     authorization = std::string(absl::StripAsciiWhitespace(*token));
   }
-  if (!authorization.empty()) request.headers.push_back(absl::StrCat("Authorization: ", authorization));
+  if (!authorization.empty())
+    request.headers.push_back(absl::StrCat("Authorization: ", authorization));
   const std::string what = absl::StrCat("container credentials ", request.url);
   SCOUT_ASSIGN_OR_RETURN(std::string answer, Fetch(http, std::move(request), what));
   return CredentialsFromJson(answer, what);
@@ -235,8 +236,7 @@ absl::StatusOr<AwsCredentials> FromInstanceMetadata(HttpClient* http) {
   token_request.method = "PUT";
   token_request.url = absl::StrCat(endpoint, "/latest/api/token");
   token_request.headers.push_back("X-aws-ec2-metadata-token-ttl-seconds: 21600");
-  SCOUT_ASSIGN_OR_RETURN(std::string token,
-                         Fetch(http, std::move(token_request), "IMDSv2 token"));
+  SCOUT_ASSIGN_OR_RETURN(std::string token, Fetch(http, std::move(token_request), "IMDSv2 token"));
   const std::string header = absl::StrCat("X-aws-ec2-metadata-token: ", token);
   const std::string base = absl::StrCat(endpoint, "/latest/meta-data/iam/security-credentials/");
   HttpRequest role_request;
@@ -262,7 +262,8 @@ std::string S3Path(absl::string_view bucket, absl::string_view key) {
 // and ".." segments away (and so sign another path than S3 stores), so such
 // keys are refused rather than silently renamed.
 absl::Status CheckKey(absl::string_view bucket, absl::string_view key) {
-  if (key.empty()) return absl::InvalidArgumentError(absl::StrCat(S3Path(bucket, key), ": empty key"));
+  if (key.empty())
+    return absl::InvalidArgumentError(absl::StrCat(S3Path(bucket, key), ": empty key"));
   for (absl::string_view segment : absl::StrSplit(key, '/')) {
     if (segment == "." || segment == "..") {
       return absl::InvalidArgumentError(
@@ -279,8 +280,8 @@ absl::Status CheckBucket(absl::string_view bucket) {
                     return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '.';
                   });
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bad S3 bucket name \"", bucket, "\" (3-63 of a-z 0-9 . -)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad S3 bucket name \"", bucket, "\" (3-63 of a-z 0-9 . -)"));
   }
   return absl::OkStatus();
 }
@@ -314,8 +315,8 @@ class S3ObjectStore final : public ObjectStore {
     object.etag = Unquote(response.Header("etag"));
     // RFC 1123 ("Tue, 01 Dec 2026 01:02:03 GMT").
     absl::Time when;
-    if (absl::ParseTime("%a, %d %b %Y %H:%M:%S", std::string(absl::StripSuffix(
-                            response.Header("last-modified"), " GMT")),
+    if (absl::ParseTime("%a, %d %b %Y %H:%M:%S",
+                        std::string(absl::StripSuffix(response.Header("last-modified"), " GMT")),
                         &when, nullptr)) {
       object.last_modified = when;
     }
@@ -334,15 +335,13 @@ class S3ObjectStore final : public ObjectStore {
           absl::StrCat("PUT ", S3Path(bucket, key), ": ", bytes.size(),
                        " bytes, more than one PUT takes (", options_.max_put_bytes, ")"));
     }
-    SCOUT_ASSIGN_OR_RETURN(HttpResponse response,
-                           Call(Op::kPut, "PUT", bucket, key, {}, bytes));
+    SCOUT_ASSIGN_OR_RETURN(HttpResponse response, Call(Op::kPut, "PUT", bucket, key, {}, bytes));
     return Unquote(response.Header("etag"));
   }
 
   absl::StatusOr<S3ListPage> ListPage(absl::string_view bucket, absl::string_view prefix,
                                       absl::string_view delimiter,
-                                      absl::string_view continuation_token,
-                                      int max_keys) override {
+                                      absl::string_view continuation_token, int max_keys) override {
     std::vector<std::pair<std::string, std::string>> query;
     if (!continuation_token.empty()) {
       query.emplace_back("continuation-token", std::string(continuation_token));
@@ -430,12 +429,23 @@ class S3ObjectStore final : public ObjectStore {
 
   void Count(Op op) {
     switch (op) {
-      case Op::kList: ++list_; break;
-      case Op::kGet: ++get_; break;
-      case Op::kHead: ++head_; break;
-      case Op::kPut: ++put_; break;
-      case Op::kDelete: ++del_; break;
-      case Op::kBucket: break;
+      case Op::kList:
+        ++list_;
+        break;
+      case Op::kGet:
+        ++get_;
+        break;
+      case Op::kHead:
+        ++head_;
+        break;
+      case Op::kPut:
+        ++put_;
+        break;
+      case Op::kDelete:
+        ++del_;
+        break;
+      case Op::kBucket:
+        break;
     }
   }
 
@@ -479,8 +489,8 @@ class S3ObjectStore final : public ObjectStore {
       absl::StatusOr<AwsCredentials> credentials = credentials_->Get();
       if (!credentials.ok()) {
         return absl::Status(credentials.status().code(),
-                            absl::StrCat(method, " ", where, ": no AWS credentials: ",
-                                         credentials.status().message()));
+                            absl::StrCat(method, " ", where,
+                                         ": no AWS credentials: ", credentials.status().message()));
       }
       request.aws_credentials =
           absl::StrCat(credentials->access_key_id, ":", credentials->secret_access_key);
@@ -492,8 +502,7 @@ class S3ObjectStore final : public ObjectStore {
       Count(op);
       absl::StatusOr<HttpResponse> response = http_->Send(request);
       if (!response.ok()) {
-        if (absl::IsUnavailable(response.status()) ||
-            absl::IsDeadlineExceeded(response.status())) {
+        if (absl::IsUnavailable(response.status()) || absl::IsDeadlineExceeded(response.status())) {
           last_failure = std::string(response.status().message());
           continue;
         }
@@ -507,9 +516,8 @@ class S3ObjectStore final : public ObjectStore {
       }
       return ErrorStatus(method, where, *response);
     }
-    return absl::UnavailableError(absl::StrCat(method, " ", where, ": failed ",
-                                               options_.max_attempts, " times, last: ",
-                                               last_failure));
+    return absl::UnavailableError(absl::StrCat(
+        method, " ", where, ": failed ", options_.max_attempts, " times, last: ", last_failure));
   }
 
   static std::string ErrorCode(const HttpResponse& response) {
@@ -534,9 +542,9 @@ class S3ObjectStore final : public ObjectStore {
         return absl::NotFoundError(
             absl::StrCat(method, " ", where, ": not found (HTTP 404, ", detail, ")"));
       case 403:
-        return absl::PermissionDeniedError(absl::StrCat(
-            method, " ", where, ": access denied (HTTP 403, ", detail,
-            "); check the credentials and their rights on the bucket"));
+        return absl::PermissionDeniedError(
+            absl::StrCat(method, " ", where, ": access denied (HTTP 403, ", detail,
+                         "); check the credentials and their rights on the bucket"));
       case 400:
         return absl::InvalidArgumentError(
             absl::StrCat(method, " ", where, ": bad request (HTTP 400, ", detail, ")"));
@@ -626,8 +634,8 @@ absl::StatusOr<S3ListPage> ObjectStore::List(absl::string_view bucket, absl::str
     std::move(page.common_prefixes.begin(), page.common_prefixes.end(),
               std::back_inserter(all.common_prefixes));
     if (!page.next_continuation_token.empty() && page.next_continuation_token == token) {
-      return absl::UnavailableError(absl::StrCat("LIST ", S3Path(bucket, prefix),
-                                                 ": the same continuation token twice"));
+      return absl::UnavailableError(
+          absl::StrCat("LIST ", S3Path(bucket, prefix), ": the same continuation token twice"));
     }
     token = std::move(page.next_continuation_token);
   } while (!token.empty());

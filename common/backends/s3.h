@@ -82,14 +82,14 @@ struct S3Options {
 struct S3Object {
   std::string key;
   int64_t size = 0;
-  std::string etag;  // Without the quotes S3 puts around it.
+  std::string etag;                                 // Without the quotes S3 puts around it.
   absl::Time last_modified = absl::InfinitePast();  // From listings and HEAD.
 };
 
 struct S3ListPage {
-  std::vector<S3Object> objects;              // Sorted by key.
-  std::vector<std::string> common_prefixes;   // Full prefixes, ending in the delimiter.
-  std::string next_continuation_token;        // Empty on the last page.
+  std::vector<S3Object> objects;             // Sorted by key.
+  std::vector<std::string> common_prefixes;  // Full prefixes, ending in the delimiter.
+  std::string next_continuation_token;       // Empty on the last page.
 };
 
 // Requests sent, by kind (retries included): S3 bills per request.

@@ -96,8 +96,8 @@ std::unique_ptr<Lake> NewS3Lake(std::shared_ptr<ObjectStore> store, S3Location l
   return std::make_unique<S3Lake>(std::move(store), std::move(location));
 }
 
-std::unique_ptr<MediaStore> NewS3MediaStore(std::shared_ptr<ObjectStore> store,
-                                            S3Location location, std::string base_url) {
+std::unique_ptr<MediaStore> NewS3MediaStore(std::shared_ptr<ObjectStore> store, S3Location location,
+                                            std::string base_url) {
   if (base_url.empty()) {
     const S3Options options = S3Options::FromEnv();
     if (!options.endpoint.empty()) {
@@ -108,8 +108,7 @@ std::unique_ptr<MediaStore> NewS3MediaStore(std::shared_ptr<ObjectStore> store,
                               ".amazonaws.com/", AwsUriEncode(location.prefix, true));
     }
   }
-  return std::make_unique<S3MediaStore>(std::move(store), std::move(location),
-                                        std::move(base_url));
+  return std::make_unique<S3MediaStore>(std::move(store), std::move(location), std::move(base_url));
 }
 
 }  // namespace scout

@@ -22,7 +22,7 @@ std::unique_ptr<Lake> NewS3Lake(std::shared_ptr<ObjectStore> store, S3Location l
 // default: the object's own URL (<endpoint>/<bucket>/<prefix> for an
 // S3-compatible server, https://<bucket>.s3.<region>.amazonaws.com/<prefix>
 // on AWS).
-std::unique_ptr<MediaStore> NewS3MediaStore(std::shared_ptr<ObjectStore> store,
-                                            S3Location location, std::string base_url);
+std::unique_ptr<MediaStore> NewS3MediaStore(std::shared_ptr<ObjectStore> store, S3Location location,
+                                            std::string base_url);
 
 }  // namespace scout

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <utility>
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -95,15 +95,12 @@ absl::StatusOr<scout::v1::Config> LoadConfig() {
   return config;
 }
 
-bool IsS3Url(absl::string_view location) {
-  return absl::StartsWithIgnoreCase(location, "s3:");
-}
+bool IsS3Url(absl::string_view location) { return absl::StartsWithIgnoreCase(location, "s3:"); }
 
 absl::StatusOr<S3Location> ParseS3Url(absl::string_view url) {
   const auto bad = [url](absl::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed S3 location \"", url, "\": ", why,
-                     " (want s3://bucket or s3://bucket/prefix)"));
+    return absl::InvalidArgumentError(absl::StrCat("malformed S3 location \"", url, "\": ", why,
+                                                   " (want s3://bucket or s3://bucket/prefix)"));
   };
   absl::string_view rest = url;
   if (!absl::ConsumePrefix(&rest, "s3://")) return bad("it does not start with s3://");

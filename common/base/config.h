@@ -1,6 +1,7 @@
 // Runtime configuration for every binary: SCOUT_* environment variables,
 // overridden by the flags defined once in config.cc (--es_url, --pg_dsn,
-// --lake, --media (each a directory or s3://bucket/prefix), --media_url, --listen, --state, --index_prefix,
+// --lake, --media (each a directory or s3://bucket/prefix), --media_url, --listen, --state,
+// --index_prefix,
 // --metrics_listen, --now).
 // Call after absl::ParseCommandLine; not thread-safe before then.
 #pragma once
