@@ -177,15 +177,16 @@ class CredentialServer {
 };
 
 // Fault injection in front of the real server: the first `failures` sends
-// get a 503 SlowDown (or a transport error) instead of reaching it.
+// get `fault` instead of reaching it: a 503 SlowDown answer (OK status), or a
+// transport failure (UNAVAILABLE: reset; DEADLINE_EXCEEDED: timeout).
 class FlakyHttp final : public HttpClient {
  public:
-  FlakyHttp(int failures, bool transport) : failures_(failures), transport_(transport) {}
+  FlakyHttp(int failures, absl::Status fault) : failures_(failures), fault_(std::move(fault)) {}
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
     ++sends;
     if (failures_ > 0) {
       --failures_;
-      if (transport_) return absl::UnavailableError("connection reset (injected)");
+      if (!fault_.ok()) return fault_;
       HttpResponse slow_down;
       slow_down.status = 503;
       slow_down.body =
@@ -199,7 +200,7 @@ class FlakyHttp final : public HttpClient {
 
  private:
   std::atomic<int> failures_;
-  const bool transport_;
+  const absl::Status fault_;
   std::unique_ptr<HttpClient> real_ = NewCurlHttpClient();
 };
 
@@ -412,8 +413,11 @@ TEST_F(S3Test, ErrorsNameBucketAndKeyWithCodesByWhatToDoNext) {
 }
 
 TEST_F(S3Test, RetriesSlowDownAndTransportFailuresThenGivesUp) {
-  for (const bool transport : {false, true}) {
-    auto* flaky = new FlakyHttp(2, transport);
+  for (const absl::Status& fault :
+       {absl::OkStatus(), absl::UnavailableError("connection reset (injected)"),
+        absl::DeadlineExceededError("timed out (injected)")}) {
+    SCOPED_TRACE(fault.ToString());
+    auto* flaky = new FlakyHttp(2, fault);
     std::unique_ptr<ObjectStore> store = NewStore(std::unique_ptr<HttpClient>(flaky));
     absl::StatusOr<std::string> etag = store->Put(bucket_, "retry/k", "after two failures");
     ASSERT_TRUE(etag.ok()) << etag.status();
@@ -424,7 +428,7 @@ TEST_F(S3Test, RetriesSlowDownAndTransportFailuresThenGivesUp) {
     EXPECT_EQ(*got, "after two failures");
   }
 
-  auto* down = new FlakyHttp(1000, false);
+  auto* down = new FlakyHttp(1000, absl::OkStatus());
   S3Options options = S3Options::FromEnv();
   options.max_attempts = 4;
   std::unique_ptr<ObjectStore> store = NewStore(std::unique_ptr<HttpClient>(down), options);
