@@ -5,6 +5,8 @@
 SCOUT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SCOUT_DIR=$SCOUT_ROOT/.scout                  # gitignored: tools, caches, service data
 ES_VERSION=8.15.5
+# SeaweedFS (S3-compatible server): a pseudo-version the Go module proxy serves.
+WEED_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 ES_HOME=${SCOUT_ES_HOME:-$SCOUT_DIR/opt/elasticsearch-$ES_VERSION}
 PG_BIN=${SCOUT_PG_BIN:-/usr/lib/postgresql/15/bin}
 

@@ -6,7 +6,10 @@
 #include <mutex>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 
 namespace scout {
@@ -18,6 +21,7 @@ constexpr int64_t kMaxConnectMs = 5000;
 struct Transfer {
   const HttpRequest* request;
   std::string* body;
+  HttpResponse* response;
   bool too_large = false;
   absl::Status refused;  // Set by check_address.
 };
@@ -32,6 +36,21 @@ size_t AppendBody(char* data, size_t size, size_t count, void* out) {
     return 0;
   }
   transfer->body->append(data, size * count);
+  return size * count;
+}
+
+// One call per header line; a redirect or a 100 Continue starts a new
+// header block (its status line), which replaces the one before.
+size_t AppendHeader(char* data, size_t size, size_t count, void* out) {
+  auto* transfer = static_cast<Transfer*>(out);
+  absl::string_view line(data, size * count);
+  if (absl::StartsWith(line, "HTTP/")) {
+    transfer->response->headers.clear();
+  } else if (size_t colon = line.find(':'); colon != absl::string_view::npos) {
+    transfer->response->headers.emplace_back(
+        absl::AsciiStrToLower(line.substr(0, colon)),
+        std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
+  }
   return size * count;
 }
 
@@ -66,24 +85,37 @@ class CurlHttpClient final : public HttpClient {
     }
     CURL* handle = Acquire();
     HttpResponse response;
-    Transfer transfer{&request, &response.body, false, absl::OkStatus()};
+    Transfer transfer{&request, &response.body, &response, false, absl::OkStatus()};
     curl_slist* headers = nullptr;
     if (!request.body.empty()) {
       headers =
           curl_slist_append(headers, absl::StrCat("Content-Type: ", request.content_type).c_str());
     }
-    // No "Expect: 100-continue" round trip on large bulk bodies.
-    headers = curl_slist_append(headers, "Expect:");
+    // No "Expect: 100-continue" round trip on large bulk bodies. Not when
+    // signing: curl 7.88's SigV4 signs this removal line as a header
+    // ("expect:") that never goes out, so the server's signature differs.
+    if (request.aws_sigv4.empty()) headers = curl_slist_append(headers, "Expect:");
+    for (const std::string& header : request.headers) {
+      headers = curl_slist_append(headers, header.c_str());
+    }
     curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
-    if (request.method != "GET") {
+    if (request.method == "HEAD") {
+      curl_easy_setopt(handle, CURLOPT_NOBODY, 1L);
+    } else if (request.method != "GET") {
       curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data());
       curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
     }
     curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, AppendBody);
     curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
+    curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, AppendHeader);
+    curl_easy_setopt(handle, CURLOPT_HEADERDATA, &transfer);
+    if (!request.aws_sigv4.empty()) {
+      curl_easy_setopt(handle, CURLOPT_AWS_SIGV4, request.aws_sigv4.c_str());
+      curl_easy_setopt(handle, CURLOPT_USERPWD, request.aws_credentials.c_str());
+    }
     curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
     curl_easy_setopt(handle, CURLOPT_OPENSOCKETDATA, &transfer);
     curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
@@ -164,6 +196,13 @@ class CurlHttpClient final : public HttpClient {
 };
 
 }  // namespace
+
+std::string HttpResponse::Header(absl::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return "";
+}
 
 std::unique_ptr<HttpClient> NewCurlHttpClient() { return std::make_unique<CurlHttpClient>(); }
 

@@ -11,8 +11,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace scout {
@@ -34,12 +37,25 @@ struct HttpRequest {
   // When set, called with every address curl is about to connect to; a
   // non-OK status refuses the connection and is what Send returns.
   std::function<absl::Status(const sockaddr& address)> check_address;
+  // Extra header lines, "Name: value".
+  std::vector<std::string> headers;
+  // AWS Signature V4 computed by curl (CURLOPT_AWS_SIGV4), e.g.
+  // "aws:amz:us-east-1:s3", with aws_credentials "<access key>:<secret key>".
+  // curl signs the URL as given: path and query must already be URI-encoded
+  // and the query sorted (see common/backends/s3.h). Empty: unsigned.
+  std::string aws_sigv4;
+  std::string aws_credentials;
 };
 
 struct HttpResponse {
   long status = 0;  // 0 for file:// URLs that were read.
   std::string body;
   std::string redirect_url;  // A 3xx's resolved Location when not followed.
+  // Header lines of the final response, names lower-cased, in order.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The first header of that (lower-case) name, or "".
+  std::string Header(absl::string_view name) const;
 };
 
 class HttpClient {

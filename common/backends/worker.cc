@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/backends/s3_stores.h"
 #include "common/base/config.h"
 #include "common/base/flags.h"
 #include "common/base/log.h"
@@ -24,8 +25,24 @@ absl::StatusOr<WorkerBackends> MakeBackends(const scout::v1::Config& config) {
   if (!config.es_url().empty()) {
     backends.elastic = std::make_unique<Elastic>(backends.elastic_http.get(), config.es_url());
   }
-  if (!config.lake().empty()) backends.lake = NewLocalLake(config.lake());
-  if (!config.media().empty()) {
+  // One S3 client for both locations, so its request counts cover both.
+  if (IsS3Url(config.lake()) || IsS3Url(config.media())) {
+    S3Options options = S3Options::FromEnv();
+    std::string region = options.region;
+    backends.s3 = NewS3ObjectStore(NewMeteredHttpClient(NewCurlHttpClient(), "s3"),
+                                   NewAwsCredentialsChain(NewCurlHttpClient(), std::move(region)),
+                                   std::move(options));
+  }
+  if (IsS3Url(config.lake())) {
+    SCOUT_ASSIGN_OR_RETURN(S3Location location, ParseS3Url(config.lake()));
+    backends.lake = NewS3Lake(backends.s3, std::move(location));
+  } else if (!config.lake().empty()) {
+    backends.lake = NewLocalLake(config.lake());
+  }
+  if (IsS3Url(config.media())) {
+    SCOUT_ASSIGN_OR_RETURN(S3Location location, ParseS3Url(config.media()));
+    backends.media = NewS3MediaStore(backends.s3, std::move(location), config.media_base_url());
+  } else if (!config.media().empty()) {
     backends.media = NewLocalMediaStore(config.media(), config.media_base_url());
   }
   backends.pg_dsn = config.pg_dsn();

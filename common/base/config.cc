@@ -1,18 +1,25 @@
 #include "common/base/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/base/status.h"
 #include "common/base/time.h"
 
 ABSL_FLAG(std::string, es_url, "", "Elasticsearch URL (env SCOUT_ES_URL)");
 ABSL_FLAG(std::string, pg_dsn, "", "warehouse libpq connection string (env SCOUT_PG_DSN)");
-ABSL_FLAG(std::string, lake, "", "data lake root directory (env SCOUT_LAKE)");
-ABSL_FLAG(std::string, media, "", "media store root directory (env SCOUT_MEDIA)");
+ABSL_FLAG(std::string, lake, "",
+          "data lake root: a directory or s3://bucket/prefix (env SCOUT_LAKE)");
+ABSL_FLAG(std::string, media, "",
+          "media store root: a directory or s3://bucket/prefix (env SCOUT_MEDIA)");
 ABSL_FLAG(std::string, media_url, "",
           "URL prefix of the media store (env SCOUT_MEDIA_URL; default file://<media>/)");
 ABSL_FLAG(std::string, listen, "", "server address (env SCOUT_LISTEN; default 127.0.0.1:50051)");
@@ -54,6 +61,13 @@ absl::StatusOr<scout::v1::Config> LoadConfig() {
   config.set_lake(Setting(FLAGS_lake, "SCOUT_LAKE"));
   config.set_media(Setting(FLAGS_media, "SCOUT_MEDIA"));
   config.set_media_base_url(Setting(FLAGS_media_url, "SCOUT_MEDIA_URL"));
+  for (auto [location, name] : {std::pair{&config.lake(), "--lake / SCOUT_LAKE"},
+                                std::pair{&config.media(), "--media / SCOUT_MEDIA"}}) {
+    if (!IsS3Url(*location)) continue;
+    if (absl::StatusOr<S3Location> parsed = ParseS3Url(*location); !parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": ", parsed.status().message()));
+    }
+  }
   config.set_listen(Setting(FLAGS_listen, "SCOUT_LISTEN", "127.0.0.1:50051"));
   config.set_state(Setting(FLAGS_state, "SCOUT_STATE"));
   config.set_index_prefix(Setting(FLAGS_index_prefix, "SCOUT_INDEX_PREFIX", "scout-posts"));
@@ -79,6 +93,38 @@ absl::StatusOr<scout::v1::Config> LoadConfig() {
     config.set_now_unix(absl::ToUnixSeconds(*pinned));
   }
   return config;
+}
+
+bool IsS3Url(absl::string_view location) { return absl::StartsWithIgnoreCase(location, "s3:"); }
+
+absl::StatusOr<S3Location> ParseS3Url(absl::string_view url) {
+  const auto bad = [url](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed S3 location \"", url, "\": ", why,
+                                                   " (want s3://bucket or s3://bucket/prefix)"));
+  };
+  absl::string_view rest = url;
+  if (!absl::ConsumePrefix(&rest, "s3://")) return bad("it does not start with s3://");
+  S3Location location;
+  const size_t slash = rest.find('/');
+  location.bucket = std::string(rest.substr(0, slash));
+  if (location.bucket.empty()) return bad("no bucket");
+  if (location.bucket.size() < 3 || location.bucket.size() > 63 ||
+      !std::all_of(location.bucket.begin(), location.bucket.end(), [](char c) {
+        return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '.';
+      })) {
+    return bad(absl::StrCat("bucket \"", location.bucket, "\" is not 3-63 of a-z 0-9 . -"));
+  }
+  if (slash == absl::string_view::npos) return location;
+  absl::string_view prefix = rest.substr(slash + 1);
+  absl::ConsumeSuffix(&prefix, "/");
+  if (prefix.empty()) return location;
+  for (absl::string_view segment : absl::StrSplit(prefix, '/')) {
+    if (segment.empty() || segment == "." || segment == "..") {
+      return bad("an empty, \".\" or \"..\" path segment");
+    }
+  }
+  location.prefix = absl::StrCat(prefix, "/");
+  return location;
 }
 
 std::unique_ptr<Clock> MakeClock(const scout::v1::Config& config) {

@@ -19,7 +19,8 @@ struct LakeEntry {
   std::string name;  // Child name, no slash.
   bool is_dir = false;
   int64_t size = 0;      // Files only.
-  int64_t mtime_ns = 0;  // Files only; an ETag stands in for it on S3.
+  int64_t mtime_ns = 0;  // Files only; on S3 the object's LastModified (1 s resolution).
+  std::string etag;      // Files only, S3 lake (unquoted): changes with the content.
 };
 
 class Lake {

@@ -1,0 +1,175 @@
+// scout-ingest over a lake on S3 (the real SeaweedFS of scripts/services)
+// gives exactly the index a run over the same lake in a local folder gives,
+// with the pictures in an S3 media store; a second run over the unchanged
+// bucket reads no file again (issue 12, section 4's comparison, for ingest).
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/backends/s3.h"
+#include "common/backends/s3_stores.h"
+#include "common/base/clock.h"
+#include "common/io/files.h"
+#include "tests/es_fixture.h"
+#include "tests/lake_fixture.h"
+#include "tools/genlake/genlake.h"
+#include "workers/ingest/ingest.h"
+
+namespace scout {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const absl::CivilDay kToday(2026, 11, 20);
+constexpr char kMediaUrl[] = "https://media.test/";
+
+class S3IngestTest : public scout::testing::ElasticTest {
+ protected:
+  void SetUp() override {
+    ElasticTest::SetUp();
+    if (HasFatalFailure()) return;
+    const char* endpoint = std::getenv("AWS_ENDPOINT_URL");
+    ASSERT_TRUE(endpoint != nullptr && *endpoint != '\0')
+        << "AWS_ENDPOINT_URL is not set: run through scripts/test, which starts the services";
+    root_ = fs::path(::testing::TempDir()) / prefix_;
+    fs::remove_all(root_);
+    genlake::Options options = scout::testing::LakeOptions(root_, kToday);
+    options.users = 6;
+    options.days = 30;
+    options.seed = 5;
+    options.malformed_rate = 0.04;
+    absl::StatusOr<genlake::Summary> summary = genlake::Generate(options, 2);
+    ASSERT_TRUE(summary.ok()) << summary.status();
+
+    S3Options s3 = S3Options::FromEnv();
+    std::string region = s3.region;
+    store_ = NewS3ObjectStore(NewCurlHttpClient(),
+                              NewAwsCredentialsChain(NewCurlHttpClient(), region), s3);
+    bucket_ = absl::AsciiStrToLower(absl::StrCat("t-s3-ingest-", getpid()));
+    ASSERT_TRUE(store_->CreateBucket(bucket_).ok());
+    for (const fs::directory_entry& file : fs::recursive_directory_iterator(root_ / "lake")) {
+      if (!file.is_regular_file()) continue;
+      absl::StatusOr<std::string> bytes = ReadFile(file.path().string());
+      ASSERT_TRUE(bytes.ok()) << bytes.status();
+      const std::string key =
+          absl::StrCat("lake/", fs::relative(file.path(), root_ / "lake").string());
+      ASSERT_TRUE(store_->Put(bucket_, key, *bytes).ok()) << key;
+      ++uploaded_;
+    }
+  }
+  void TearDown() override {
+    if (store_ != nullptr) {
+      absl::StatusOr<S3ListPage> all = store_->List(bucket_, "", "");
+      if (all.ok()) {
+        for (const S3Object& object : all->objects) (void)store_->Delete(bucket_, object.key);
+      }
+      (void)store_->DeleteBucket(bucket_);
+    }
+    fs::remove_all(root_);
+    ElasticTest::TearDown();
+  }
+
+  v1::IngestReport Ingest(Lake& lake, MediaStore& media, const fs::path& state,
+                          const std::string& index_prefix) {
+    fs::create_directories(state);
+    const std::unique_ptr<Clock> clock =
+        NewFixedClock(absl::FromCivil(kToday, absl::UTCTimeZone()) + absl::Hours(12));
+    Elastic elastic(http_.get(), es_url_);
+    ingest::IngestOptions options;
+    options.index_prefix = index_prefix;
+    options.bulk_backoff = absl::Milliseconds(10);
+    options.media.first_backoff = absl::Milliseconds(1);
+    options.media.policy = scout::testing::GenlakeCdnPolicy(root_);
+    return scout::testing::IngestLake(state, lake, elastic, media, *http_, *clock, options);
+  }
+
+  // Every document of an index (posts or quarantine), by id, sources only.
+  std::map<std::string, json> Documents(const std::string& index) {
+    (void)elastic_->Call("POST", absl::StrCat(index, "/_refresh"));
+    absl::StatusOr<json> answer =
+        elastic_->Call("POST", absl::StrCat(index, "/_search"),
+                       json{{"size", 10000}, {"query", {{"match_all", json::object()}}}});
+    std::map<std::string, json> documents;
+    if (!answer.ok()) {
+      ADD_FAILURE() << index << ": " << answer.status();
+      return documents;
+    }
+    for (const json& hit : (*answer)["hits"]["hits"]) {
+      documents[hit["_id"].get<std::string>()] = hit["_source"];
+    }
+    return documents;
+  }
+
+  fs::path root_;
+  std::string bucket_;
+  std::unique_ptr<ObjectStore> store_;
+  int uploaded_ = 0;
+};
+
+TEST_F(S3IngestTest, SameIndexAsTheLocalLakeAndNoRereads) {
+  std::unique_ptr<Lake> local_lake = NewLocalLake((root_ / "lake").string());
+  std::unique_ptr<MediaStore> local_media =
+      NewLocalMediaStore((root_ / "media").string(), kMediaUrl);
+  const v1::IngestReport local =
+      Ingest(*local_lake, *local_media, root_ / "state-local", prefix_ + "-local");
+  ASSERT_EQ(local.error(), "");
+
+  S3Options options = S3Options::FromEnv();
+  std::string region = options.region;
+  std::shared_ptr<ObjectStore> s3 = NewS3ObjectStore(
+      NewCurlHttpClient(), NewAwsCredentialsChain(NewCurlHttpClient(), region), options);
+  std::unique_ptr<Lake> lake = NewS3Lake(s3, S3Location{bucket_, "lake/"});
+  std::unique_ptr<MediaStore> media = NewS3MediaStore(s3, S3Location{bucket_, "media/"}, kMediaUrl);
+  const v1::IngestReport remote = Ingest(*lake, *media, root_ / "state-s3", prefix_ + "-s3");
+  ASSERT_EQ(remote.error(), "");
+
+  EXPECT_EQ(remote.files_listed(), local.files_listed());
+  EXPECT_LE(remote.files_listed(), uploaded_);  // Post files; stats files are not ingest's.
+  EXPECT_GT(remote.posts_indexed(), 50);
+  EXPECT_EQ(remote.posts_indexed(), local.posts_indexed());
+  EXPECT_EQ(remote.files_quarantined(), local.files_quarantined());
+  EXPECT_GT(remote.files_quarantined(), 0);
+  EXPECT_EQ(remote.files_too_old(), local.files_too_old());
+  EXPECT_EQ(remote.media_fetched(), local.media_fetched());
+  EXPECT_EQ(remote.media_failed(), 0);
+
+  // The same documents, field for field (media URLs included: both stores
+  // serve at kMediaUrl).
+  const std::map<std::string, json> local_docs = Documents(prefix_ + "-local");
+  const std::map<std::string, json> remote_docs = Documents(prefix_ + "-s3");
+  EXPECT_EQ(static_cast<int64_t>(remote_docs.size()), remote.posts_indexed());
+  EXPECT_GT(local_docs.size(), 50u);
+  EXPECT_TRUE(remote_docs == local_docs) << "the S3 run's index differs from the local run's";
+
+  // Requests: every lake file read once by GET, pictures known by HEAD.
+  const S3RequestCounts first = s3->Counts();
+  EXPECT_GT(first.list, 0);
+  EXPECT_LE(first.get, remote.files_listed());
+  EXPECT_GE(first.get, remote.posts_indexed() + remote.files_quarantined());
+  EXPECT_EQ(first.put, remote.media_fetched());
+  EXPECT_GE(first.head, remote.media_fetched());
+  absl::StatusOr<S3ListPage> pictures = s3->List(bucket_, "media/", "");
+  ASSERT_TRUE(pictures.ok()) << pictures.status();
+  EXPECT_EQ(static_cast<int64_t>(pictures->objects.size()), remote.media_fetched());
+
+  // Nothing changed in the bucket: the next run lists but reads nothing.
+  const v1::IngestReport again = Ingest(*lake, *media, root_ / "state-s3", prefix_ + "-s3");
+  ASSERT_EQ(again.error(), "");
+  EXPECT_EQ(again.posts_indexed(), 0);
+  const S3RequestCounts second = s3->Counts();
+  EXPECT_EQ(second.get - first.get, 0);
+  EXPECT_EQ(second.put - first.put, 0);
+  EXPECT_GT(second.list - first.list, 0);
+  std::cout << "S3 ingest requests, first run: LIST " << first.list << " GET " << first.get
+            << " HEAD " << first.head << " PUT " << first.put << "; next run: LIST "
+            << second.list - first.list << " GET " << second.get - first.get << "\n";
+}
+
+}  // namespace
+}  // namespace scout
