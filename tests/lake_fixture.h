@@ -38,10 +38,11 @@ inline MediaFetchPolicy GenlakeCdnPolicy(const std::filesystem::path& root) {
 }
 
 // Runs scout-ingest over the lake with the checkpoint `<root>/ingest-<i>.ckpt`
-// of the options' shard.
+// of the options' shard; `s3`: the client behind the lake or media store.
 inline v1::IngestReport IngestLake(const std::filesystem::path& root, Lake& lake, Elastic& elastic,
                                    MediaStore& media, HttpClient& http, const Clock& clock,
-                                   const ingest::IngestOptions& options) {
+                                   const ingest::IngestOptions& options,
+                                   const ObjectStore* s3 = nullptr) {
   absl::StatusOr<ingest::Checkpoint> checkpoint = ingest::Checkpoint::Open(
       (root / absl::StrCat("ingest-", options.shard.ToString().substr(0, 1), ".ckpt")).string());
   if (!checkpoint.ok()) {
@@ -49,7 +50,7 @@ inline v1::IngestReport IngestLake(const std::filesystem::path& root, Lake& lake
     failed.set_error(checkpoint.status().ToString());
     return failed;
   }
-  ingest::IngestEnv env{&lake, &elastic, &media, &http, &clock, &*checkpoint};
+  ingest::IngestEnv env{&lake, &elastic, &media, &http, &clock, &*checkpoint, s3};
   return ingest::RunIngest(env, options);
 }
 

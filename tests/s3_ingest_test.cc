@@ -76,7 +76,7 @@ class S3IngestTest : public scout::testing::ElasticTest {
   }
 
   v1::IngestReport Ingest(Lake& lake, MediaStore& media, const fs::path& state,
-                          const std::string& index_prefix) {
+                          const std::string& index_prefix, const ObjectStore* s3 = nullptr) {
     fs::create_directories(state);
     const std::unique_ptr<Clock> clock =
         NewFixedClock(absl::FromCivil(kToday, absl::UTCTimeZone()) + absl::Hours(12));
@@ -86,7 +86,7 @@ class S3IngestTest : public scout::testing::ElasticTest {
     options.bulk_backoff = absl::Milliseconds(10);
     options.media.first_backoff = absl::Milliseconds(1);
     options.media.policy = scout::testing::GenlakeCdnPolicy(root_);
-    return scout::testing::IngestLake(state, lake, elastic, media, *http_, *clock, options);
+    return scout::testing::IngestLake(state, lake, elastic, media, *http_, *clock, options, s3);
   }
 
   // Every document of an index (posts or quarantine), by id, sources only.
@@ -126,7 +126,8 @@ TEST_F(S3IngestTest, SameIndexAsTheLocalLakeAndNoRereads) {
       NewCurlHttpClient(), NewAwsCredentialsChain(NewCurlHttpClient(), region), options);
   std::unique_ptr<Lake> lake = NewS3Lake(s3, S3Location{bucket_, "lake/"});
   std::unique_ptr<MediaStore> media = NewS3MediaStore(s3, S3Location{bucket_, "media/"}, kMediaUrl);
-  const v1::IngestReport remote = Ingest(*lake, *media, root_ / "state-s3", prefix_ + "-s3");
+  const v1::IngestReport remote =
+      Ingest(*lake, *media, root_ / "state-s3", prefix_ + "-s3", s3.get());
   ASSERT_EQ(remote.error(), "");
 
   EXPECT_EQ(remote.files_listed(), local.files_listed());
@@ -154,18 +155,33 @@ TEST_F(S3IngestTest, SameIndexAsTheLocalLakeAndNoRereads) {
   EXPECT_GE(first.get, remote.posts_indexed() + remote.files_quarantined());
   EXPECT_EQ(first.put, remote.media_fetched());
   EXPECT_GE(first.head, remote.media_fetched());
+  // The report says the same (the client was new: its counts are the run's).
+  EXPECT_FALSE(local.has_s3_requests());
+  EXPECT_EQ(remote.s3_requests().lists(), first.list);
+  EXPECT_EQ(remote.s3_requests().gets(), first.get);
+  EXPECT_EQ(remote.s3_requests().heads(), first.head);
+  EXPECT_EQ(remote.s3_requests().puts(), first.put);
+  EXPECT_EQ(remote.s3_requests().deletes(), 0);
   absl::StatusOr<S3ListPage> pictures = s3->List(bucket_, "media/", "");
   ASSERT_TRUE(pictures.ok()) << pictures.status();
   EXPECT_EQ(static_cast<int64_t>(pictures->objects.size()), remote.media_fetched());
 
   // Nothing changed in the bucket: the next run lists but reads nothing.
-  const v1::IngestReport again = Ingest(*lake, *media, root_ / "state-s3", prefix_ + "-s3");
+  const S3RequestCounts before_again = s3->Counts();
+  const v1::IngestReport again =
+      Ingest(*lake, *media, root_ / "state-s3", prefix_ + "-s3", s3.get());
   ASSERT_EQ(again.error(), "");
   EXPECT_EQ(again.posts_indexed(), 0);
   const S3RequestCounts second = s3->Counts();
   EXPECT_EQ(second.get - first.get, 0);
   EXPECT_EQ(second.put - first.put, 0);
   EXPECT_GT(second.list - first.list, 0);
+  // The report counts this run's requests only (the picture listing above
+  // went through the same client).
+  EXPECT_EQ(again.s3_requests().lists(), second.list - before_again.list);
+  EXPECT_GT(again.s3_requests().lists(), 0);
+  EXPECT_EQ(again.s3_requests().gets(), 0);
+  EXPECT_EQ(again.s3_requests().puts(), 0);
   std::cout << "S3 ingest requests, first run: LIST " << first.list << " GET " << first.get
             << " HEAD " << first.head << " PUT " << first.put << "; next run: LIST "
             << second.list - first.list << " GET " << second.get - first.get << "\n";

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "common/backends/elastic.h"
 #include "common/backends/media_copier.h"
+#include "common/backends/s3.h"
 #include "common/base/clock.h"
 #include "common/base/shard.h"
 #include "common/io/lake.h"
@@ -36,6 +37,9 @@ struct IngestEnv {
   HttpClient* http = nullptr;   // Media fetches.
   const Clock* clock = nullptr;
   Checkpoint* checkpoint = nullptr;
+  // The S3 client behind the lake and media store, if any: the report
+  // counts the requests the run sent through it.
+  const ObjectStore* s3 = nullptr;
 };
 
 // Runs one ingest. The report's `error` is set when a backend failed; what

@@ -53,9 +53,9 @@ int main(int argc, char** argv) {
   }
 
   const scout::WorkerBackends& backends = worker->backends;
-  scout::ingest::IngestEnv env{backends.lake.get(),  backends.elastic.get(),
-                               backends.media.get(), backends.media_http.get(),
-                               backends.clock.get(), &*checkpoint};
+  scout::ingest::IngestEnv env{
+      backends.lake.get(),  backends.elastic.get(), backends.media.get(), backends.media_http.get(),
+      backends.clock.get(), &*checkpoint,           backends.s3.get()};
   const scout::v1::IngestReport report = scout::ingest::RunIngest(env, options);
 
   return scout::FinishWithReport(kProgram, report, report.error());
