@@ -392,7 +392,6 @@ double PaletteDistanceBelow(const ColourSet& x, const ColourSet& y, double bound
   for (const WeightedColour& c : y) sy += c.weight;
   if (!(sx > 0) || !(sy > 0)) return std::numeric_limits<double>::infinity();
   absl::InlinedVector<double, 64> cost(static_cast<size_t>(n) * m);
-  absl::InlinedVector<double, 64> flow(static_cast<size_t>(n) * m, 0.0);
   absl::InlinedVector<double, 16> left(n + m);
   for (int i = 0; i < n; ++i) left[i] = std::max(0.0, x[i].weight / sx);
   for (int j = 0; j < m; ++j) left[n + j] = std::max(0.0, y[j].weight / sy);
@@ -413,10 +412,7 @@ double PaletteDistanceBelow(const ColourSet& x, const ColourSet& y, double bound
     columns += left[n + j] * nearest;
   }
   if (const double lower = std::max(rows, columns); lower >= bound) return lower;
-  Transport(n, m, cost.data(), left.data(), flow.data());
-  double total = 0;
-  for (size_t k = 0; k < flow.size(); ++k) total += flow[k] * cost[k];
-  return total;
+  return EarthMoverDistance(n, m, cost.data(), left.data(), left.data() + n);
 }
 
 double EarthMoverDistance(int n, int m, const double* cost, const double* x_weights,
