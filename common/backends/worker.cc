@@ -25,8 +25,8 @@ absl::StatusOr<WorkerBackends> MakeBackends(const scout::v1::Config& config) {
   if (!config.es_url().empty()) {
     backends.elastic = std::make_unique<Elastic>(backends.elastic_http.get(), config.es_url());
   }
-  // One S3 client for both locations, so its request counts cover both.
-  if (IsS3Url(config.lake()) || IsS3Url(config.media())) {
+  // One S3 client for every location, so its request counts cover them all.
+  if (IsS3Url(config.lake()) || IsS3Url(config.media()) || IsS3Url(config.state())) {
     S3Options options = S3Options::FromEnv();
     std::string region = options.region;
     backends.s3 = NewS3ObjectStore(NewMeteredHttpClient(NewCurlHttpClient(), "s3"),

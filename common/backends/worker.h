@@ -47,7 +47,7 @@ struct WorkerBackends {
   std::unique_ptr<HttpClient> elastic_http;  // backend="elasticsearch".
   std::unique_ptr<HttpClient> media_http;    // Picture fetches: backend="media".
   std::unique_ptr<Elastic> elastic;          // Null without --es_url.
-  std::shared_ptr<ObjectStore> s3;           // Null unless --lake or --media is s3://.
+  std::shared_ptr<ObjectStore> s3;           // Null unless a location is s3://.
   std::unique_ptr<Lake> lake;                // Null without --lake.
   std::unique_ptr<MediaStore> media;         // Null without --media.
   MediaFetchPolicy media_policy;             // Which picture URLs may be fetched.

@@ -23,7 +23,8 @@ ABSL_FLAG(std::string, media, "",
 ABSL_FLAG(std::string, media_url, "",
           "URL prefix of the media store (env SCOUT_MEDIA_URL; default file://<media>/)");
 ABSL_FLAG(std::string, listen, "", "server address (env SCOUT_LISTEN; default 127.0.0.1:50051)");
-ABSL_FLAG(std::string, state, "", "worker state directory (env SCOUT_STATE)");
+ABSL_FLAG(std::string, state, "",
+          "worker state: a directory or s3://bucket/prefix (env SCOUT_STATE)");
 ABSL_FLAG(
     std::string, index_prefix, "",
     "Elasticsearch index prefix and read alias (env SCOUT_INDEX_PREFIX; default scout-posts)");
@@ -61,15 +62,16 @@ absl::StatusOr<scout::v1::Config> LoadConfig() {
   config.set_lake(Setting(FLAGS_lake, "SCOUT_LAKE"));
   config.set_media(Setting(FLAGS_media, "SCOUT_MEDIA"));
   config.set_media_base_url(Setting(FLAGS_media_url, "SCOUT_MEDIA_URL"));
+  config.set_state(Setting(FLAGS_state, "SCOUT_STATE"));
   for (auto [location, name] : {std::pair{&config.lake(), "--lake / SCOUT_LAKE"},
-                                std::pair{&config.media(), "--media / SCOUT_MEDIA"}}) {
+                                std::pair{&config.media(), "--media / SCOUT_MEDIA"},
+                                std::pair{&config.state(), "--state / SCOUT_STATE"}}) {
     if (!IsS3Url(*location)) continue;
     if (absl::StatusOr<S3Location> parsed = ParseS3Url(*location); !parsed.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(name, ": ", parsed.status().message()));
     }
   }
   config.set_listen(Setting(FLAGS_listen, "SCOUT_LISTEN", "127.0.0.1:50051"));
-  config.set_state(Setting(FLAGS_state, "SCOUT_STATE"));
   config.set_index_prefix(Setting(FLAGS_index_prefix, "SCOUT_INDEX_PREFIX", "scout-posts"));
   config.set_metrics_listen(Setting(FLAGS_metrics_listen, "SCOUT_METRICS_LISTEN"));
   config.set_media_source_allow(Setting(FLAGS_media_source_allow, "SCOUT_MEDIA_SOURCE_ALLOW",

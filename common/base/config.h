@@ -1,8 +1,7 @@
 // Runtime configuration for every binary: SCOUT_* environment variables,
 // overridden by the flags defined once in config.cc (--es_url, --pg_dsn,
-// --lake, --media (each a directory or s3://bucket/prefix), --media_url, --listen, --state,
-// --index_prefix,
-// --metrics_listen, --now).
+// --lake, --media, --state (each a directory or s3://bucket/prefix),
+// --media_url, --listen, --index_prefix, --metrics_listen, --now).
 // Call after absl::ParseCommandLine; not thread-safe before then.
 #pragma once
 
@@ -22,7 +21,7 @@ namespace scout {
 inline constexpr absl::string_view kDefaultMediaSourceAllow = ".cdninstagram.com,.fbcdn.net";
 inline constexpr int64_t kDefaultMediaMaxBytes = int64_t{30} << 20;
 
-// LoadConfig checks that an s3:// lake or media location parses.
+// LoadConfig checks that an s3:// lake, media or state location parses.
 absl::StatusOr<scout::v1::Config> LoadConfig();
 
 // Where an s3:// location points: "s3://bucket/some/prefix" is bucket
