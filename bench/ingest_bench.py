@@ -4,7 +4,12 @@ it: a first load, then the next day after the API client rewrote every
 creator's newest 25 posts. Prints one JSON line per run and leaves the
 indices `bench-<users>-*` in place for bench/search_bench.py.
 
-    eval "$(scripts/services up)"; bench/ingest_bench.py USERS [--days 50] [--bin OTHER_CHECKOUT/build/bin]
+With --s3 the lake is read from S3 (the SeaweedFS of scripts/services): the
+generated posts are copied there with scout-s3sync before each run (timed
+apart), and each run's line carries the S3 requests it sent by type.
+With --s3-state the checkpoint lives in S3 too.
+
+    eval "$(scripts/services up)"; bench/ingest_bench.py USERS [--days 50] [--s3 [--s3-state]] [--bin OTHER_CHECKOUT/build/bin]
 """
 import argparse
 import json
@@ -43,7 +48,7 @@ def delete_indices(es, prefix):
 
 def summarize(label, users, report, wall, cpu):
     files, posts = int(report["files_listed"]), int(report["posts_indexed"])
-    return {"run": label, "users": users, "files_listed": files,
+    result = {"run": label, "users": users, "files_listed": files,
             "files_read": files - int(report["files_untouched"]),
             "files_unchanged": int(report["files_unchanged"]), "posts_indexed": posts,
             "quarantined": int(report["files_quarantined"]), "seconds": round(wall, 1),
@@ -51,6 +56,10 @@ def summarize(label, users, report, wall, cpu):
             "ingest_cpu_s": round(cpu, 1),
             "ingest_cpu_ms_per_indexed_post": round(1000 * cpu / max(posts, 1), 3),
             "error": report["error"]}
+    if "s3_requests" in report:
+        result["s3_requests"] = {kind: int(count)
+                                 for kind, count in report["s3_requests"].items()}
+    return result
 
 
 def main():
@@ -59,6 +68,9 @@ def main():
     parser.add_argument("--days", type=int, default=50)
     parser.add_argument("--bin", type=pathlib.Path, default=BIN,
                         help="the binaries to measure (another checkout's build/bin: a baseline)")
+    parser.add_argument("--s3", action="store_true", help="read the lake from S3")
+    parser.add_argument("--s3-state", action="store_true",
+                        help="keep the checkpoint in S3 as well (with --s3)")
     args = parser.parse_args()
     es = os.environ["SCOUT_ES_URL"]
     prefix = f"bench-{args.users}"
@@ -71,15 +83,41 @@ def main():
     env = dict(os.environ, SCOUT_LAKE=str(work / "lake"), SCOUT_STATE=str(work / "state"),
                SCOUT_INDEX_PREFIX=prefix)
     delete_indices(es, prefix)
+    if args.s3:
+        # One bucket per size, mirrored with --delete: genlake is
+        # deterministic, so a repeated run uploads only what differs.
+        env["SCOUT_LAKE"] = f"s3://bench-{args.users}/lake"
+        if args.s3_state:
+            env["SCOUT_STATE"] = f"s3://bench-{args.users}/state-{int(time.time())}"
+    local_lake = dict(env, SCOUT_LAKE=str(work / "lake"))
+
+    def sync(label, rewritten_since=0):
+        """Copies the posts genlake wrote into the bucket (ingest reads only
+        posts; a local lake needs nothing). Files genlake rewrote since
+        `rewritten_since` go up again even when equal: the API client PUTs
+        them every day, so their LastModified changes and their ETag not."""
+        if not args.s3:
+            return
+        posts = "instagram_graph/posts"
+        copied, wall, _ = run([args.bin / "scout-s3sync", work / "lake" / posts,
+                               f"{env['SCOUT_LAKE']}/{posts}", "--create_bucket", "--delete",
+                               "--threads", 32, "--rewritten_since", rewritten_since], env)
+        print(json.dumps({"run": f"s3sync {label}", "users": args.users,
+                          "uploaded": copied["uploaded"], "unchanged": copied["unchanged"],
+                          "seconds": round(wall, 1)}), flush=True)
 
     gen, gen_wall, _ = run([args.bin / "scout-genlake", "--users", args.users, "--days", args.days,
-                            "--today", "2026-11-20", "--seed", 1, "--no-media"], env)
+                            "--today", "2026-11-20", "--seed", 1, "--no-media"],
+                           local_lake)
     print(json.dumps({"run": "genlake", "users": args.users, "post_files":
                       gen["files"]["posts_new"], "seconds": round(gen_wall, 1)}), flush=True)
+    sync("first-load")
     report, wall, cpu = run([args.bin / "scout-ingest", "--no_media", "--now",
                              "2026-11-20T18:00:00Z"], env)
     print(json.dumps(summarize("first-load", args.users, report, wall, cpu)), flush=True)
-    advanced, _, _ = run([args.bin / "scout-genlake", "--advance"], env)
+    advance_start = int(time.time()) - 1
+    advanced, _, _ = run([args.bin / "scout-genlake", "--advance"], local_lake)
+    sync("next-day", rewritten_since=advance_start)
     report, wall, cpu = run([args.bin / "scout-ingest", "--no_media", "--now",
                              "2026-11-21T18:00:00Z"], env)
     result = summarize("next-day", args.users, report, wall, cpu)

@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/backends/s3.h"
 #include "tools/s3sync/s3sync.h"
 
@@ -49,7 +50,8 @@ class S3SyncTest : public ::testing::Test {
   }
 
   SyncReport Sync(SyncOptions options = {}) {
-    absl::StatusOr<SyncReport> report = SyncDirectory(dir_.string(), *store_, destination_, options);
+    absl::StatusOr<SyncReport> report =
+        SyncDirectory(dir_.string(), *store_, destination_, options);
     EXPECT_TRUE(report.ok()) << report.status();
     return report.ok() ? *report : SyncReport{};
   }
@@ -81,6 +83,19 @@ TEST_F(S3SyncTest, UploadsWhatDiffersOnly) {
   SyncReport edited = Sync();
   EXPECT_EQ(edited.uploaded, 1);
   EXPECT_EQ(*store_->Get(destination_.bucket, "lake/posts/2/b.json"), "{\"id\":\"B\"}");
+
+  // A rewrite with the same bytes, replayed: uploaded again.
+  const absl::Time since = absl::Now() - absl::Minutes(1);
+  fs::last_write_time(dir_ / "posts/1/a.json", fs::file_time_type::clock::now());
+  SyncOptions replay;
+  replay.rewritten_since = since;
+  SyncReport rewritten = Sync(replay);
+  EXPECT_EQ(rewritten.uploaded, 2) << "both files were written within the last minute";
+  fs::last_write_time(dir_ / "posts/1/a.json",
+                      fs::file_time_type::clock::now() - std::chrono::hours(1));
+  fs::last_write_time(dir_ / "posts/2/b.json",
+                      fs::file_time_type::clock::now() - std::chrono::hours(1));
+  EXPECT_EQ(Sync(replay).uploaded, 0) << "older than rewritten_since and equal";
 }
 
 TEST_F(S3SyncTest, DeleteRemovesObjectsWithNoLocalFile) {

@@ -16,6 +16,9 @@
 ABSL_FLAG(int, threads, 16, "Uploads in flight.");
 ABSL_FLAG(bool, delete, false, "Also delete objects under the prefix that have no local file.");
 ABSL_FLAG(bool, create_bucket, false, "Create the bucket when it does not exist.");
+ABSL_FLAG(int64_t, rewritten_since, 0,
+          "Unix seconds: also upload files modified since then when equal (replays a day "
+          "of rewrites); 0: off.");
 
 int main(int argc, char** argv) {
   constexpr char kProgram[] = "scout-s3sync";
@@ -33,6 +36,9 @@ int main(int argc, char** argv) {
   options.threads = absl::GetFlag(FLAGS_threads);
   options.delete_extra = absl::GetFlag(FLAGS_delete);
   options.create_bucket = absl::GetFlag(FLAGS_create_bucket);
+  if (const int64_t since = absl::GetFlag(FLAGS_rewritten_since); since > 0) {
+    options.rewritten_since = absl::FromUnixSeconds(since);
+  }
   const std::unique_ptr<scout::ObjectStore> store = scout::NewS3ObjectStoreFromEnv();
   const absl::StatusOr<scout::tools::SyncReport> report =
       scout::tools::SyncDirectory(args[1], *store, *destination, options);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
@@ -24,6 +25,7 @@ struct LocalFile {
   std::string path;
   std::string key;
   int64_t size = 0;
+  absl::Time modified;
 };
 
 // S3's ETag of a single-PUT object is the MD5 of its bytes, in hex.
@@ -31,8 +33,7 @@ std::string Md5Hex(absl::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_md5(), nullptr);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 absl::StatusOr<std::vector<LocalFile>> ListLocal(const std::string& dir, absl::string_view prefix) {
@@ -47,9 +48,11 @@ absl::StatusOr<std::vector<LocalFile>> ListLocal(const std::string& dir, absl::s
       continue;
     }
     if (!it->is_regular_file()) continue;
+    struct stat info;
+    if (stat(it->path().c_str(), &info) != 0) return ErrnoStatus("stat", it->path().string());
     files.push_back({it->path().string(),
                      absl::StrCat(prefix, fs::relative(it->path(), dir).generic_string()),
-                     static_cast<int64_t>(it->file_size())});
+                     static_cast<int64_t>(info.st_size), absl::TimeFromTimespec(info.st_mtim)});
   }
   return files;
 }
@@ -82,7 +85,8 @@ absl::StatusOr<SyncReport> SyncDirectory(const std::string& dir, ObjectStore& st
     const LocalFile& file = files[i];
     absl::Status status = [&]() -> absl::Status {
       const auto it = remote.find(file.key);
-      const bool may_match = it != remote.end() && it->second->size == file.size;
+      const bool may_match = it != remote.end() && it->second->size == file.size &&
+                             file.modified < options.rewritten_since;
       SCOUT_ASSIGN_OR_RETURN(const std::string data, ReadFile(file.path));
       if (may_match && it->second->etag == Md5Hex(data)) {
         ++unchanged;
