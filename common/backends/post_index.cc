@@ -163,8 +163,8 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
-// The escape both printers use for a code point below 0x80 (and protobuf for
-// 0x80..0x9f): \b \t \n \f \r \" \\ or \u00xx.
+// The escape of a code point: \b \t \n \f \r \" \\ as both printers write
+// them, else \uxxxx (lowercase hex; a surrogate pair above U+FFFF).
 void AppendEscape(uint32_t cp, std::string& out) {
   switch (cp) {
     case '\b': out += "\\b"; return;
