@@ -1,6 +1,7 @@
 // Per-file CPU costs of scout-ingest, each beside the baseline it is built on
 // in the same run: parsing a post with nlohmann alone vs our full
-// normalization; a byte loop vs our folding; building the ES document.
+// normalization; a byte loop vs our folding; building the ES document, and
+// building it through protobuf's JSON printer as before issue 13 §5.
 // Then what every server call pays on top of its work: the API key check,
 // the metrics and the JSON log line (run with 2>/dev/null). Last, palette
 // search: the exact palette distance, CIEDE2000 and the palette vector.
@@ -24,6 +25,7 @@
 #include "common/base/text.h"
 #include "server/api_keys.h"
 #include "server/palette_index.h"
+#include "tests/proto_printer_document.h"
 #include "workers/ingest/normalize.h"
 
 namespace {
@@ -51,6 +53,46 @@ void BM_NormalizeAndBuildDocument(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kPost.size()));
 }
 BENCHMARK(BM_NormalizeAndBuildDocument);
+
+// The same through the route PostToDocument took until issue 13 §5:
+// protobuf's JSON printer (tests/proto_printer_document.h).
+void BM_NormalizeAndBuildDocument_ProtoPrinter_Baseline(benchmark::State& state) {
+  for (auto _ : state) {
+    const auto post = scout::ingest::NormalizePost(kPost, "1");
+    benchmark::DoNotOptimize(
+        scout::testing::ProtoPrinterPostDocument(*post, "instagram_graph/posts/1/1.json"));
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(kPost.size()));
+}
+BENCHMARK(BM_NormalizeAndBuildDocument_ProtoPrinter_Baseline);
+
+// The document alone, of the post as scout-ingest sends it (pictures
+// copied: store URLs filled in), both routes.
+scout::v1::Post IndexedPost() {
+  scout::v1::Post post = *scout::ingest::NormalizePost(kPost, "1");
+  for (scout::v1::MediaItem& item : *post.mutable_media()) {
+    item.set_url(absl::StrCat("https://media.example/posts/", post.id(), "/", item.id(), ".jpg"));
+  }
+  post.set_media_url(post.media(0).url());
+  return post;
+}
+
+void BM_PostDocument(benchmark::State& state) {
+  const scout::v1::Post post = IndexedPost();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(scout::PostToDocument(post, "instagram_graph/posts/1/1.json"));
+  }
+}
+BENCHMARK(BM_PostDocument);
+
+void BM_PostDocument_ProtoPrinter_Baseline(benchmark::State& state) {
+  const scout::v1::Post post = IndexedPost();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        scout::testing::ProtoPrinterPostDocument(post, "instagram_graph/posts/1/1.json"));
+  }
+}
+BENCHMARK(BM_PostDocument_ProtoPrinter_Baseline);
 
 void BM_StableHash(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(scout::StableHash(kPost));

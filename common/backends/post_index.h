@@ -26,9 +26,9 @@
 
 namespace scout {
 
-// The indexed fields of a post document. The first ones are written by
-// protobuf's JSON printer from the Post's own field names (a unit test holds
-// them equal); the rest are ours.
+// The indexed fields of a post document. The first ones are the Post's own
+// fields, written under their proto names as protobuf's JSON printer would
+// (post_document_test holds the names equal); the rest are ours.
 namespace post_field {
 inline constexpr char kId[] = "id";
 inline constexpr char kOwnerId[] = "owner_id";
@@ -39,7 +39,7 @@ inline constexpr char kLikeCount[] = "like_count";
 inline constexpr char kCommentsCount[] = "comments_count";
 inline constexpr char kFollowersAtPost[] = "followers_at_post";
 inline constexpr char kMedia[] = "media";  // _source only: the pictures.
-// Written by PostToDocument itself, never by the JSON printer.
+// Ours: not Post fields (media_type is, but is written in our spelling).
 inline constexpr char kMediaType[] = "media_type";    // MediaTypeKeyword.
 inline constexpr char kTextFolded[] = "text_folded";  // Indexed, not in _source.
 inline constexpr char kHashtagKeys[] = "hashtag_keys";
@@ -81,7 +81,11 @@ absl::Status EnsureIndices(Elastic& elastic, absl::string_view prefix);
 // `media_type` (MediaTypeKeyword), plus the folded search fields
 // `text_folded`, `hashtag_keys`, `mention_keys`, the owner's `shard_bucket`
 // and the lake key it came from.
-// Serialized directly (no JSON DOM): this runs once per indexed post.
+// Written directly (no printer, no JSON DOM): this runs once per indexed
+// post. The bytes are those protobuf 3.21's JSON printer gave (its string
+// escaping and invalid-UTF-8 dropping included), except that a timestamp
+// outside years 1..9999 is "InvalidTime" where the printer failed, and
+// invalid UTF-8 in `lake_key` becomes U+FFFD where nlohmann threw.
 std::string PostToDocument(const scout::v1::Post& post, absl::string_view lake_key);
 // INTERNAL when `source` is not a post document.
 absl::StatusOr<scout::v1::Post> PostFromDocument(const nlohmann::json& source);
