@@ -6,6 +6,8 @@ a small generated lake (warehouse and Elasticsearch checked afterwards, the
 workers' reports found in XCom), a broken configuration fails the run at once,
 and the weekly palette DAG fans out over shards, sums their reports and then
 rebuilds the creators index (its last task, retried on exit 1 and not on 2/3).
+The Kubernetes DAG (scout_k8s.py) loads with one ingest pod per shard when
+the cncf-kubernetes provider is there (stood in for: it is not installed).
 
 Airflow comes from scripts/airflow: installed from PyPI once into
 .scout/airflow-venv, cached afterwards. Each run has its own AIRFLOW_HOME
@@ -337,6 +339,58 @@ class AirflowTest(unittest.TestCase):
             self.assertEqual(states[("rebuild_creators", "")], "failed", code)
             self.assertEqual(tries, 1, code)
             self.assertEqual(calls, ["--rebuild_creators"], code)
+
+    def test_7_the_kubernetes_dag_fans_ingest_out_over_shard_pods(self):
+        # The local Airflow has no cncf-kubernetes provider (test_1: the file then
+        # defines no DAG and no import error). Here the provider's two modules are
+        # stood in for by minimal ones taking the same arguments, so that what is
+        # checked is deploy/airflow/scout_k8s.py's own wiring: tasks, order,
+        # one mapped pod per shard with its --shard i/N, the report into XCom.
+        got = self.python("""
+            import json, sys, types
+            from airflow.models import BaseOperator
+            class KubernetesPodOperator(BaseOperator):
+                template_fields = ("arguments",)
+                def __init__(self, *, name, namespace, image, cmds, arguments, env_from,
+                             service_account_name, container_resources, do_xcom_push,
+                             get_logs, on_finish_action, **kwargs):
+                    super().__init__(**kwargs)
+                    self.name, self.image, self.cmds, self.arguments = name, image, cmds, arguments
+            class Model:
+                def __init__(self, **kwargs):
+                    self.__dict__.update(kwargs)
+            pod = types.ModuleType("airflow.providers.cncf.kubernetes.operators.pod")
+            pod.KubernetesPodOperator = KubernetesPodOperator
+            models = types.ModuleType("kubernetes.client.models")
+            models.V1EnvFromSource = models.V1SecretEnvSource = models.V1ResourceRequirements = Model
+            client = types.ModuleType("kubernetes.client")
+            client.models = models
+            sys.modules.update({"airflow.providers.cncf.kubernetes.operators.pod": pod,
+                                "kubernetes": types.ModuleType("kubernetes"),
+                                "kubernetes.client": client, "kubernetes.client.models": models})
+            from airflow.models import DagBag
+            bag = DagBag(include_examples=False)
+            dag = bag.dags["scout_k8s_daily"]
+            ingest, aggregate = dag.get_task("ingest"), dag.get_task("aggregate")
+            print(json.dumps({
+                "errors": bag.import_errors, "schedule": dag.schedule_interval,
+                "downstream": {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks},
+                "shards": ingest.expand_input.value["arguments"],
+                "image": ingest.partial_kwargs["image"], "cmds": ingest.partial_kwargs["cmds"],
+                "retries": [ingest.partial_kwargs["retries"], aggregate.retries],
+                "aggregate": aggregate.arguments}))
+            """, env=dict(self.env, AIRFLOW_VAR_SCOUT_INGEST_SHARDS="5"))
+        self.assertEqual(got["errors"], {})
+        self.assertEqual(got["schedule"], "@daily")
+        self.assertEqual(got["downstream"], {"ingest": ["aggregate"], "aggregate": []})
+        self.assertEqual(got["cmds"], ["/bin/sh", "-c"])
+        self.assertEqual(len(got["shards"]), 5)
+        for i, arguments in enumerate(got["shards"]):
+            self.assertEqual(len(arguments), 1)
+            self.assertIn(f"scout-ingest --shard {i}/5 ", arguments[0])
+            self.assertIn("> /airflow/xcom/return.json; exit $rc", arguments[0])
+        self.assertIn("scout-aggregate --date {{ ds }}", got["aggregate"][0])
+        self.assertTrue(all(r >= 1 for r in got["retries"]), got["retries"])
 
 
 if __name__ == "__main__":

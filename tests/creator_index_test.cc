@@ -685,6 +685,8 @@ TEST_F(CreatorIndexTest, RebuildSwapsTheAliasAtomicallyAndDropsTheOldGeneration)
   ASSERT_TRUE(settings.ok());
   const json& s = (*settings)[CreatorsGeneration(prefix_, 2)]["settings"];
   EXPECT_EQ(s["index.refresh_interval"], "1s");
+  // Replicas follow the cluster: none on the single test node.
+  EXPECT_EQ(s["index.auto_expand_replicas"], "0-1");
   EXPECT_EQ(s["index.number_of_replicas"], "0");
   EXPECT_EQ(s["index.translog.durability"], "request");
 }

@@ -140,7 +140,7 @@ json CreatorIndexBody() {
   return {
       {"settings",
        {{"number_of_shards", 1},
-        {"number_of_replicas", 0},
+        {"auto_expand_replicas", kAutoExpandReplicas},
         // scout-aggregate writes once a day; a second of staleness is fine.
         {"refresh_interval", "1s"}}},
       {"mappings",
@@ -712,7 +712,7 @@ json ServeSettings() {
   const json body = CreatorIndexBody();
   return {{"index",
            {{"refresh_interval", body["settings"]["refresh_interval"]},
-            {"number_of_replicas", body["settings"]["number_of_replicas"]},
+            {"auto_expand_replicas", body["settings"]["auto_expand_replicas"]},
             {"translog", {{"durability", "request"}}}}}};
 }
 

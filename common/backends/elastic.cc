@@ -2,6 +2,8 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/types/optional.h"
 
 namespace scout {
@@ -32,7 +34,23 @@ std::string Reason(const nlohmann::json& answer, absl::string_view raw) {
   return std::string(raw.substr(0, 300));
 }
 
+std::vector<std::string> Nodes(absl::string_view base_url) {
+  std::vector<std::string> nodes;
+  for (absl::string_view url : absl::StrSplit(base_url, ',', absl::SkipWhitespace())) {
+    url = absl::StripAsciiWhitespace(url);
+    while (absl::ConsumeSuffix(&url, "/")) {
+    }
+    if (!url.empty()) nodes.emplace_back(url);
+  }
+  // No node: requests fail on their URL, as a single bad URL does.
+  if (nodes.empty()) nodes.emplace_back(base_url);
+  return nodes;
+}
+
 }  // namespace
+
+Elastic::Elastic(HttpClient* http, std::string base_url)
+    : http_(http), base_url_(std::move(base_url)), nodes_(Nodes(base_url_)) {}
 
 std::string ElasticErrorType(const absl::Status& status) {
   const absl::optional<absl::Cord> type = status.GetPayload(kErrorTypeUrl);
@@ -50,11 +68,22 @@ absl::StatusOr<nlohmann::json> Elastic::CallRaw(absl::string_view method, absl::
                                                 absl::Duration timeout) {
   HttpRequest request;
   request.method = std::string(method);
-  request.url = absl::StrCat(base_url_, "/", path);
   request.body = std::move(body);
   request.content_type = std::string(content_type);
-  request.timeout = timeout;
-  absl::StatusOr<HttpResponse> response = http_->Send(request);
+  const absl::Time deadline = absl::Now() + timeout;
+  // Each node once at most, starting with the one in use.
+  const size_t first = node_.load(std::memory_order_relaxed);
+  absl::StatusOr<HttpResponse> response;
+  for (size_t tried = 0; tried < nodes_.size(); ++tried) {
+    const size_t node = (first + tried) % nodes_.size();
+    request.url = absl::StrCat(nodes_[node], "/", path);
+    request.timeout = tried == 0 ? timeout : deadline - absl::Now();
+    response = http_->Send(request);
+    if (response.ok() || !NeverSent(response.status())) {
+      if (tried > 0 && response.ok()) node_.store(node, std::memory_order_relaxed);
+      break;
+    }
+  }
   if (!response.ok()) {
     return absl::Status(response.status().code(),
                         absl::StrCat("elasticsearch: ", response.status().message()));

@@ -1,10 +1,13 @@
 // Elastic: a thin JSON-over-HTTP client for Elasticsearch that turns its
-// answers into absl::Status codes once, for every caller. Thread-safe (it
-// holds no state beyond the shared HttpClient).
+// answers into absl::Status codes once, for every caller. It may be given
+// several nodes of one cluster and moves to the next when one refuses
+// connections. Thread-safe (its only state, the node in use, is atomic).
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +18,13 @@
 
 namespace scout {
 
+// The replicas of every Scout index (index.auto_expand_replicas): none on a
+// single node, which then stays green, and one as soon as the cluster has a
+// second node, so that losing any one node loses no shard and searches keep
+// answering. Indices created before this setting keep their 0 replicas
+// until `PUT <index>/_settings {"index.auto_expand_replicas": "0-1"}`.
+inline constexpr char kAutoExpandReplicas[] = "0-1";
+
 // Elasticsearch's `error.type` of a failed call ("resource_already_exists_exception",
 // "index_not_found_exception"...), or "" when the status did not come from
 // an Elasticsearch error answer. Match on this, never on message text.
@@ -22,7 +32,12 @@ std::string ElasticErrorType(const absl::Status& status);
 
 class Elastic {
  public:
-  Elastic(HttpClient* http, std::string base_url) : http_(http), base_url_(std::move(base_url)) {}
+  // `base_url`: one node's URL, or the URLs of several nodes of the same
+  // cluster, comma-separated ("http://a:9200,http://b:9200"). Requests go to
+  // one node until it refuses a connection, then to the next that accepts
+  // (within the call's timeout). A request that was sent and then failed is
+  // never resent here: whether to retry is the caller's call.
+  Elastic(HttpClient* http, std::string base_url);
 
   // Sends `body` (omitted when null) and parses the JSON answer.
   // Transport failures, 429 and 5xx are UNAVAILABLE (retryable); 400 is
@@ -42,6 +57,8 @@ class Elastic {
  private:
   HttpClient* const http_;
   const std::string base_url_;
+  const std::vector<std::string> nodes_;  // base_url_'s URLs, never empty.
+  std::atomic<size_t> node_{0};           // Into nodes_: the one in use.
 };
 
 }  // namespace scout

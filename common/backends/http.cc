@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -16,6 +17,7 @@ namespace scout {
 namespace {
 
 constexpr int64_t kMaxConnectMs = 5000;
+constexpr absl::string_view kNeverSentUrl = "type.scout/http.never_sent";
 
 // What the curl callbacks of one transfer share.
 struct Transfer {
@@ -162,6 +164,8 @@ class CurlHttpClient final : public HttpClient {
         return absl::DeadlineExceededError(what);
       case CURLE_FILE_COULDNT_READ_FILE:
         return absl::NotFoundError(what);
+      case CURLE_COULDNT_CONNECT:
+        return MarkNeverSent(absl::UnavailableError(what));
       default:
         return absl::UnavailableError(what);
     }
@@ -205,5 +209,14 @@ std::string HttpResponse::Header(absl::string_view name) const {
 }
 
 std::unique_ptr<HttpClient> NewCurlHttpClient() { return std::make_unique<CurlHttpClient>(); }
+
+bool NeverSent(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(kNeverSentUrl).has_value();
+}
+
+absl::Status MarkNeverSent(absl::Status status) {
+  status.SetPayload(kNeverSentUrl, absl::Cord("1"));
+  return status;
+}
 
 }  // namespace scout

@@ -69,4 +69,11 @@ class HttpClient {
 
 std::unique_ptr<HttpClient> NewCurlHttpClient();
 
+// Whether a Send failed before any byte of the request left (the connection
+// was refused or could not be made): the server did nothing, so the request
+// may go to another server of the same service whatever its method.
+bool NeverSent(const absl::Status& status);
+// Marks `status` as such; for HttpClient implementations (and fakes).
+absl::Status MarkNeverSent(absl::Status status);
+
 }  // namespace scout

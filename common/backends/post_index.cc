@@ -84,7 +84,7 @@ nlohmann::json PostIndexTemplate(absl::string_view prefix) {
           {"template",
            {{"settings",
              {{"number_of_shards", 1},
-              {"number_of_replicas", 0},
+              {"auto_expand_replicas", kAutoExpandReplicas},
               // Ingest writes in large bulks; a second of staleness is fine.
               {"refresh_interval", "1s"}}},
             {"aliases", {{std::string(prefix), json::object()}}},
@@ -136,12 +136,13 @@ absl::Status EnsureIndices(Elastic& elastic, absl::string_view prefix) {
                 {{"properties", index_template["template"]["mappings"]["properties"]}})
           .status();
   if (!mapped.ok() && !absl::IsNotFound(mapped)) return mapped;
-  const json quarantine = {{"mappings",
-                            {{"properties",
-                              {{"key", {{"type", "keyword"}}},
-                               {"reason", {{"type", "text"}}},
-                               {"quarantined_at", {{"type", "date"}}}}}}},
-                           {"settings", {{"number_of_shards", 1}, {"number_of_replicas", 0}}}};
+  const json quarantine = {
+      {"mappings",
+       {{"properties",
+         {{"key", {{"type", "keyword"}}},
+          {"reason", {{"type", "text"}}},
+          {"quarantined_at", {{"type", "date"}}}}}}},
+      {"settings", {{"number_of_shards", 1}, {"auto_expand_replicas", kAutoExpandReplicas}}}};
   const absl::Status created = elastic.Call("PUT", QuarantineIndex(prefix), quarantine).status();
   if (!created.ok() && ElasticErrorType(created) != "resource_already_exists_exception") {
     return created;
