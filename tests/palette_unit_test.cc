@@ -547,6 +547,34 @@ TEST_F(SharedSampleCacheTest, ALostLeaseStopsTheUploads) {
   EXPECT_TRUE(Open(Options(1)).ok());
 }
 
+// A store that refuses the write (no rights on the bucket, no bucket) is
+// said as it is, not as a lease another run took.
+TEST_F(SharedSampleCacheTest, AStoreRefusingWritesIsNotALeaseTaken) {
+  class Refusing final : public CacheStore {
+   public:
+    explicit Refusing(CacheStore* target) : target_(target) {}
+    absl::StatusOr<std::vector<CacheObject>> List(absl::string_view prefix) override {
+      return target_->List(prefix);
+    }
+    absl::StatusOr<VersionedBytes> Get(absl::string_view name) override {
+      return target_->Get(name);
+    }
+    absl::StatusOr<std::string> Put(absl::string_view name, absl::string_view,
+                                    const PutOptions&) override {
+      return absl::PermissionDeniedError(absl::StrCat("PUT s3://bucket/", name, ": access denied"));
+    }
+    absl::Status Delete(absl::string_view name) override { return target_->Delete(name); }
+    std::string Where() const override { return target_->Where(); }
+
+   private:
+    CacheStore* const target_;
+  };
+  Refusing refusing(store_.get());
+  const absl::Status status = SampleCache::OpenShared(&refusing, Shard(), Options(1)).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(status)) << status;
+  EXPECT_EQ(status.message().find("lease first"), std::string::npos) << status;
+}
+
 TEST(PaletteFormatTest, SwatchesAndSvgFollowThePercentages) {
   v1::Palette palette;
   palette.set_user_id("42");

@@ -343,6 +343,17 @@ TEST_F(S3WorkersTest, TwoPaletteRunsOfAShardDoNotInterleave) {
   ASSERT_TRUE((*shard_two)->Close().ok());
 
   ASSERT_TRUE((*first)->Close().ok());
+  // A state bucket that does not exist is said as such, not as a lease
+  // taken (AWS answers 404; SeaweedFS a 500 to a conditional PUT there).
+  absl::StatusOr<std::unique_ptr<palette::CacheStore>> nowhere =
+      palette::CacheStoreForState(absl::StrCat("s3://", bucket_, "-missing/state"), s3_);
+  ASSERT_TRUE(nowhere.ok()) << nowhere.status();
+  const absl::Status missing =
+      palette::SampleCache::OpenShared(nowhere->get(), Shard(), options).status();
+  EXPECT_TRUE(absl::IsNotFound(missing) || absl::IsUnavailable(missing)) << missing;
+  EXPECT_NE(missing.message().find(absl::StrCat(bucket_, "-missing")), std::string::npos)
+      << missing;
+
   options.scratch_dir = (root_ / "third").string();
   absl::StatusOr<std::unique_ptr<palette::SampleCache>> third =
       palette::SampleCache::OpenShared(s3_cache_.get(), Shard(), options);

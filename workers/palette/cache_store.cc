@@ -205,10 +205,15 @@ absl::StatusOr<std::unique_ptr<CacheLease>> CacheLease::Acquire(CacheStore* stor
   const absl::Time expires = absl::Now() + lease->options_.duration;
   absl::StatusOr<std::string> version = store->Put(lease->name_, lease->Body(expires), condition);
   if (!version.ok()) {
-    if (absl::IsUnavailable(version.status())) return version.status();
-    return absl::FailedPreconditionError(
-        absl::StrCat(where, ": another run of this shard took the lease first (",
-                     version.status().message(), ")"));
+    // A condition not met: someone wrote it since we read it. Anything else
+    // (no bucket, no rights, the store down) is said as it is.
+    const absl::Status& status = version.status();
+    if (absl::IsFailedPrecondition(status) || absl::IsAlreadyExists(status) ||
+        (absl::IsNotFound(status) && !condition.if_match.empty())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          where, ": another run of this shard took the lease first (", status.message(), ")"));
+    }
+    return status;
   }
   lease->version_ = *std::move(version);
   lease->expires_ = expires;
