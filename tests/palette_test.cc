@@ -85,7 +85,7 @@ class PaletteTest : public scout::testing::ServicesTest {
     options.shard = shard;
     options.batch_creators = 2;  // Several batches, one load version.
     PaletteEnv env{elastic_.get(), warehouse ? warehouse : warehouse_.get(), media_.get(),
-                   clock_.get()};
+                   clock_.get(), /*cache_store=*/nullptr, /*s3=*/nullptr};
     return RunPalette(env, options);
   }
 

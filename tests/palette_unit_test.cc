@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/format.h"
+#include "common/io/files.h"
 #include "common/io/lake.h"
 #include "workers/palette/kmeans.h"
 #include "workers/palette/palette.h"
@@ -352,6 +353,226 @@ TEST_F(SampleCacheTest, SamplePictureDecodesOnce) {
   EXPECT_FALSE(SamplePicture("junk", cache->get(), kSamplePixels, counts).ok());
   EXPECT_EQ(counts.decoded, 2);
   EXPECT_EQ(counts.corrupt, 2);
+}
+
+// The shard's cache kept in a CacheStore (SCOUT_STATE on S3), here over a
+// local folder: every run starts from an empty scratch folder, as on a new
+// machine.
+class SharedSampleCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) / absl::StrCat("shared-cache-", getpid());
+    fs::remove_all(dir_);
+    store_ = NewLocalCacheStore((dir_ / "remote").string());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  SharedCacheOptions Options(int64_t flush_records) {
+    SharedCacheOptions options;
+    options.scratch_dir = (dir_ / absl::StrCat("scratch-", ++runs_)).string();
+    options.flush_records = flush_records;
+    options.lease.renew_every = absl::ZeroDuration();
+    options.lease.duration = absl::Minutes(1);
+    return options;
+  }
+  absl::StatusOr<std::unique_ptr<SampleCache>> Open(SharedCacheOptions options) {
+    return SampleCache::OpenShared(store_.get(), Shard(), std::move(options));
+  }
+  std::vector<std::string> Segments() {
+    std::vector<std::string> names;
+    absl::StatusOr<std::vector<CacheObject>> objects = store_->List("samples-0-of-1/");
+    EXPECT_TRUE(objects.ok()) << objects.status();
+    if (!objects.ok()) return names;
+    for (const CacheObject& object : *objects) names.push_back(object.name);
+    return names;
+  }
+  fs::path Remote(const std::string& name) { return dir_ / "remote" / name; }
+
+  static PixelSample Sample(int i) {
+    return PixelSample{i, 2 * i, std::string(3 * (i + 1), static_cast<char>('a' + i))};
+  }
+  static ImageKey Key(int i) { return KeyOf(absl::StrCat("picture ", i)); }
+
+  fs::path dir_;
+  std::unique_ptr<CacheStore> store_;
+  int runs_ = 0;
+};
+
+TEST_F(SharedSampleCacheTest, AFreshDiskResumesFromTheSegments) {
+  {
+    absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(Options(2));
+    ASSERT_TRUE(cache.ok()) << cache.status();
+    EXPECT_EQ((*cache)->size(), 0u);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE((*cache)->Add(Key(i), Sample(i)).ok());
+    // Uploaded every 2 records: a crash now would lose only the fifth.
+    EXPECT_EQ(Segments().size(), 2u);
+    // A second run of the shard is refused while this one holds the lease.
+    absl::StatusOr<std::unique_ptr<SampleCache>> other = Open(Options(2));
+    EXPECT_TRUE(absl::IsFailedPrecondition(other.status())) << other.status();
+    EXPECT_NE(other.status().message().find("holds the lease"), std::string::npos);
+    ASSERT_TRUE((*cache)->Close().ok());
+    EXPECT_EQ((*cache)->segment_counts().written, 3);
+  }
+  EXPECT_EQ(Segments(), (std::vector<std::string>{"samples-0-of-1/0000000001.bin",
+                                                  "samples-0-of-1/0000000002.bin",
+                                                  "samples-0-of-1/0000000003.bin"}));
+  EXPECT_TRUE(fs::is_empty(dir_ / "scratch-1"));  // The working copy is gone.
+
+  absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(Options(2));
+  ASSERT_TRUE(cache.ok()) << cache.status();
+  EXPECT_EQ((*cache)->size(), 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(*(*cache)->Find(Key(i)), Sample(i)) << i;
+  EXPECT_EQ((*cache)->segment_counts().loaded, 3);
+  EXPECT_EQ((*cache)->segment_counts().damaged, 0);
+  EXPECT_EQ((*cache)->dropped_bytes(), 0);
+  ASSERT_TRUE((*cache)->Close().ok());
+  EXPECT_EQ((*cache)->segment_counts().written, 0);  // Nothing new: nothing uploaded.
+}
+
+TEST_F(SharedSampleCacheTest, DamagedSegmentsAreCutAndRewritten) {
+  {
+    absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(Options(2));
+    ASSERT_TRUE(cache.ok()) << cache.status();
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE((*cache)->Add(Key(i), Sample(i)).ok());
+    ASSERT_TRUE((*cache)->Close().ok());
+  }
+  ASSERT_EQ(Segments().size(), 3u);
+  // A torn upload of segment 2 (its last record cut), a flipped byte in
+  // segment 3's first record, and junk where a segment should be.
+  const fs::path second = Remote("samples-0-of-1/0000000002.bin");
+  fs::resize_file(second, fs::file_size(second) - 2);
+  {
+    std::fstream f(Remote("samples-0-of-1/0000000003.bin"),
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8 + 8 + 3);
+    f.put('\x55');
+  }
+  { std::ofstream(Remote("samples-0-of-1/0000000007.bin")) << "not a cache segment"; }
+  {
+    absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(Options(100));
+    ASSERT_TRUE(cache.ok()) << cache.status();
+    // Segment 1 whole, segment 2's first record; segment 3 from its damaged first record on.
+    EXPECT_EQ((*cache)->size(), 3u);
+    EXPECT_EQ(*(*cache)->Find(Key(2)), Sample(2));
+    EXPECT_FALSE((*cache)->Find(Key(3)).has_value());
+    EXPECT_FALSE((*cache)->Find(Key(4)).has_value());
+    EXPECT_EQ((*cache)->segment_counts().loaded, 4);
+    EXPECT_EQ((*cache)->segment_counts().damaged, 3);
+    EXPECT_GT((*cache)->dropped_bytes(), 0);
+    ASSERT_TRUE((*cache)->Add(Key(3), Sample(3)).ok());
+    ASSERT_TRUE((*cache)->Close().ok());
+    // The new record went up, then everything was rewritten into one
+    // segment (the damaged ones always are; the rest fits the merge).
+    EXPECT_EQ((*cache)->segment_counts().written, 2);
+    EXPECT_EQ((*cache)->segment_counts().deleted, 5);
+  }
+  EXPECT_EQ(Segments(), std::vector<std::string>{"samples-0-of-1/0000000009.bin"});
+  absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(Options(100));
+  ASSERT_TRUE(cache.ok()) << cache.status();
+  EXPECT_EQ((*cache)->size(), 4u);
+  EXPECT_EQ((*cache)->segment_counts().damaged, 0);
+  EXPECT_EQ((*cache)->dropped_bytes(), 0);
+  EXPECT_EQ(*(*cache)->Find(Key(3)), Sample(3));
+}
+
+TEST_F(SharedSampleCacheTest, ManySegmentsAreMergedWithoutDuplicates) {
+  SharedCacheOptions options = Options(1);
+  options.max_segments = 3;
+  {
+    absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(options);
+    ASSERT_TRUE(cache.ok()) << cache.status();
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE((*cache)->Add(Key(i), Sample(i)).ok());
+    EXPECT_EQ(Segments().size(), 5u);
+    ASSERT_TRUE((*cache)->Close().ok());
+    EXPECT_EQ((*cache)->segment_counts().deleted, 5);
+  }
+  // A copy of a segment under a new number (a crash between a merge's
+  // upload and its deletes leaves such duplicates).
+  ASSERT_EQ(Segments(), std::vector<std::string>{"samples-0-of-1/0000000006.bin"});
+  const std::string merged = *ReadFile(Remote(Segments()[0]).string());
+  for (int n = 10; n < 13; ++n) {
+    std::ofstream(Remote(absl::StrCat("samples-0-of-1/00000000", n, ".bin")), std::ios::binary)
+        << merged;
+  }
+  options.scratch_dir = (dir_ / "scratch-again").string();
+  {
+    absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(options);
+    ASSERT_TRUE(cache.ok()) << cache.status();
+    EXPECT_EQ((*cache)->size(), 5u);
+    ASSERT_TRUE((*cache)->Close().ok());
+  }
+  ASSERT_EQ(Segments().size(), 1u);
+  EXPECT_EQ(fs::file_size(Remote(Segments()[0])), merged.size());  // Each record once.
+}
+
+TEST_F(SharedSampleCacheTest, ACrashedRunLosesItsUnsentRecordsAndItsLeaseExpires) {
+  SharedCacheOptions options = Options(2);
+  options.lease.duration = absl::Seconds(1);
+  {
+    absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(options);
+    ASSERT_TRUE(cache.ok()) << cache.status();
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*cache)->Add(Key(i), Sample(i)).ok());
+    // Dies here: no Close, the lease is not released.
+  }
+  options.scratch_dir = (dir_ / "scratch-next").string();
+  EXPECT_TRUE(absl::IsFailedPrecondition(Open(options).status()));
+  absl::SleepFor(absl::Milliseconds(1100));
+  absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(options);
+  ASSERT_TRUE(cache.ok()) << cache.status();
+  EXPECT_EQ((*cache)->size(), 2u);
+  EXPECT_FALSE((*cache)->Find(Key(2)).has_value());
+}
+
+TEST_F(SharedSampleCacheTest, ALostLeaseStopsTheUploads) {
+  absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(Options(1));
+  ASSERT_TRUE(cache.ok()) << cache.status();
+  EXPECT_TRUE((*cache)->status().ok());
+  // Someone else takes the lease (an operator, or a run that judged it
+  // expired).
+  ASSERT_TRUE(store_->Put("samples-0-of-1.lease", R"({"owner":"thief","expires_ms":1})",
+                          PutOptions())
+                  .ok());
+  absl::StatusOr<std::unique_ptr<CacheLease>> lease = CacheLease::Acquire(
+      store_.get(), "samples-0-of-1.lease", LeaseOptions{absl::Minutes(1), absl::ZeroDuration(), ""});
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_TRUE((*lease)->Renew().ok());
+  // The first run's next upload checks its lease and finds it gone.
+  EXPECT_FALSE((*cache)->Add(Key(1), Sample(1)).ok());
+  EXPECT_TRUE(Segments().empty());
+  EXPECT_TRUE(absl::IsFailedPrecondition((*cache)->Close()));
+  // Its release does not free the thief's lease.
+  EXPECT_TRUE((*lease)->Check().ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(Open(Options(1)).status()));
+  ASSERT_TRUE((*lease)->Release().ok());
+  EXPECT_TRUE(Open(Options(1)).ok());
+}
+
+// A store that refuses the write (no rights on the bucket, no bucket) is
+// said as it is, not as a lease another run took.
+TEST_F(SharedSampleCacheTest, AStoreRefusingWritesIsNotALeaseTaken) {
+  class Refusing final : public CacheStore {
+   public:
+    explicit Refusing(CacheStore* target) : target_(target) {}
+    absl::StatusOr<std::vector<CacheObject>> List(absl::string_view prefix) override {
+      return target_->List(prefix);
+    }
+    absl::StatusOr<VersionedBytes> Get(absl::string_view name) override {
+      return target_->Get(name);
+    }
+    absl::StatusOr<std::string> Put(absl::string_view name, absl::string_view,
+                                    const PutOptions&) override {
+      return absl::PermissionDeniedError(absl::StrCat("PUT s3://bucket/", name, ": access denied"));
+    }
+    absl::Status Delete(absl::string_view name) override { return target_->Delete(name); }
+    std::string Where() const override { return target_->Where(); }
+
+   private:
+    CacheStore* const target_;
+  };
+  Refusing refusing(store_.get());
+  const absl::Status status = SampleCache::OpenShared(&refusing, Shard(), Options(1)).status();
+  EXPECT_TRUE(absl::IsPermissionDenied(status)) << status;
+  EXPECT_EQ(status.message().find("lease first"), std::string::npos) << status;
 }
 
 TEST(PaletteFormatTest, SwatchesAndSvgFollowThePercentages) {

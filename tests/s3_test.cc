@@ -622,6 +622,34 @@ TEST_F(S3Test, MediaStoreKnowsStoredPicturesByHeadNeverGet) {
             absl::StrCat(std::getenv("AWS_ENDPOINT_URL"), "/", bucket_, "/m/1/2/0.jpg"));
 }
 
+// Conditional writes (a lease or a create-once object rests on them): the
+// condition headers are signed and sent, and a condition not met is
+// FAILED_PRECONDITION without writing.
+TEST_F(S3Test, ConditionalPutsCreateOnceAndCompareAndSwap) {
+  PutOptions create;
+  create.if_none_match = true;
+  absl::StatusOr<std::string> first = store_->Put(bucket_, "lease", "one", create);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<std::string> again = store_->Put(bucket_, "lease", "two", create);
+  EXPECT_TRUE(absl::IsFailedPrecondition(again.status())) << again.status();
+  EXPECT_THAT(again.status().message(), HasSubstr(absl::StrCat("s3://", bucket_, "/lease")));
+  EXPECT_EQ(*store_->Get(bucket_, "lease"), "one");
+
+  PutOptions swap;
+  swap.if_match = *first;
+  absl::StatusOr<std::string> second = store_->Put(bucket_, "lease", "three", swap);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_NE(*second, *first);
+  // The old ETag no longer matches: whoever read "one" loses the race.
+  absl::StatusOr<std::string> stale = store_->Put(bucket_, "lease", "four", swap);
+  EXPECT_TRUE(absl::IsFailedPrecondition(stale.status())) << stale.status();
+  EXPECT_EQ(*store_->Get(bucket_, "lease"), "three");
+  // If-Match on a missing key is refused too (404 on S3).
+  swap.if_match = *second;
+  EXPECT_FALSE(store_->Put(bucket_, "missing", "x", swap).ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->Head(bucket_, "missing").status()));
+}
+
 TEST(S3UrlTest, ParsesAndNamesWhatIsWrong) {
   absl::StatusOr<S3Location> full = ParseS3Url("s3://scout-lake/raw/instagram/");
   ASSERT_TRUE(full.ok()) << full.status();

@@ -301,6 +301,8 @@ class S3ObjectStore final : public ObjectStore {
     }
   }
 
+  using ObjectStore::Put;
+
   absl::StatusOr<std::string> Get(absl::string_view bucket, absl::string_view key) override {
     SCOUT_RETURN_IF_ERROR(CheckKey(bucket, key));
     SCOUT_ASSIGN_OR_RETURN(HttpResponse response, Call(Op::kGet, "GET", bucket, key, {}, ""));
@@ -328,14 +330,20 @@ class S3ObjectStore final : public ObjectStore {
   }
 
   absl::StatusOr<std::string> Put(absl::string_view bucket, absl::string_view key,
-                                  absl::string_view bytes) override {
+                                  absl::string_view bytes, const PutOptions& put) override {
     SCOUT_RETURN_IF_ERROR(CheckKey(bucket, key));
     if (static_cast<int64_t>(bytes.size()) > options_.max_put_bytes) {
       return absl::InvalidArgumentError(
           absl::StrCat("PUT ", S3Path(bucket, key), ": ", bytes.size(),
                        " bytes, more than one PUT takes (", options_.max_put_bytes, ")"));
     }
-    SCOUT_ASSIGN_OR_RETURN(HttpResponse response, Call(Op::kPut, "PUT", bucket, key, {}, bytes));
+    std::vector<std::string> conditions;
+    if (put.if_none_match) conditions.push_back("If-None-Match: *");
+    if (!put.if_match.empty()) {
+      conditions.push_back(absl::StrCat("If-Match: \"", put.if_match, "\""));
+    }
+    SCOUT_ASSIGN_OR_RETURN(HttpResponse response,
+                           Call(Op::kPut, "PUT", bucket, key, {}, bytes, conditions));
     return Unquote(response.Header("etag"));
   }
 
@@ -453,7 +461,8 @@ class S3ObjectStore final : public ObjectStore {
   absl::StatusOr<HttpResponse> Call(Op op, const char* method, absl::string_view bucket,
                                     absl::string_view key,
                                     std::vector<std::pair<std::string, std::string>> query,
-                                    absl::string_view body) {
+                                    absl::string_view body,
+                                    const std::vector<std::string>& headers = {}) {
     SCOUT_RETURN_IF_ERROR(CheckBucket(bucket));
     std::string where = S3Path(bucket, key);
     if (op == Op::kList) {
@@ -499,6 +508,8 @@ class S3ObjectStore final : public ObjectStore {
         request.headers.push_back(
             absl::StrCat("x-amz-security-token: ", credentials->session_token));
       }
+      // Signed like every header curl is given (conditions included).
+      request.headers.insert(request.headers.end(), headers.begin(), headers.end());
       Count(op);
       absl::StatusOr<HttpResponse> response = http_->Send(request);
       if (!response.ok()) {
@@ -551,6 +562,9 @@ class S3ObjectStore final : public ObjectStore {
       case 409:
         return absl::AlreadyExistsError(
             absl::StrCat(method, " ", where, ": conflict (HTTP 409, ", detail, ")"));
+      case 412:
+        return absl::FailedPreconditionError(
+            absl::StrCat(method, " ", where, ": precondition failed (HTTP 412, ", detail, ")"));
       default:
         return absl::FailedPreconditionError(
             absl::StrCat(method, " ", where, ": HTTP ", status, " (", detail, ")"));

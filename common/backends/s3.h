@@ -97,6 +97,17 @@ struct S3RequestCounts {
   int64_t list = 0, get = 0, head = 0, put = 0, del = 0;
 };
 
+// Conditional writes (S3's If-None-Match / If-Match on PUT): a condition
+// not met is FAILED_PRECONDITION (HTTP 412); a write racing another
+// conditional write of the key may be ALREADY_EXISTS (409), and If-Match on
+// a missing key NOT_FOUND. A retried attempt whose first try did land sees
+// its own write as the condition failing: callers treat any failure as "not
+// written by me".
+struct PutOptions {
+  bool if_none_match = false;  // Only if the key does not exist ("*").
+  std::string if_match;        // Only if the key's ETag is this one.
+};
+
 // Errors name the bucket and key (s3://bucket/key) and S3's error code:
 // NOT_FOUND (404: no such key or bucket), PERMISSION_DENIED (403: wrong keys
 // or rights, SignatureDoesNotMatch), INVALID_ARGUMENT (400, bad key, too
@@ -110,7 +121,12 @@ class ObjectStore {
   virtual absl::StatusOr<S3Object> Head(absl::string_view bucket, absl::string_view key) = 0;
   // Returns the new object's ETag.
   virtual absl::StatusOr<std::string> Put(absl::string_view bucket, absl::string_view key,
-                                          absl::string_view bytes) = 0;
+                                          absl::string_view bytes,
+                                          const PutOptions& options) = 0;
+  absl::StatusOr<std::string> Put(absl::string_view bucket, absl::string_view key,
+                                  absl::string_view bytes) {
+    return Put(bucket, key, bytes, PutOptions());
+  }
   // One ListObjectsV2 page; `continuation_token` from the page before, or
   // empty for the first. max_keys <= 0: the server's default (1000).
   virtual absl::StatusOr<S3ListPage> ListPage(absl::string_view bucket, absl::string_view prefix,

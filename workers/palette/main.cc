@@ -2,7 +2,9 @@
 // pictures of their last 90 days of posts, into the warehouse (weekly).
 // Prints a PaletteReport as JSON on stdout; exit 0 on success, 1 when a
 // backend failed (rerun it: finished batches stay written, decoded samples
-// stay cached), 2 on bad configuration.
+// stay cached), 2 on bad configuration. With --state on S3 the sample cache
+// is kept there (sample_cache.h) and a second run of the shard is refused
+// while the first holds the cache's lease.
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "common/backends/worker.h"
@@ -10,6 +12,9 @@
 
 ABSL_FLAG(int, max_images, 50, "newest pictures per creator");
 ABSL_FLAG(int, threads, 2, "creators processed side by side");
+ABSL_FLAG(std::string, scratch, "",
+          "with --state on S3: where the sample cache's working copy goes for the run "
+          "(default $TMPDIR, else /tmp)");
 
 namespace {
 
@@ -20,7 +25,7 @@ constexpr absl::string_view kProgram = "scout-palette";
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Computes creator colour palettes from their recent pictures.\n"
-      "Usage: scout-palette [--shard i/N] [--max_images 50] [--threads 2]");
+      "Usage: scout-palette [--shard i/N] [--max_images 50] [--threads 2] [--scratch DIR]");
   absl::StatusOr<scout::Worker> worker = scout::StartWorker(
       kProgram, argc, argv,
       {{[](const scout::v1::Config& c) { return c.es_url(); }, "--es_url / SCOUT_ES_URL"},
@@ -42,13 +47,21 @@ int main(int argc, char** argv) {
     return scout::Exit(kProgram, scout::kExitBadUsage, "--threads must be at least 1");
   }
 
+  options.shared_cache.scratch_dir = absl::GetFlag(FLAGS_scratch);
+
   const scout::WorkerBackends& backends = worker->backends;
+  absl::StatusOr<std::unique_ptr<scout::palette::CacheStore>> cache_store =
+      scout::palette::CacheStoreForState(config.state(), backends.s3);
+  if (!cache_store.ok()) {
+    return scout::Exit(kProgram, scout::kExitBadUsage, cache_store.status().message());
+  }
   absl::StatusOr<std::unique_ptr<scout::Warehouse>> warehouse = backends.ConnectWarehouse();
   if (!warehouse.ok()) {
     return scout::Exit(kProgram, scout::kExitBackendFailed, warehouse.status().ToString());
   }
-  scout::palette::PaletteEnv env{backends.elastic.get(), warehouse->get(), backends.media.get(),
-                                 backends.clock.get()};
+  scout::palette::PaletteEnv env{backends.elastic.get(), warehouse->get(),
+                                 backends.media.get(),   backends.clock.get(),
+                                 cache_store->get(),     backends.s3.get()};
   const scout::v1::PaletteReport report = scout::palette::RunPalette(env, options);
   return scout::FinishWithReport(kProgram, report, report.error());
 }

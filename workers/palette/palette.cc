@@ -82,8 +82,19 @@ class PaletteRun {
     StampStarted(report_);
     report_.set_shard(options_.shard.ToString());
     computed_at_ = env_.clock->Now();
+    const S3RequestCounts s3_start = env_.s3 != nullptr ? env_.s3->Counts() : S3RequestCounts();
     absl::Status status = Prepare();
     if (status.ok()) status = ScanAndProcess();
+    // What was decoded is kept even when the run failed.
+    if (cache_ != nullptr) {
+      absl::Status closed = cache_->Close();
+      if (status.ok()) status = closed;
+      const SegmentCounts segments = cache_->segment_counts();
+      report_.set_cache_segments_loaded(segments.loaded);
+      report_.set_cache_segments_damaged(segments.damaged);
+      report_.set_cache_segments_written(segments.written);
+      report_.set_cache_segments_deleted(segments.deleted);
+    }
     // Even after a failure, what was written is announced (servers reload
     // once per run, not once per batch); a failed announcement is redone by
     // the next run, which rewrites the same rows.
@@ -97,6 +108,15 @@ class PaletteRun {
     report_.set_images_from_cache(counts_.from_cache);
     report_.set_images_corrupt(counts_.corrupt);
     report_.set_images_missing(counts_.missing);
+    if (env_.s3 != nullptr) {
+      const S3RequestCounts end = env_.s3->Counts();
+      v1::S3Requests* requests = report_.mutable_s3_requests();
+      requests->set_lists(end.list - s3_start.list);
+      requests->set_gets(end.get - s3_start.get);
+      requests->set_heads(end.head - s3_start.head);
+      requests->set_puts(end.put - s3_start.put);
+      requests->set_deletes(end.del - s3_start.del);
+    }
     StampFinished(report_);
     report_.set_cpu_seconds(CpuSeconds() - cpu_start);
     return std::move(report_);
@@ -106,9 +126,14 @@ class PaletteRun {
   absl::Status Prepare() {
     SCOUT_RETURN_IF_ERROR(Migrate(*env_.warehouse));
     SCOUT_RETURN_IF_ERROR(env_.warehouse->Exec(kCreateStaging));
-    if (options_.state_dir.empty()) return absl::InvalidArgumentError("no state directory");
-    SCOUT_ASSIGN_OR_RETURN(cache_,
-                           SampleCache::Open(SampleCachePath(options_.state_dir, options_.shard)));
+    if (env_.cache_store != nullptr) {
+      SCOUT_ASSIGN_OR_RETURN(cache_, SampleCache::OpenShared(env_.cache_store, options_.shard,
+                                                             options_.shared_cache));
+    } else {
+      if (options_.state_dir.empty()) return absl::InvalidArgumentError("no state directory");
+      SCOUT_ASSIGN_OR_RETURN(cache_,
+                             SampleCache::Open(SampleCachePath(options_.state_dir, options_.shard)));
+    }
     report_.set_cache_entries_loaded(static_cast<int64_t>(cache_->size()));
     report_.set_cache_bytes_dropped(cache_->dropped_bytes());
     return absl::OkStatus();
@@ -163,6 +188,8 @@ class PaletteRun {
           if (current && owned_) batch.push_back(*std::move(current));
           if (batch.size() >= options_.batch_creators) {
             if (StopRequested()) return Interrupted();
+            // Another run of the shard took the cache's lease: it does the work.
+            SCOUT_RETURN_IF_ERROR(cache_->status());
             SCOUT_RETURN_IF_ERROR(ProcessBatch(batch, progress));
             batch.clear();
           }

@@ -5,8 +5,9 @@
 // newest post first, at most `max_images` (carousel children count; videos
 // and stories by their thumbnails: every picture scout-ingest stored for the
 // post), read from the media store; each one sampled (sampler.h) or its
-// sample taken from the cache (sample_cache.h); k-means (kmeans.h) over the
-// pooled samples. A creator without a usable picture gets no palette and
+// sample taken from the cache (sample_cache.h: a local file in the state
+// directory, or segments in S3 with SCOUT_STATE on S3); k-means (kmeans.h)
+// over the pooled samples. A creator without a usable picture gets no palette and
 // keeps the one they had (counted, not an error). A missing, corrupt or
 // truncated picture is skipped and counted.
 //
@@ -47,6 +48,9 @@ struct PaletteOptions {
   std::string index_prefix = "scout-posts";
   Shard shard;
   std::string state_dir;  // The sample cache lives in <state_dir>/palette-cache/.
+  // When PaletteEnv::cache_store is set (SCOUT_STATE on S3): how the shard's
+  // cache is kept there (sample_cache.h).
+  SharedCacheOptions shared_cache;
   int recent_days = 90;
   int max_images = 50;
   int threads = 2;
@@ -65,6 +69,12 @@ struct PaletteEnv {
   Warehouse* warehouse = nullptr;
   MediaStore* media = nullptr;
   const Clock* clock = nullptr;
+  // Set: the sample cache is kept there (SCOUT_STATE on S3), not in
+  // options.state_dir (CacheStoreForState makes it).
+  CacheStore* cache_store = nullptr;
+  // The S3 client behind the media store or the cache store, if any: the
+  // report counts this run's requests.
+  const ObjectStore* s3 = nullptr;
 };
 
 // The report's `error` is set when a backend failed; batches written before
