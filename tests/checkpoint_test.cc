@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -200,6 +201,47 @@ TEST_F(CheckpointTest, LakeListsFoldersAndRefusesAMissingRoot) {
   listed = NewLocalLake((dir_ / "unmounted").string())->List("posts");
   EXPECT_EQ(listed.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(listed.status().message().find("not a folder"), std::string::npos) << listed.status();
+}
+
+// The flat listing of the local lake: every file at any depth, in the byte
+// order of the paths (as S3 lists keys), hidden names skipped, pages of 1,000.
+TEST_F(CheckpointTest, LakeListsEveryFileInKeyOrderAndPages) {
+  const std::filesystem::path posts = dir_ / "lake/posts";
+  for (int i = 0; i < 1001; ++i) {
+    ASSERT_TRUE(WriteFileAtomically((posts / "1" / absl::StrCat(i, ".json")).string(), "{}").ok());
+  }
+  for (const char* file : {"a-b", "a/x.json", "a0", "1/deep/er.json", "1/.hidden.json",
+                           ".staging/2.json"}) {
+    ASSERT_TRUE(WriteFileAtomically((posts / file).string(), "{}").ok());
+  }
+  std::unique_ptr<Lake> lake = NewLocalLake((dir_ / "lake").string());
+  std::vector<std::string> names;
+  std::vector<size_t> pages;
+  absl::Status listed = lake->ListFiles("posts/", [&](std::vector<LakeEntry>& page) {
+    pages.push_back(page.size());
+    for (const LakeEntry& entry : page) {
+      EXPECT_EQ(entry.size, 2);
+      EXPECT_GT(entry.mtime_ns, 0);
+      names.push_back(entry.name);
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(listed.ok()) << listed;
+  EXPECT_EQ(pages, (std::vector<size_t>{1000, 5}));
+  ASSERT_EQ(names.size(), 1005u);
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end())) << ::testing::PrintToString(names);
+  EXPECT_EQ(names[0], "1/0.json");
+  EXPECT_EQ(names[1001], "1/deep/er.json");
+  EXPECT_EQ(names[1002], "a-b");
+  EXPECT_EQ(names[1003], "a/x.json");
+  EXPECT_EQ(names[1004], "a0");
+
+  auto nothing = [](std::vector<LakeEntry>&) -> absl::Status {
+    return absl::InternalError("a page for nothing");
+  };
+  EXPECT_TRUE(lake->ListFiles("stats/", nothing).ok());
+  const absl::Status unmounted = NewLocalLake((dir_ / "unmounted").string())->ListFiles("posts", nothing);
+  EXPECT_EQ(unmounted.code(), absl::StatusCode::kNotFound) << unmounted;
 }
 
 }  // namespace
