@@ -183,6 +183,34 @@ TEST_F(CheckpointTest, AShortJournalWriteStopsLaterCommitsUntilCompacted) {
   EXPECT_EQ(*reopened->Find("b"), b);
 }
 
+// Lines keep the lake's ETag (S3); lines of five fields, written before
+// ETags were kept, still load (without one). An ETag that would break the
+// line is not kept.
+TEST_F(CheckpointTest, EtagsAreKeptAndOldLinesStillLoad) {
+  {
+    std::FILE* old = std::fopen(path_.c_str(), "w");
+    ASSERT_NE(old, nullptr);
+    std::fputs("posts/1/old.json\t10\t111\tff\ti\n", old);
+    std::fclose(old);
+  }
+  const FileState with_etag{20, 222, 0x42, Outcome::kIndexed, "9b2cf535f27731c974343645a3985328"};
+  const FileState hostile{30, 333, 0x43, Outcome::kIndexed, "a\tb\nc"};
+  {
+    absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_);
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+    ASSERT_NE(checkpoint->Find("posts/1/old.json"), nullptr);
+    EXPECT_EQ(*checkpoint->Find("posts/1/old.json"), (FileState{10, 111, 0xff, Outcome::kIndexed}));
+    ASSERT_TRUE(checkpoint->Commit({{"posts/1/new.json", with_etag}, {"posts/1/h.json", hostile}}).ok());
+  }
+  absl::StatusOr<Checkpoint> reopened = Checkpoint::Open(path_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(reopened->size(), 3u);
+  EXPECT_EQ(*reopened->Find("posts/1/new.json"), with_etag);
+  ASSERT_NE(reopened->Find("posts/1/h.json"), nullptr);
+  EXPECT_EQ(reopened->Find("posts/1/h.json")->etag, "");
+  EXPECT_EQ(reopened->Find("posts/1/h.json")->size, 30);
+}
+
 // The lake the checkpoint tracks: a missing folder is nothing new, a
 // missing root is a misconfiguration that must not pass for "no files".
 TEST_F(CheckpointTest, LakeListsFoldersAndRefusesAMissingRoot) {

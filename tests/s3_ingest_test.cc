@@ -76,7 +76,8 @@ class S3IngestTest : public scout::testing::ElasticTest {
   }
 
   v1::IngestReport Ingest(Lake& lake, MediaStore& media, const fs::path& state,
-                          const std::string& index_prefix, const ObjectStore* s3 = nullptr) {
+                          const std::string& index_prefix, const ObjectStore* s3 = nullptr,
+                          bool fetch_media = true) {
     fs::create_directories(state);
     const std::unique_ptr<Clock> clock =
         NewFixedClock(absl::FromCivil(kToday, absl::UTCTimeZone()) + absl::Hours(12));
@@ -86,6 +87,7 @@ class S3IngestTest : public scout::testing::ElasticTest {
     options.bulk_backoff = absl::Milliseconds(10);
     options.media.first_backoff = absl::Milliseconds(1);
     options.media.policy = scout::testing::GenlakeCdnPolicy(root_);
+    options.fetch_media = fetch_media;
     return scout::testing::IngestLake(state, lake, elastic, media, *http_, *clock, options, s3);
   }
 
@@ -186,6 +188,74 @@ TEST_F(S3IngestTest, SameIndexAsTheLocalLakeAndNoRereads) {
   std::cout << "S3 ingest requests, first run: LIST " << first.list << " GET " << first.get
             << " HEAD " << first.head << " PUT " << first.put << "; next run: LIST "
             << second.list - first.list << " GET " << second.get - first.get << "\n";
+}
+
+// A well-formed post of the current month (2026-11) in the local copy of
+// the lake: its key under the lake and its JSON.
+std::pair<std::string, json> RecentPost(const fs::path& lake) {
+  for (const fs::directory_entry& file :
+       fs::recursive_directory_iterator(lake / "instagram_graph/posts")) {
+    if (!file.is_regular_file()) continue;
+    std::ifstream in(file.path());
+    json post = json::parse(in, nullptr, false);
+    if (post.is_object() && post.contains("id") && post["id"].is_string() &&
+        post.value("timestamp", "").rfind("2026-11-1", 0) == 0) {
+      return {fs::relative(file.path(), lake).string(), post};
+    }
+  }
+  return {};
+}
+
+// Issue 12 section 2: on S3 an unchanged size + ETag means untouched. A
+// same-size rewrite within the second of LastModified (1 s resolution)
+// looks untouched by size + mtime; its ETag changed, so it is read and
+// indexed again.
+TEST_F(S3IngestTest, ASameSizeRewriteWithinTheSecondIsFoundByItsEtag) {
+  std::shared_ptr<ObjectStore> s3 = NewS3ObjectStoreFromEnv();
+  std::unique_ptr<Lake> lake = NewS3Lake(s3, S3Location{bucket_, "lake/"});
+  std::unique_ptr<MediaStore> media = NewS3MediaStore(s3, S3Location{bucket_, "media/"}, kMediaUrl);
+  const std::string index = prefix_ + "-etag";
+  ASSERT_EQ(Ingest(*lake, *media, root_ / "state", index, s3.get(), false).error(), "");
+
+  const auto [key, post] = RecentPost(root_ / "lake");
+  ASSERT_FALSE(key.empty()) << "no post of 2026-11-1x in the generated lake";
+  const std::string object = absl::StrCat("lake/", key);
+  auto version = [&, post = post](const std::string& caption) {
+    json changed = post;
+    changed["caption"] = caption;
+    return changed.dump();
+  };
+  std::string second_caption;
+  bool same_second = false;
+  for (int attempt = 0; attempt < 6 && !same_second; ++attempt) {
+    // Start right after a second begins, so the rewrite lands in it too.
+    const absl::Time now = absl::Now();
+    absl::SleepFor(absl::Seconds(1) - (now - absl::FromUnixSeconds(absl::ToUnixSeconds(now))) +
+                   absl::Milliseconds(20));
+    const std::string first = version(absl::StrCat("first caption ", attempt));
+    second_caption = absl::StrCat("other caption ", attempt);
+    const std::string second = version(second_caption);
+    ASSERT_EQ(first.size(), second.size());
+    ASSERT_TRUE(store_->Put(bucket_, object, first).ok());
+    absl::StatusOr<S3Object> written = store_->Head(bucket_, object);
+    ASSERT_TRUE(written.ok()) << written.status();
+    const v1::IngestReport read = Ingest(*lake, *media, root_ / "state", index, s3.get(), false);
+    ASSERT_EQ(read.error(), "");
+    ASSERT_EQ(read.posts_indexed(), 1);
+    ASSERT_TRUE(store_->Put(bucket_, object, second).ok());
+    absl::StatusOr<S3Object> head = store_->Head(bucket_, object);
+    ASSERT_TRUE(head.ok()) << head.status();
+    same_second = head->last_modified == written->last_modified;
+  }
+  ASSERT_TRUE(same_second) << "could not rewrite within the second of the first write";
+
+  const v1::IngestReport again = Ingest(*lake, *media, root_ / "state", index, s3.get(), false);
+  ASSERT_EQ(again.error(), "");
+  EXPECT_EQ(again.s3_requests().gets(), 1);  // That file only.
+  EXPECT_EQ(again.posts_indexed(), 1);
+  const std::map<std::string, json> documents = Documents(index);
+  ASSERT_EQ(documents.count(post["id"].get<std::string>()), 1u);
+  EXPECT_EQ(documents.at(post["id"].get<std::string>()).value("caption", ""), second_caption);
 }
 
 // Both lakes list the same files in the same order (S3's key order).

@@ -11,18 +11,24 @@
 namespace scout::ingest {
 namespace {
 
-// One line per file: key \t size \t mtime_ns \t hash(hex) \t outcome.
+// One line per file: key \t size \t mtime_ns \t hash(hex) \t outcome \t etag.
+// Lines of five fields (written before ETags were kept) load without one.
 void AppendLine(std::string& out, absl::string_view key, const FileState& state) {
+  // An ETag comes from the server: one that would break the line is not
+  // kept (the file is then read again next time, which is only work).
+  const bool etag_fits = state.etag.find_first_of("\t\r\n") == std::string::npos;
   absl::StrAppend(&out, key, "\t", state.size, "\t", state.mtime_ns, "\t",
                   absl::Hex(state.content_hash), "\t",
-                  absl::string_view(reinterpret_cast<const char*>(&state.outcome), 1), "\n");
+                  absl::string_view(reinterpret_cast<const char*>(&state.outcome), 1), "\t",
+                  etag_fits ? state.etag : "", "\n");
 }
 
 bool ParseLine(absl::string_view line, std::string& key, FileState& state) {
   const std::vector<absl::string_view> fields = absl::StrSplit(line, '\t');
-  if (fields.size() != 5 || fields[4].size() != 1) return false;
+  if ((fields.size() != 5 && fields.size() != 6) || fields[4].size() != 1) return false;
   key = std::string(fields[0]);
   state.outcome = static_cast<Outcome>(fields[4][0]);
+  state.etag = fields.size() == 6 ? std::string(fields[5]) : std::string();
   return absl::SimpleAtoi(fields[1], &state.size) && absl::SimpleAtoi(fields[2], &state.mtime_ns) &&
          absl::SimpleHexAtoi(fields[3], &state.content_hash);
 }

@@ -1,5 +1,5 @@
 // Checkpoint: what scout-ingest has already handled, per lake file (size,
-// mtime, content hash, outcome), so a run reads only touched files and writes
+// mtime, ETag on S3, content hash, outcome), so a run reads only touched files and writes
 // only changed ones. A snapshot plus an append-only journal: Commit appends
 // and syncs entries that Elasticsearch acknowledged, so a crash at any point
 // loses nothing (uncommitted files are simply redone; writes are
@@ -36,6 +36,9 @@ struct FileState {
   int64_t mtime_ns = 0;
   uint64_t content_hash = 0;
   Outcome outcome = Outcome::kIndexed;
+  // The lake's ETag (S3), empty for a local lake or a line written before
+  // ETags were kept: on S3 size + ETag say "untouched", not size + mtime.
+  std::string etag = {};  // "= {}": initializers that leave it out build warning-free.
 
   bool operator==(const FileState&) const = default;
 };

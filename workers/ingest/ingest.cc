@@ -33,7 +33,18 @@ struct Candidate {
   int64_t size = 0;
   int64_t mtime_ns = 0;
   const FileState* prior = nullptr;
+  std::string etag;  // S3 lakes.
 };
+
+// Untouched since the checkpoint, so not read again. A lake with ETags
+// (S3): same size and ETag; LastModified has 1 s resolution, so a same-size
+// rewrite within the second would pass for untouched by size + mtime. A
+// local lake: same size and mtime (ns).
+bool Untouched(const FileState& prior, const LakeEntry& file) {
+  if (prior.size != file.size) return false;
+  if (!file.etag.empty()) return prior.etag == file.etag;
+  return prior.mtime_ns == file.mtime_ns;
+}
 
 // What one candidate turned out to be, and whether it is done.
 struct Work {
@@ -47,7 +58,7 @@ struct Work {
   int pending_actions = 0;  // Bulk actions not yet acknowledged.
 
   FileState State() const {
-    FileState state{file->size, file->mtime_ns, hash, Outcome::kIndexed};
+    FileState state{file->size, file->mtime_ns, hash, Outcome::kIndexed, file->etag};
     switch (kind) {
       case kUnchanged:
         state.outcome = file->prior->outcome;
@@ -138,13 +149,12 @@ class IngestRun {
         if (!options_.shard.Owns(owner)) continue;
         report_.set_files_listed(report_.files_listed() + 1);
         Candidate candidate{absl::StrCat(kPostsRoot, file.name), std::string(owner), file.size,
-                            file.mtime_ns, nullptr};
+                            file.mtime_ns, nullptr, file.etag};
         candidate.prior = env_.checkpoint->Find(candidate.key);
         const bool retry_media = candidate.prior != nullptr &&
                                  candidate.prior->outcome == Outcome::kMediaPending &&
                                  options_.fetch_media;
-        if (candidate.prior != nullptr && !retry_media && candidate.prior->size == file.size &&
-            candidate.prior->mtime_ns == file.mtime_ns) {
+        if (candidate.prior != nullptr && !retry_media && Untouched(*candidate.prior, file)) {
           report_.set_files_untouched(report_.files_untouched() + 1);
           continue;
         }
