@@ -131,6 +131,20 @@ TEST_F(CheckpointTest, CompactionMakesTheSnapshotDurableBeforeEmptyingTheJournal
   EXPECT_LT(dir_synced, emptied) << ::testing::PrintToString(calls);
 }
 
+// A run that committed nothing rewrites nothing (on S3 the snapshot is one
+// PUT of every entry).
+TEST_F(CheckpointTest, CompactingWithNothingCommittedWritesNothing) {
+  testing::RecordingFileSystem recording;
+  absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_, &recording);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  const size_t before = recording.calls().size();
+  ASSERT_TRUE(checkpoint->Compact().ok());
+  EXPECT_EQ(recording.calls().size(), before) << ::testing::PrintToString(recording.calls());
+  ASSERT_TRUE(checkpoint->Commit({{"k", {1, 1, 1, Outcome::kIndexed}}}).ok());
+  ASSERT_TRUE(checkpoint->Compact().ok());
+  EXPECT_GT(recording.calls().size(), before);
+}
+
 TEST_F(CheckpointTest, AFailedSnapshotKeepsTheJournalAndSurfaces) {
   const FileState a{1, 1, 1, Outcome::kIndexed};
   for (const char* fault : {"sync", "rename", "syncdir", "short write"}) {
