@@ -353,6 +353,42 @@ TEST_F(S3Test, ListPagesWithPrefixDelimiterAndContinuationTokens) {
   EXPECT_TRUE(none->common_prefixes.empty());
 }
 
+// Conditional writes (what the checkpoint lease is built on): create-only
+// and overwrite-this-version, a failed condition FAILED_PRECONDITION with a
+// message naming the object, and nothing written.
+TEST_F(S3Test, ConditionalPutsCreateOnlyAndOverwriteOnlyTheVersionRead) {
+  PutConditions create;
+  create.if_none_match_any = true;
+  absl::StatusOr<std::string> first = store_->Put(bucket_, "lease", "one", create);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::Status exists = store_->Put(bucket_, "lease", "two", create).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(exists)) << exists;
+  EXPECT_THAT(exists.message(), HasSubstr(absl::StrCat("PUT s3://", bucket_, "/lease")));
+  EXPECT_THAT(exists.message(), HasSubstr("precondition failed (HTTP 412"));
+
+  PutConditions stale;
+  stale.if_match = Md5Hex("something else");
+  absl::Status changed = store_->Put(bucket_, "lease", "three", stale).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(changed)) << changed;
+  absl::StatusOr<std::string> got = store_->Get(bucket_, "lease");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "one");
+
+  PutConditions current;
+  current.if_match = *first;
+  absl::StatusOr<std::string> second = store_->Put(bucket_, "lease", "four", current);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(*second, Md5Hex("four"));
+  // The version just replaced is no longer current.
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->Put(bucket_, "lease", "five", current).status()));
+  got = store_->Get(bucket_, "lease");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "four");
+
+  // If-Match on a missing key: 404, as on AWS.
+  EXPECT_TRUE(absl::IsNotFound(store_->Put(bucket_, "missing", "x", current).status()));
+}
+
 // One PUT up to S3's 5 GiB: 20 MB goes up whole and comes back equal;
 // more than max_put_bytes is refused before sending.
 TEST_F(S3Test, LargeSinglePutAndTheSizeLimit) {
