@@ -2,6 +2,7 @@
 // gives exactly the index a run over the same lake in a local folder gives,
 // with the pictures in an S3 media store; a second run over the unchanged
 // bucket reads no file again (issue 12, section 4's comparison, for ingest).
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/backends/s3.h"
 #include "common/backends/s3_stores.h"
@@ -19,6 +21,7 @@
 #include "tests/lake_fixture.h"
 #include "tools/genlake/genlake.h"
 #include "workers/ingest/ingest.h"
+#include "workers/ingest/s3_checkpoint.h"
 
 namespace scout {
 namespace {
@@ -256,6 +259,127 @@ TEST_F(S3IngestTest, ASameSizeRewriteWithinTheSecondIsFoundByItsEtag) {
   const std::map<std::string, json> documents = Documents(index);
   ASSERT_EQ(documents.count(post["id"].get<std::string>()), 1u);
   EXPECT_EQ(documents.at(post["id"].get<std::string>()).value("caption", ""), second_caption);
+}
+
+// A lake whose reads fail from the (limit+1)th on: the lake went away half-way.
+class FailingLake final : public Lake {
+ public:
+  FailingLake(Lake* inner, int limit) : inner_(inner), limit_(limit) {}
+  absl::StatusOr<std::vector<LakeEntry>> List(absl::string_view prefix) override {
+    return inner_->List(prefix);
+  }
+  absl::Status ListFiles(absl::string_view prefix, const FilePageVisitor& visit) override {
+    return inner_->ListFiles(prefix, visit);
+  }
+  absl::StatusOr<std::string> Read(absl::string_view key) override {
+    if (reads_++ >= limit_) return absl::UnavailableError("lake unreachable (injected)");
+    return inner_->Read(key);
+  }
+
+ private:
+  Lake* const inner_;
+  const int limit_;
+  std::atomic<int> reads_{0};
+};
+
+// The process dies before its last compaction: only its commits' journal
+// objects are on S3.
+class DiesBeforeCompacting final : public ingest::CheckpointStorage {
+ public:
+  explicit DiesBeforeCompacting(std::unique_ptr<ingest::CheckpointStorage> inner)
+      : inner_(std::move(inner)) {}
+  absl::StatusOr<bool> Load(const std::function<void(absl::string_view)>& apply) override {
+    return inner_->Load(apply);
+  }
+  absl::Status Append(absl::string_view lines) override { return inner_->Append(lines); }
+  absl::Status Replace(absl::string_view) override {
+    return absl::UnavailableError("killed (injected)");
+  }
+
+ private:
+  const std::unique_ptr<ingest::CheckpointStorage> inner_;
+};
+
+// Issue 12 section 3: with SCOUT_STATE on S3, a shard interrupted half-way
+// on one machine resumes on another with nothing on its disk: the second
+// run reads only the files the first did not commit, and the index equals
+// a clean single run's.
+TEST_F(S3IngestTest, AnInterruptedRunResumesFromItsS3CheckpointOnAnotherMachine) {
+  constexpr int kBatch = 8;
+  const std::unique_ptr<Clock> clock =
+      NewFixedClock(absl::FromCivil(kToday, absl::UTCTimeZone()) + absl::Hours(12));
+  Elastic elastic(http_.get(), es_url_);
+  ingest::IngestOptions options;
+  options.index_prefix = prefix_ + "-resumed";
+  options.bulk_backoff = absl::Milliseconds(10);
+  options.fetch_media = false;
+  options.batch_files = kBatch;
+  const std::string state_key = "state/ingest-0-of-1.ckpt";
+  auto run = [&](Lake& lake, std::shared_ptr<ObjectStore> state, bool dies) {
+    absl::StatusOr<std::unique_ptr<ingest::CheckpointStorage>> storage =
+        ingest::OpenS3CheckpointStorage(state, bucket_, state_key);
+    if (!storage.ok()) {
+      v1::IngestReport failed;
+      failed.set_error(storage.status().ToString());
+      return failed;
+    }
+    if (dies) *storage = std::make_unique<DiesBeforeCompacting>(*std::move(storage));
+    absl::StatusOr<ingest::Checkpoint> checkpoint = ingest::Checkpoint::Open(*std::move(storage));
+    if (!checkpoint.ok()) {
+      v1::IngestReport failed;
+      failed.set_error(checkpoint.status().ToString());
+      return failed;
+    }
+    ingest::IngestEnv env{&lake, &elastic, nullptr, http_.get(), clock.get(), &*checkpoint, nullptr};
+    return ingest::RunIngest(env, options);
+  };
+
+  // Machine 1: three batches go through, then the lake fails and the
+  // process dies before it compacts.
+  {
+    std::shared_ptr<ObjectStore> s3 = NewS3ObjectStoreFromEnv();
+    std::unique_ptr<Lake> lake = NewS3Lake(s3, S3Location{bucket_, "lake/"});
+    FailingLake failing(lake.get(), 3 * kBatch);
+    const v1::IngestReport first = run(failing, NewS3ObjectStoreFromEnv(), /*dies=*/true);
+    EXPECT_TRUE(absl::StrContains(first.error(), "lake unreachable")) << first.error();
+    EXPECT_EQ(first.files_untouched(), 0);
+    EXPECT_GT(first.files_listed(), 4 * kBatch);
+  }
+  absl::StatusOr<S3ListPage> journals = store_->List(bucket_, state_key + ".journal/", "");
+  ASSERT_TRUE(journals.ok()) << journals.status();
+  EXPECT_EQ(journals->objects.size(), 3u);  // One per committed batch.
+
+  // Machine 2: new clients, no local state at all.
+  std::shared_ptr<ObjectStore> lake_s3 = NewS3ObjectStoreFromEnv();
+  std::shared_ptr<ObjectStore> state_s3 = NewS3ObjectStoreFromEnv();
+  std::unique_ptr<Lake> lake = NewS3Lake(lake_s3, S3Location{bucket_, "lake/"});
+  const v1::IngestReport second = run(*lake, state_s3, /*dies=*/false);
+  ASSERT_EQ(second.error(), "");
+  EXPECT_EQ(second.files_untouched(), 3 * kBatch);
+  EXPECT_EQ(lake_s3->Counts().get, second.files_listed() - 3 * kBatch);
+  EXPECT_EQ(lake_s3->Counts().list, 1);
+  // The lease (released by machine 1), the snapshot (none yet: a 404), the journals.
+  EXPECT_EQ(state_s3->Counts().get, 1 + 1 + 3);
+  journals = store_->List(bucket_, state_key + ".journal/", "");
+  ASSERT_TRUE(journals.ok()) << journals.status();
+  EXPECT_TRUE(journals->objects.empty());  // Folded into the snapshot.
+
+  // The same index as one clean run.
+  std::unique_ptr<MediaStore> media = NewS3MediaStore(lake_s3, S3Location{bucket_, "media/"}, kMediaUrl);
+  const v1::IngestReport clean =
+      Ingest(*lake, *media, root_ / "state-clean", prefix_ + "-clean", nullptr, false);
+  ASSERT_EQ(clean.error(), "");
+  EXPECT_EQ(clean.files_listed(), second.files_listed());
+  const std::map<std::string, json> clean_docs = Documents(prefix_ + "-clean");
+  EXPECT_GT(clean_docs.size(), 50u);
+  EXPECT_TRUE(Documents(prefix_ + "-resumed") == clean_docs);
+
+  // A third run finds nothing to read.
+  const int64_t gets = lake_s3->Counts().get;
+  const v1::IngestReport third = run(*lake, state_s3, false);
+  ASSERT_EQ(third.error(), "");
+  EXPECT_EQ(third.files_untouched(), third.files_listed());
+  EXPECT_EQ(lake_s3->Counts().get, gets);
 }
 
 // Both lakes list the same files in the same order (S3's key order).
