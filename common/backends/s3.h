@@ -1,5 +1,5 @@
-// ObjectStore: Scout's S3 client (the lake, the media store and, later,
-// worker state on S3), behind an interface in the LevelDB-Env style with one
+// ObjectStore: Scout's S3 client (the lake, the media store and worker state
+// on S3), behind an interface in the LevelDB-Env style with one
 // real implementation over libcurl: requests signed by curl's built-in SigV4
 // (CURLOPT_AWS_SIGV4), XML answers read with libxml2. Also the AWS
 // credential provider chain it signs with. See docs/s3.md.

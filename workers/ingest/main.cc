@@ -1,6 +1,9 @@
 // scout-ingest: lake post files -> Elasticsearch (+ pictures -> media store).
+// The checkpoint is a locked local file under --state, or leased S3 objects
+// when --state is s3://bucket/prefix (docs/s3.md).
 // Prints an IngestReport as JSON on stdout; exit 0 on success (quarantined
-// files included), 1 when a backend failed, 2 on bad configuration.
+// files included), 1 when a backend failed or another run of the shard holds
+// the checkpoint, 2 on bad configuration.
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
