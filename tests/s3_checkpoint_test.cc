@@ -213,5 +213,22 @@ TEST_F(S3CheckpointTest, LeaseRenewsAndReleases) {
   EXPECT_TRUE((*over)->Check().ok());
 }
 
+// While held, the lease renews itself from its own thread, so a long batch
+// between two commits does not let it expire.
+TEST_F(S3CheckpointTest, ALeaseRenewsItselfWhileHeld) {
+  const std::string key = "state/y.lease";
+  S3LeaseOptions options = Lease("renewing");
+  options.renew_every = absl::Milliseconds(300);
+  absl::StatusOr<std::unique_ptr<S3Lease>> lease = S3Lease::Acquire(store_, bucket_, key, options);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  absl::StatusOr<std::string> before = store_->Get(bucket_, key);
+  ASSERT_TRUE(before.ok()) << before.status();
+  absl::SleepFor(absl::Milliseconds(1600));
+  absl::StatusOr<std::string> after = store_->Get(bucket_, key);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_NE(*after, *before);  // A later expiry (seconds resolution).
+  EXPECT_TRUE((*lease)->Check().ok());
+}
+
 }  // namespace
 }  // namespace scout::ingest
