@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -130,6 +131,20 @@ TEST_F(CheckpointTest, CompactionMakesTheSnapshotDurableBeforeEmptyingTheJournal
   EXPECT_LT(dir_synced, emptied) << ::testing::PrintToString(calls);
 }
 
+// A run that committed nothing rewrites nothing (on S3 the snapshot is one
+// PUT of every entry).
+TEST_F(CheckpointTest, CompactingWithNothingCommittedWritesNothing) {
+  testing::RecordingFileSystem recording;
+  absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_, &recording);
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  const size_t before = recording.calls().size();
+  ASSERT_TRUE(checkpoint->Compact().ok());
+  EXPECT_EQ(recording.calls().size(), before) << ::testing::PrintToString(recording.calls());
+  ASSERT_TRUE(checkpoint->Commit({{"k", {1, 1, 1, Outcome::kIndexed}}}).ok());
+  ASSERT_TRUE(checkpoint->Compact().ok());
+  EXPECT_GT(recording.calls().size(), before);
+}
+
 TEST_F(CheckpointTest, AFailedSnapshotKeepsTheJournalAndSurfaces) {
   const FileState a{1, 1, 1, Outcome::kIndexed};
   for (const char* fault : {"sync", "rename", "syncdir", "short write"}) {
@@ -182,6 +197,34 @@ TEST_F(CheckpointTest, AShortJournalWriteStopsLaterCommitsUntilCompacted) {
   EXPECT_EQ(*reopened->Find("b"), b);
 }
 
+// Lines keep the lake's ETag (S3); lines of five fields, written before
+// ETags were kept, still load (without one). An ETag that would break the
+// line is not kept.
+TEST_F(CheckpointTest, EtagsAreKeptAndOldLinesStillLoad) {
+  {
+    std::FILE* old = std::fopen(path_.c_str(), "w");
+    ASSERT_NE(old, nullptr);
+    std::fputs("posts/1/old.json\t10\t111\tff\ti\n", old);
+    std::fclose(old);
+  }
+  const FileState with_etag{20, 222, 0x42, Outcome::kIndexed, "9b2cf535f27731c974343645a3985328"};
+  const FileState hostile{30, 333, 0x43, Outcome::kIndexed, "a\tb\nc"};
+  {
+    absl::StatusOr<Checkpoint> checkpoint = Checkpoint::Open(path_);
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+    ASSERT_NE(checkpoint->Find("posts/1/old.json"), nullptr);
+    EXPECT_EQ(*checkpoint->Find("posts/1/old.json"), (FileState{10, 111, 0xff, Outcome::kIndexed}));
+    ASSERT_TRUE(checkpoint->Commit({{"posts/1/new.json", with_etag}, {"posts/1/h.json", hostile}}).ok());
+  }
+  absl::StatusOr<Checkpoint> reopened = Checkpoint::Open(path_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(reopened->size(), 3u);
+  EXPECT_EQ(*reopened->Find("posts/1/new.json"), with_etag);
+  ASSERT_NE(reopened->Find("posts/1/h.json"), nullptr);
+  EXPECT_EQ(reopened->Find("posts/1/h.json")->etag, "");
+  EXPECT_EQ(reopened->Find("posts/1/h.json")->size, 30);
+}
+
 // The lake the checkpoint tracks: a missing folder is nothing new, a
 // missing root is a misconfiguration that must not pass for "no files".
 TEST_F(CheckpointTest, LakeListsFoldersAndRefusesAMissingRoot) {
@@ -200,6 +243,47 @@ TEST_F(CheckpointTest, LakeListsFoldersAndRefusesAMissingRoot) {
   listed = NewLocalLake((dir_ / "unmounted").string())->List("posts");
   EXPECT_EQ(listed.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(listed.status().message().find("not a folder"), std::string::npos) << listed.status();
+}
+
+// The flat listing of the local lake: every file at any depth, in the byte
+// order of the paths (as S3 lists keys), hidden names skipped, pages of 1,000.
+TEST_F(CheckpointTest, LakeListsEveryFileInKeyOrderAndPages) {
+  const std::filesystem::path posts = dir_ / "lake/posts";
+  for (int i = 0; i < 1001; ++i) {
+    ASSERT_TRUE(WriteFileAtomically((posts / "1" / absl::StrCat(i, ".json")).string(), "{}").ok());
+  }
+  for (const char* file : {"a-b", "a/x.json", "a0", "1/deep/er.json", "1/.hidden.json",
+                           ".staging/2.json"}) {
+    ASSERT_TRUE(WriteFileAtomically((posts / file).string(), "{}").ok());
+  }
+  std::unique_ptr<Lake> lake = NewLocalLake((dir_ / "lake").string());
+  std::vector<std::string> names;
+  std::vector<size_t> pages;
+  absl::Status listed = lake->ListFiles("posts/", [&](std::vector<LakeEntry>& page) {
+    pages.push_back(page.size());
+    for (const LakeEntry& entry : page) {
+      EXPECT_EQ(entry.size, 2);
+      EXPECT_GT(entry.mtime_ns, 0);
+      names.push_back(entry.name);
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(listed.ok()) << listed;
+  EXPECT_EQ(pages, (std::vector<size_t>{1000, 5}));
+  ASSERT_EQ(names.size(), 1005u);
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end())) << ::testing::PrintToString(names);
+  EXPECT_EQ(names[0], "1/0.json");
+  EXPECT_EQ(names[1001], "1/deep/er.json");
+  EXPECT_EQ(names[1002], "a-b");
+  EXPECT_EQ(names[1003], "a/x.json");
+  EXPECT_EQ(names[1004], "a0");
+
+  auto nothing = [](std::vector<LakeEntry>&) -> absl::Status {
+    return absl::InternalError("a page for nothing");
+  };
+  EXPECT_TRUE(lake->ListFiles("stats/", nothing).ok());
+  const absl::Status unmounted = NewLocalLake((dir_ / "unmounted").string())->ListFiles("posts", nothing);
+  EXPECT_EQ(unmounted.code(), absl::StatusCode::kNotFound) << unmounted;
 }
 
 }  // namespace

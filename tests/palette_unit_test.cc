@@ -530,7 +530,7 @@ TEST_F(SharedSampleCacheTest, ALostLeaseStopsTheUploads) {
   // Someone else takes the lease (an operator, or a run that judged it
   // expired).
   ASSERT_TRUE(store_->Put("samples-0-of-1.lease", R"({"owner":"thief","expires_ms":1})",
-                          PutOptions())
+                          PutConditions())
                   .ok());
   absl::StatusOr<std::unique_ptr<CacheLease>> lease = CacheLease::Acquire(
       store_.get(), "samples-0-of-1.lease", LeaseOptions{absl::Minutes(1), absl::ZeroDuration(), ""});
@@ -560,7 +560,7 @@ TEST_F(SharedSampleCacheTest, AStoreRefusingWritesIsNotALeaseTaken) {
       return target_->Get(name);
     }
     absl::StatusOr<std::string> Put(absl::string_view name, absl::string_view,
-                                    const PutOptions&) override {
+                                    const PutConditions&) override {
       return absl::PermissionDeniedError(absl::StrCat("PUT s3://bucket/", name, ": access denied"));
     }
     absl::Status Delete(absl::string_view name) override { return target_->Delete(name); }

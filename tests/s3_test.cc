@@ -13,8 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -351,6 +353,42 @@ TEST_F(S3Test, ListPagesWithPrefixDelimiterAndContinuationTokens) {
   EXPECT_TRUE(none->common_prefixes.empty());
 }
 
+// Conditional writes (what the checkpoint lease is built on): create-only
+// and overwrite-this-version, a failed condition FAILED_PRECONDITION with a
+// message naming the object, and nothing written.
+TEST_F(S3Test, ConditionalPutsCreateOnlyAndOverwriteOnlyTheVersionRead) {
+  PutConditions create;
+  create.if_none_match_any = true;
+  absl::StatusOr<std::string> first = store_->Put(bucket_, "lease", "one", create);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::Status exists = store_->Put(bucket_, "lease", "two", create).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(exists)) << exists;
+  EXPECT_THAT(exists.message(), HasSubstr(absl::StrCat("PUT s3://", bucket_, "/lease")));
+  EXPECT_THAT(exists.message(), HasSubstr("precondition failed (HTTP 412"));
+
+  PutConditions stale;
+  stale.if_match = Md5Hex("something else");
+  absl::Status changed = store_->Put(bucket_, "lease", "three", stale).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(changed)) << changed;
+  absl::StatusOr<std::string> got = store_->Get(bucket_, "lease");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "one");
+
+  PutConditions current;
+  current.if_match = *first;
+  absl::StatusOr<std::string> second = store_->Put(bucket_, "lease", "four", current);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(*second, Md5Hex("four"));
+  // The version just replaced is no longer current.
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->Put(bucket_, "lease", "five", current).status()));
+  got = store_->Get(bucket_, "lease");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "four");
+
+  // If-Match on a missing key: 404, as on AWS.
+  EXPECT_TRUE(absl::IsNotFound(store_->Put(bucket_, "missing", "x", current).status()));
+}
+
 // One PUT up to S3's 5 GiB: 20 MB goes up whole and comes back equal;
 // more than max_put_bytes is refused before sending.
 TEST_F(S3Test, LargeSinglePutAndTheSizeLimit) {
@@ -602,6 +640,81 @@ TEST_F(S3Test, LakeListsOneLevelAndReads) {
   EXPECT_TRUE(absl::IsNotFound(no_bucket->List("").status()));
 }
 
+// The flat listing ingest uses: every file under a prefix in LISTs of 1,000
+// keys, whatever folders hold them (one LIST per creator folder would cost
+// 50,000 LISTs a day at 50,000 creators).
+TEST_F(S3Test, LakeListsEveryFileUnderAPrefixInPagesOfAThousand) {
+  std::vector<std::string> keys;
+  for (int creator = 0; creator < 40; ++creator) {
+    for (int post = 0; post < 30; ++post) {
+      keys.push_back(absl::StrCat("lake/posts/", 1000 + creator, "/", post, ".json"));
+    }
+  }
+  // Byte order of the keys: "a-b" < "a/..." < "a0" ('-' < '/' < '0').
+  for (const char* key : {"lake/posts/a-b", "lake/posts/a/x.json", "lake/posts/a0",
+                          "lake/posts/1000/deep/er.json"}) {
+    keys.push_back(key);
+  }
+  std::vector<std::string> hidden = {"lake/posts/1000/.tmp.json", "lake/posts/.staging/1.json",
+                                     "lake/posts/1001/", "lake/other/1.json"};
+  std::vector<std::thread> writers;
+  std::atomic<int> failed{0};
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (size_t i = t; i < keys.size() + hidden.size(); i += 4) {
+        const std::string& key = i < keys.size() ? keys[i] : hidden[i - keys.size()];
+        if (!store_->Put(bucket_, key, std::string(i % 7 + 1, 'x')).ok()) ++failed;
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  ASSERT_EQ(failed.load(), 0);
+
+  std::shared_ptr<ObjectStore> shared = NewStore(NewCurlHttpClient());
+  std::unique_ptr<Lake> lake = NewS3Lake(shared, S3Location{bucket_, "lake/"});
+  std::vector<std::string> names;
+  std::vector<size_t> pages;
+  absl::Status listed = lake->ListFiles("posts/", [&](std::vector<LakeEntry>& page) {
+    pages.push_back(page.size());
+    for (const LakeEntry& entry : page) {
+      EXPECT_FALSE(entry.is_dir);
+      EXPECT_FALSE(entry.etag.empty()) << entry.name;
+      names.push_back(entry.name);
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(listed.ok()) << listed;
+  // 1,200 posts + 4 others + 4 skipped keys: two LISTs (the second page
+  // loses the skipped keys).
+  EXPECT_EQ(shared->Counts().list, 2);
+  ASSERT_EQ(pages.size(), 2u);
+  std::vector<std::string> expected;
+  for (const std::string& key : keys) expected.push_back(key.substr(strlen("lake/posts/")));
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(names, expected);
+  EXPECT_THAT(std::vector<std::string>(names.end() - 3, names.end()),
+              ElementsAre("a-b", "a/x.json", "a0"));
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+
+  // The visitor's error stops the listing.
+  int calls = 0;
+  absl::Status stopped = lake->ListFiles("posts", [&](std::vector<LakeEntry>&) {
+    ++calls;
+    return absl::CancelledError("enough");
+  });
+  EXPECT_TRUE(absl::IsCancelled(stopped)) << stopped;
+  EXPECT_EQ(calls, 1);
+
+  // Nothing under a missing prefix; a missing bucket is an error.
+  ASSERT_TRUE(lake->ListFiles("none/", [&](std::vector<LakeEntry>&) {
+                    ADD_FAILURE() << "a page for a missing prefix";
+                    return absl::OkStatus();
+                  }).ok());
+  std::unique_ptr<Lake> no_bucket = NewS3Lake(shared, S3Location{bucket_ + "-none", ""});
+  EXPECT_TRUE(absl::IsNotFound(
+      no_bucket->ListFiles("", [](std::vector<LakeEntry>&) { return absl::OkStatus(); })));
+}
+
 TEST_F(S3Test, MediaStoreKnowsStoredPicturesByHeadNeverGet) {
   std::shared_ptr<ObjectStore> shared = NewStore(NewCurlHttpClient());
   std::unique_ptr<MediaStore> media =
@@ -620,34 +733,6 @@ TEST_F(S3Test, MediaStoreKnowsStoredPicturesByHeadNeverGet) {
   std::unique_ptr<MediaStore> by_default = NewS3MediaStore(shared, S3Location{bucket_, "m/"}, "");
   EXPECT_EQ(by_default->Url("1/2/0.jpg"),
             absl::StrCat(std::getenv("AWS_ENDPOINT_URL"), "/", bucket_, "/m/1/2/0.jpg"));
-}
-
-// Conditional writes (a lease or a create-once object rests on them): the
-// condition headers are signed and sent, and a condition not met is
-// FAILED_PRECONDITION without writing.
-TEST_F(S3Test, ConditionalPutsCreateOnceAndCompareAndSwap) {
-  PutOptions create;
-  create.if_none_match = true;
-  absl::StatusOr<std::string> first = store_->Put(bucket_, "lease", "one", create);
-  ASSERT_TRUE(first.ok()) << first.status();
-  absl::StatusOr<std::string> again = store_->Put(bucket_, "lease", "two", create);
-  EXPECT_TRUE(absl::IsFailedPrecondition(again.status())) << again.status();
-  EXPECT_THAT(again.status().message(), HasSubstr(absl::StrCat("s3://", bucket_, "/lease")));
-  EXPECT_EQ(*store_->Get(bucket_, "lease"), "one");
-
-  PutOptions swap;
-  swap.if_match = *first;
-  absl::StatusOr<std::string> second = store_->Put(bucket_, "lease", "three", swap);
-  ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_NE(*second, *first);
-  // The old ETag no longer matches: whoever read "one" loses the race.
-  absl::StatusOr<std::string> stale = store_->Put(bucket_, "lease", "four", swap);
-  EXPECT_TRUE(absl::IsFailedPrecondition(stale.status())) << stale.status();
-  EXPECT_EQ(*store_->Get(bucket_, "lease"), "three");
-  // If-Match on a missing key is refused too (404 on S3).
-  swap.if_match = *second;
-  EXPECT_FALSE(store_->Put(bucket_, "missing", "x", swap).ok());
-  EXPECT_TRUE(absl::IsNotFound(store_->Head(bucket_, "missing").status()));
 }
 
 TEST(S3UrlTest, ParsesAndNamesWhatIsWrong) {

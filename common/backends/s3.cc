@@ -301,8 +301,6 @@ class S3ObjectStore final : public ObjectStore {
     }
   }
 
-  using ObjectStore::Put;
-
   absl::StatusOr<std::string> Get(absl::string_view bucket, absl::string_view key) override {
     SCOUT_RETURN_IF_ERROR(CheckKey(bucket, key));
     SCOUT_ASSIGN_OR_RETURN(HttpResponse response, Call(Op::kGet, "GET", bucket, key, {}, ""));
@@ -329,21 +327,23 @@ class S3ObjectStore final : public ObjectStore {
     return object;
   }
 
+  using ObjectStore::Put;
   absl::StatusOr<std::string> Put(absl::string_view bucket, absl::string_view key,
-                                  absl::string_view bytes, const PutOptions& put) override {
+                                  absl::string_view bytes,
+                                  const PutConditions& conditions) override {
     SCOUT_RETURN_IF_ERROR(CheckKey(bucket, key));
     if (static_cast<int64_t>(bytes.size()) > options_.max_put_bytes) {
       return absl::InvalidArgumentError(
           absl::StrCat("PUT ", S3Path(bucket, key), ": ", bytes.size(),
                        " bytes, more than one PUT takes (", options_.max_put_bytes, ")"));
     }
-    std::vector<std::string> conditions;
-    if (put.if_none_match) conditions.push_back("If-None-Match: *");
-    if (!put.if_match.empty()) {
-      conditions.push_back(absl::StrCat("If-Match: \"", put.if_match, "\""));
+    std::vector<std::string> headers;
+    if (!conditions.if_match.empty()) {
+      headers.push_back(absl::StrCat("If-Match: \"", conditions.if_match, "\""));
     }
+    if (conditions.if_none_match_any) headers.push_back("If-None-Match: *");
     SCOUT_ASSIGN_OR_RETURN(HttpResponse response,
-                           Call(Op::kPut, "PUT", bucket, key, {}, bytes, conditions));
+                           Call(Op::kPut, "PUT", bucket, key, {}, bytes, std::move(headers)));
     return Unquote(response.Header("etag"));
   }
 
@@ -462,7 +462,7 @@ class S3ObjectStore final : public ObjectStore {
                                     absl::string_view key,
                                     std::vector<std::pair<std::string, std::string>> query,
                                     absl::string_view body,
-                                    const std::vector<std::string>& headers = {}) {
+                                    std::vector<std::string> extra_headers = {}) {
     SCOUT_RETURN_IF_ERROR(CheckBucket(bucket));
     std::string where = S3Path(bucket, key);
     if (op == Op::kList) {
@@ -482,6 +482,8 @@ class S3ObjectStore final : public ObjectStore {
     // Quirk 1: curl 7.88 does not put the payload's hash into a PUT's
     // signature as S3 computes it; sending the header makes both use it.
     request.headers.push_back(absl::StrCat("x-amz-content-sha256: ", Sha256Hex(body)));
+    for (std::string& header : extra_headers) request.headers.push_back(std::move(header));
+    const size_t fixed_headers = request.headers.size();
     request.aws_sigv4 = sigv4_;
 
     std::mt19937_64 random(std::random_device{}());
@@ -503,13 +505,11 @@ class S3ObjectStore final : public ObjectStore {
       }
       request.aws_credentials =
           absl::StrCat(credentials->access_key_id, ":", credentials->secret_access_key);
-      request.headers.resize(1);
+      request.headers.resize(fixed_headers);
       if (!credentials->session_token.empty()) {
         request.headers.push_back(
             absl::StrCat("x-amz-security-token: ", credentials->session_token));
       }
-      // Signed like every header curl is given (conditions included).
-      request.headers.insert(request.headers.end(), headers.begin(), headers.end());
       Count(op);
       absl::StatusOr<HttpResponse> response = http_->Send(request);
       if (!response.ok()) {
@@ -563,8 +563,10 @@ class S3ObjectStore final : public ObjectStore {
         return absl::AlreadyExistsError(
             absl::StrCat(method, " ", where, ": conflict (HTTP 409, ", detail, ")"));
       case 412:
-        return absl::FailedPreconditionError(
-            absl::StrCat(method, " ", where, ": precondition failed (HTTP 412, ", detail, ")"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            method, " ", where, ": precondition failed (HTTP 412, ", detail,
+            "): the object changed since its ETag was read (If-Match), or exists already "
+            "(If-None-Match: *)"));
       default:
         return absl::FailedPreconditionError(
             absl::StrCat(method, " ", where, ": HTTP ", status, " (", detail, ")"));

@@ -1,5 +1,5 @@
-// ObjectStore: Scout's S3 client (the lake, the media store and, later,
-// worker state on S3), behind an interface in the LevelDB-Env style with one
+// ObjectStore: Scout's S3 client (the lake, the media store and worker state
+// on S3), behind an interface in the LevelDB-Env style with one
 // real implementation over libcurl: requests signed by curl's built-in SigV4
 // (CURLOPT_AWS_SIGV4), XML answers read with libxml2. Also the AWS
 // credential provider chain it signs with. See docs/s3.md.
@@ -92,26 +92,25 @@ struct S3ListPage {
   std::string next_continuation_token;       // Empty on the last page.
 };
 
+// S3 conditional writes: the PUT happens only if they hold, else it fails
+// with FAILED_PRECONDITION (HTTP 412; 404 for If-Match on a missing key).
+// A PUT retried after a lost answer may fail its own condition: callers
+// that must know read the object back.
+struct PutConditions {
+  std::string if_match;            // Overwrite only the version with this ETag.
+  bool if_none_match_any = false;  // Create only (If-None-Match: *).
+};
+
 // Requests sent, by kind (retries included): S3 bills per request.
 struct S3RequestCounts {
   int64_t list = 0, get = 0, head = 0, put = 0, del = 0;
 };
 
-// Conditional writes (S3's If-None-Match / If-Match on PUT): a condition
-// not met is FAILED_PRECONDITION (HTTP 412); a write racing another
-// conditional write of the key may be ALREADY_EXISTS (409), and If-Match on
-// a missing key NOT_FOUND. A retried attempt whose first try did land sees
-// its own write as the condition failing: callers treat any failure as "not
-// written by me".
-struct PutOptions {
-  bool if_none_match = false;  // Only if the key does not exist ("*").
-  std::string if_match;        // Only if the key's ETag is this one.
-};
-
 // Errors name the bucket and key (s3://bucket/key) and S3's error code:
 // NOT_FOUND (404: no such key or bucket), PERMISSION_DENIED (403: wrong keys
 // or rights, SignatureDoesNotMatch), INVALID_ARGUMENT (400, bad key, too
-// large), ALREADY_EXISTS (409), FAILED_PRECONDITION (other 4xx),
+// large), ALREADY_EXISTS (409), FAILED_PRECONDITION (412: a PutConditions
+// failed; other 4xx),
 // UNAVAILABLE (5xx or transport failures left after the retries).
 class ObjectStore {
  public:
@@ -120,13 +119,13 @@ class ObjectStore {
   // Size and ETag, without the body.
   virtual absl::StatusOr<S3Object> Head(absl::string_view bucket, absl::string_view key) = 0;
   // Returns the new object's ETag.
-  virtual absl::StatusOr<std::string> Put(absl::string_view bucket, absl::string_view key,
-                                          absl::string_view bytes,
-                                          const PutOptions& options) = 0;
   absl::StatusOr<std::string> Put(absl::string_view bucket, absl::string_view key,
                                   absl::string_view bytes) {
-    return Put(bucket, key, bytes, PutOptions());
+    return Put(bucket, key, bytes, PutConditions());
   }
+  virtual absl::StatusOr<std::string> Put(absl::string_view bucket, absl::string_view key,
+                                          absl::string_view bytes,
+                                          const PutConditions& conditions) = 0;
   // One ListObjectsV2 page; `continuation_token` from the page before, or
   // empty for the first. max_keys <= 0: the server's default (1000).
   virtual absl::StatusOr<S3ListPage> ListPage(absl::string_view bucket, absl::string_view prefix,

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/base/status.h"
 
@@ -18,8 +19,7 @@ class S3Lake final : public Lake {
       : store_(std::move(store)), location_(std::move(location)) {}
 
   absl::StatusOr<std::vector<LakeEntry>> List(absl::string_view prefix) override {
-    std::string full = absl::StrCat(location_.prefix, absl::StripPrefix(prefix, "/"));
-    if (!full.empty() && full.back() != '/') full += '/';
+    const std::string full = FullPrefix(prefix);
     SCOUT_ASSIGN_OR_RETURN(S3ListPage listing, store_->List(location_.bucket, full, "/"));
     std::vector<LakeEntry> entries;
     for (const std::string& dir : listing.common_prefixes) {
@@ -35,20 +35,36 @@ class S3Lake final : public Lake {
       absl::string_view name = object.key;
       // The key equal to the prefix is a "folder marker" some tools write.
       if (!absl::ConsumePrefix(&name, full) || name.empty() || name[0] == '.') continue;
-      LakeEntry& entry = entries.emplace_back();
-      entry.name = std::string(name);
-      entry.size = object.size;
-      entry.etag = std::move(object.etag);
-      // Until the ingest checkpoint keeps ETags (issue 12, section 2), the
-      // object's LastModified stands in for a file's mtime: a rewrite
-      // changes it, so size + mtime still detect changed files.
-      if (object.last_modified != absl::InfinitePast()) {
-        entry.mtime_ns = absl::ToUnixNanos(object.last_modified);
-      }
+      entries.push_back(FileEntry(std::string(name), object));
     }
     std::sort(entries.begin(), entries.end(),
               [](const LakeEntry& a, const LakeEntry& b) { return a.name < b.name; });
     return entries;
+  }
+
+  // One ListObjectsV2 without delimiter: 1,000 keys a page whatever
+  // folders hold them (a folder per creator would cost a LIST each).
+  absl::Status ListFiles(absl::string_view prefix, const FilePageVisitor& visit) override {
+    const std::string full = FullPrefix(prefix);
+    std::string token;
+    std::vector<LakeEntry> entries;
+    do {
+      SCOUT_ASSIGN_OR_RETURN(S3ListPage page,
+                             store_->ListPage(location_.bucket, full, "", token, kPageSize));
+      entries.clear();
+      for (S3Object& object : page.objects) {
+        absl::string_view name = object.key;
+        if (!absl::ConsumePrefix(&name, full) || !VisiblePath(name)) continue;
+        entries.push_back(FileEntry(std::string(name), object));
+      }
+      if (!entries.empty()) SCOUT_RETURN_IF_ERROR(visit(entries));
+      if (!page.next_continuation_token.empty() && page.next_continuation_token == token) {
+        return absl::UnavailableError(absl::StrCat("LIST s3://", location_.bucket, "/", full,
+                                                   ": the same continuation token twice"));
+      }
+      token = std::move(page.next_continuation_token);
+    } while (!token.empty());
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::string> Read(absl::string_view key) override {
@@ -56,6 +72,36 @@ class S3Lake final : public Lake {
   }
 
  private:
+  static constexpr int kPageSize = 1000;  // S3's most per LIST.
+
+  std::string FullPrefix(absl::string_view prefix) const {
+    std::string full = absl::StrCat(location_.prefix, absl::StripPrefix(prefix, "/"));
+    if (!full.empty() && full.back() != '/') full += '/';
+    return full;
+  }
+
+  // No empty segment ("a//b", a folder marker "a/") and no hidden one.
+  static bool VisiblePath(absl::string_view path) {
+    if (path.empty()) return false;
+    for (absl::string_view segment : absl::StrSplit(path, '/')) {
+      if (segment.empty() || segment[0] == '.') return false;
+    }
+    return true;
+  }
+
+  static LakeEntry FileEntry(std::string name, S3Object& object) {
+    LakeEntry entry;
+    entry.name = std::move(name);
+    entry.size = object.size;
+    entry.etag = std::move(object.etag);
+    // LastModified (1 s resolution) is kept for lakes read by size and
+    // mtime; change detection on S3 goes by the ETag.
+    if (object.last_modified != absl::InfinitePast()) {
+      entry.mtime_ns = absl::ToUnixNanos(object.last_modified);
+    }
+    return entry;
+  }
+
   const std::shared_ptr<ObjectStore> store_;
   const S3Location location_;
 };

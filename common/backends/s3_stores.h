@@ -13,9 +13,11 @@
 namespace scout {
 
 // List is one ListObjectsV2 listing (all pages) with delimiter "/": common
-// prefixes are folders, objects files with their size and ETag. A missing
-// prefix is an empty listing; a missing bucket is NOT_FOUND. Names starting
-// with "." are skipped, as the local lake skips hidden files.
+// prefixes are folders, objects files with their size and ETag. ListFiles is
+// one listing without delimiter, 1,000 keys a page, each page handed over as
+// it arrives. A missing prefix is an empty listing; a missing bucket is
+// NOT_FOUND. Names starting with "." are skipped, as the local lake skips
+// hidden files.
 std::unique_ptr<Lake> NewS3Lake(std::shared_ptr<ObjectStore> store, S3Location location);
 
 // "Already stored" is a HEAD (never a GET). URLs are `base_url + key`;

@@ -33,7 +33,18 @@ struct Candidate {
   int64_t size = 0;
   int64_t mtime_ns = 0;
   const FileState* prior = nullptr;
+  std::string etag;  // S3 lakes.
 };
+
+// Untouched since the checkpoint, so not read again. A lake with ETags
+// (S3): same size and ETag; LastModified has 1 s resolution, so a same-size
+// rewrite within the second would pass for untouched by size + mtime. A
+// local lake: same size and mtime (ns).
+bool Untouched(const FileState& prior, const LakeEntry& file) {
+  if (prior.size != file.size) return false;
+  if (!file.etag.empty()) return prior.etag == file.etag;
+  return prior.mtime_ns == file.mtime_ns;
+}
 
 // What one candidate turned out to be, and whether it is done.
 struct Work {
@@ -47,7 +58,7 @@ struct Work {
   int pending_actions = 0;  // Bulk actions not yet acknowledged.
 
   FileState State() const {
-    FileState state{file->size, file->mtime_ns, hash, Outcome::kIndexed};
+    FileState state{file->size, file->mtime_ns, hash, Outcome::kIndexed, file->etag};
     switch (kind) {
       case kUnchanged:
         state.outcome = file->prior->outcome;
@@ -116,32 +127,41 @@ class IngestRun {
     return MergePastMonths();
   }
 
-  // Lists the shard's creators, then their files; only new or touched files
-  // (or ones whose pictures are still missing) become candidates.
+  // One listing of every post file (on S3 a LIST per 1,000 files, not one
+  // per creator folder); the shard keeps its creators' files. Only new or
+  // touched files (or ones whose pictures are still missing) become
+  // candidates.
   absl::StatusOr<std::vector<Candidate>> ListCandidates() {
     std::vector<Candidate> candidates;
-    SCOUT_ASSIGN_OR_RETURN(const std::vector<LakeEntry> creators, env_.lake->List(kPostsRoot));
-    for (const LakeEntry& creator : creators) {
-      if (!creator.is_dir || !options_.shard.Owns(creator.name)) continue;
-      const std::string dir = absl::StrCat(kPostsRoot, creator.name, "/");
-      SCOUT_ASSIGN_OR_RETURN(const std::vector<LakeEntry> files, env_.lake->List(dir));
-      for (const LakeEntry& file : files) {
-        if (file.is_dir || !absl::EndsWith(file.name, ".json")) continue;
+    SCOUT_RETURN_IF_ERROR(env_.lake->ListFiles(kPostsRoot, [&](std::vector<LakeEntry>& page) {
+      for (LakeEntry& file : page) {
+        // posts/<owner_id>/<post_id>.json; anything deeper or shallower is
+        // not a post file, nor is a key with a tab or line break (S3 allows
+        // them; the checkpoint's lines could not hold it).
+        const size_t slash = file.name.find('/');
+        if (slash == 0 || slash == std::string::npos ||
+            file.name.find('/', slash + 1) != std::string::npos ||
+            !absl::EndsWith(file.name, ".json") ||
+            file.name.find_first_of("\t\r\n") != std::string::npos) {
+          continue;
+        }
+        const absl::string_view owner = absl::string_view(file.name).substr(0, slash);
+        if (!options_.shard.Owns(owner)) continue;
         report_.set_files_listed(report_.files_listed() + 1);
-        Candidate candidate{absl::StrCat(dir, file.name), creator.name, file.size, file.mtime_ns,
-                            nullptr};
+        Candidate candidate{absl::StrCat(kPostsRoot, file.name), std::string(owner), file.size,
+                            file.mtime_ns, nullptr, file.etag};
         candidate.prior = env_.checkpoint->Find(candidate.key);
         const bool retry_media = candidate.prior != nullptr &&
                                  candidate.prior->outcome == Outcome::kMediaPending &&
                                  options_.fetch_media;
-        if (candidate.prior != nullptr && !retry_media && candidate.prior->size == file.size &&
-            candidate.prior->mtime_ns == file.mtime_ns) {
+        if (candidate.prior != nullptr && !retry_media && Untouched(*candidate.prior, file)) {
           report_.set_files_untouched(report_.files_untouched() + 1);
           continue;
         }
         candidates.push_back(std::move(candidate));
       }
-    }
+      return absl::OkStatus();
+    }));
     return candidates;
   }
 

@@ -37,8 +37,8 @@ struct IngestEnv {
   HttpClient* http = nullptr;   // Media fetches.
   const Clock* clock = nullptr;
   Checkpoint* checkpoint = nullptr;
-  // The S3 client behind the lake and media store, if any: the report
-  // counts the requests the run sent through it.
+  // The S3 client behind the lake, media store or checkpoint, if any: the
+  // report counts the requests the run sent through it.
   const ObjectStore* s3 = nullptr;
 };
 

@@ -1,12 +1,18 @@
 // scout-ingest: lake post files -> Elasticsearch (+ pictures -> media store).
+// The checkpoint is a locked local file under --state, or leased S3 objects
+// when --state is s3://bucket/prefix (docs/s3.md).
 // Prints an IngestReport as JSON on stdout; exit 0 on success (quarantined
-// files included), 1 when a backend failed, 2 on bad configuration.
+// files included), 1 when a backend failed or another run of the shard holds
+// the checkpoint, 2 on bad configuration.
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/backends/worker.h"
+#include "common/base/config.h"
+#include "common/base/status.h"
 #include "workers/ingest/ingest.h"
+#include "workers/ingest/s3_checkpoint.h"
 
 ABSL_FLAG(bool, no_media, false, "index posts without copying their pictures");
 ABSL_FLAG(int, media_concurrency, 8, "parallel picture fetches");
@@ -15,6 +21,21 @@ ABSL_FLAG(int, batch, 2000, "files per Elasticsearch bulk request");
 namespace {
 
 constexpr absl::string_view kProgram = "scout-ingest";
+
+// `<state>/<name>`: a local file (locked), or S3 objects under the prefix
+// (leased) when the state is s3://bucket/prefix.
+absl::StatusOr<scout::ingest::Checkpoint> OpenCheckpoint(const scout::v1::Config& config,
+                                                         const scout::WorkerBackends& backends,
+                                                         const std::string& name) {
+  if (!scout::IsS3Url(config.state())) {
+    return scout::ingest::Checkpoint::Open(absl::StrCat(config.state(), "/", name));
+  }
+  SCOUT_ASSIGN_OR_RETURN(const scout::S3Location location, scout::ParseS3Url(config.state()));
+  SCOUT_ASSIGN_OR_RETURN(std::unique_ptr<scout::ingest::CheckpointStorage> storage,
+                         scout::ingest::OpenS3CheckpointStorage(
+                             backends.s3, location.bucket, absl::StrCat(location.prefix, name)));
+  return scout::ingest::Checkpoint::Open(std::move(storage));
+}
 
 }  // namespace
 
@@ -43,16 +64,16 @@ int main(int argc, char** argv) {
   }
 
   // Each shard keeps its own checkpoint: shards never share files.
-  const std::string checkpoint_path =
-      absl::StrCat(config.state(), "/ingest-", config.index_prefix(), "-shard-",
+  const scout::WorkerBackends& backends = worker->backends;
+  const std::string checkpoint_name =
+      absl::StrCat("ingest-", config.index_prefix(), "-shard-",
                    absl::StrReplaceAll(options.shard.ToString(), {{"/", "-of-"}}), ".ckpt");
   absl::StatusOr<scout::ingest::Checkpoint> checkpoint =
-      scout::ingest::Checkpoint::Open(checkpoint_path);
+      OpenCheckpoint(config, backends, checkpoint_name);
   if (!checkpoint.ok()) {
     return scout::Exit(kProgram, scout::kExitBackendFailed, checkpoint.status().ToString());
   }
 
-  const scout::WorkerBackends& backends = worker->backends;
   scout::ingest::IngestEnv env{
       backends.lake.get(),  backends.elastic.get(), backends.media.get(), backends.media_http.get(),
       backends.clock.get(), &*checkpoint,           backends.s3.get()};

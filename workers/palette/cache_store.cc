@@ -50,7 +50,7 @@ class S3CacheStore final : public CacheStore {
   }
 
   absl::StatusOr<std::string> Put(absl::string_view name, absl::string_view bytes,
-                                  const PutOptions& condition) override {
+                                  const PutConditions& condition) override {
     return store_->Put(root_.bucket, absl::StrCat(root_.prefix, name), bytes, condition);
   }
 
@@ -96,7 +96,7 @@ class LocalCacheStore final : public CacheStore {
   }
 
   absl::StatusOr<std::string> Put(absl::string_view name, absl::string_view bytes,
-                                  const PutOptions& condition) override {
+                                  const PutConditions& condition) override {
     const std::string path = Path(name);
     std::lock_guard<std::mutex> lock(mu_);
     SCOUT_RETURN_IF_ERROR(FileSystem::Default()->CreateDirs(fs::path(path).parent_path().string()));
@@ -108,7 +108,7 @@ class LocalCacheStore final : public CacheStore {
     absl::StatusOr<std::string> written = [&]() -> absl::StatusOr<std::string> {
       absl::StatusOr<std::string> current = ReadFile(path);
       if (!current.ok() && !absl::IsNotFound(current.status())) return current.status();
-      if (condition.if_none_match && current.ok()) {
+      if (condition.if_none_match_any && current.ok()) {
         return absl::FailedPreconditionError(absl::StrCat(path, " exists"));
       }
       if (!condition.if_match.empty()) {
@@ -187,10 +187,10 @@ absl::StatusOr<std::unique_ptr<CacheLease>> CacheLease::Acquire(CacheStore* stor
   if (options.owner.empty()) options.owner = DefaultOwner();
   std::unique_ptr<CacheLease> lease(new CacheLease(store, std::move(name), std::move(options)));
   const std::string where = absl::StrCat(store->Where(), lease->name_);
-  PutOptions condition;
+  PutConditions condition;
   absl::StatusOr<VersionedBytes> current = store->Get(lease->name_);
   if (absl::IsNotFound(current.status())) {
-    condition.if_none_match = true;
+    condition.if_none_match_any = true;
   } else if (!current.ok()) {
     return current.status();
   } else {
@@ -237,7 +237,7 @@ absl::Status CacheLease::Renew() {
   if (!lost_.ok()) return lost_;
   if (released_) return absl::FailedPreconditionError("the lease was released");
   const absl::Time expires = absl::Now() + options_.duration;
-  PutOptions condition;
+  PutConditions condition;
   condition.if_match = version_;
   absl::StatusOr<std::string> version = store_->Put(name_, Body(expires), condition);
   if (version.ok()) {
@@ -267,7 +267,7 @@ absl::Status CacheLease::Release() {
   renewal_.reset();  // No renewal after this.
   std::lock_guard<std::mutex> lock(mu_);
   if (!lost_.ok() || released_) return lost_;
-  PutOptions condition;
+  PutConditions condition;
   condition.if_match = version_;
   released_ = true;
   return store_->Put(name_, Body(absl::UnixEpoch()), condition).status();

@@ -35,7 +35,7 @@ struct CacheObject {
 
 struct VersionedBytes {
   std::string bytes;
-  std::string version;  // The ETag on S3: what PutOptions::if_match compares.
+  std::string version;  // The ETag on S3: what PutConditions::if_match compares.
 };
 
 class CacheStore {
@@ -49,7 +49,7 @@ class CacheStore {
   // (ALREADY_EXISTS or NOT_FOUND in some races): any error means "not
   // written by this call".
   virtual absl::StatusOr<std::string> Put(absl::string_view name, absl::string_view bytes,
-                                          const PutOptions& condition) = 0;
+                                          const PutConditions& condition) = 0;
   // A missing object is fine.
   virtual absl::Status Delete(absl::string_view name) = 0;
   // Where the store is, for messages: "s3://bucket/prefix/" or a directory.

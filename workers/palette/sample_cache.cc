@@ -360,8 +360,8 @@ absl::Status SampleCache::CreateSegment(absl::string_view records,
   const std::string name = absl::StrCat(segment_prefix_, absl::StrFormat("%010d", next_seq_), ".bin");
   std::string bytes(kHeader, sizeof kHeader);
   bytes.append(records.data(), records.size());
-  PutOptions create;
-  create.if_none_match = true;  // A segment is never overwritten.
+  PutConditions create;
+  create.if_none_match_any = true;  // A segment is never overwritten.
   absl::StatusOr<std::string> put = store_->Put(name, bytes, create);
   if (!put.ok()) {
     if (absl::IsUnavailable(put.status())) return put.status();
