@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/backends/bulk.h"
 #include "common/backends/post_index.h"
 #include "common/backends/progress.h"
@@ -98,6 +99,64 @@ class IngestRun {
     return std::move(report_);
   }
 
+  // IngestFiles: these files only, as candidates of the listing would be.
+  absl::Status RunFiles(const std::vector<ChangedFile>& files, std::vector<std::string>* committed,
+                        IngestReport& report) {
+    committed_ = committed;
+    std::vector<Candidate> candidates;
+    for (const ChangedFile& file : files) {
+      absl::string_view rest = file.key;
+      if (!absl::ConsumePrefix(&rest, kPostsRoot) || !absl::EndsWith(rest, ".json")) continue;
+      const size_t slash = rest.find('/');
+      if (slash == 0 || slash == absl::string_view::npos ||
+          rest.find('/', slash + 1) != absl::string_view::npos ||
+          !options_.shard.Owns(rest.substr(0, slash))) {
+        continue;
+      }
+      candidates.push_back(
+          {file.key, std::string(rest.substr(0, slash)), file.size, file.mtime_ns, nullptr});
+    }
+    report_.set_files_listed(static_cast<int64_t>(candidates.size()));
+    absl::Status status;
+    for (size_t start = 0; start < candidates.size() && status.ok();
+         start += options_.batch_files) {
+      const size_t end = std::min(candidates.size(), start + options_.batch_files);
+      // Looked up per batch: a commit may move the checkpoint's entries.
+      for (size_t i = start; i < end; ++i) {
+        candidates[i].prior = env_.checkpoint->Find(candidates[i].key);
+      }
+      status = ProcessBatch(&candidates[start], &candidates[end]);
+    }
+    report_.set_bytes_read(bytes_read_.load());
+    report_.set_media_fetched(media_stats_.fetched);
+    report_.set_media_already_stored(media_stats_.already_stored);
+    report_.set_media_failed(media_stats_.failed);
+    report_.set_media_refused(media_stats_.refused);
+    AddCounts(report_, report);
+    return status;
+  }
+
+  // The counts of `from` added to `to` (lists capped as a run caps them).
+  static void AddCounts(const IngestReport& from, IngestReport& to) {
+    to.set_files_listed(to.files_listed() + from.files_listed());
+    to.set_files_untouched(to.files_untouched() + from.files_untouched());
+    to.set_files_unchanged(to.files_unchanged() + from.files_unchanged());
+    to.set_files_too_old(to.files_too_old() + from.files_too_old());
+    to.set_posts_indexed(to.posts_indexed() + from.posts_indexed());
+    to.set_files_quarantined(to.files_quarantined() + from.files_quarantined());
+    to.set_media_fetched(to.media_fetched() + from.media_fetched());
+    to.set_media_already_stored(to.media_already_stored() + from.media_already_stored());
+    to.set_media_failed(to.media_failed() + from.media_failed());
+    to.set_media_refused(to.media_refused() + from.media_refused());
+    to.set_bytes_read(to.bytes_read() + from.bytes_read());
+    for (const auto& q : from.quarantined()) {
+      if (to.quarantined_size() < static_cast<int>(kMaxListed)) *to.add_quarantined() = q;
+    }
+    for (const auto& f : from.failed_media()) {
+      if (to.failed_media_size() < static_cast<int>(kMaxListed)) *to.add_failed_media() = f;
+    }
+  }
+
  private:
   absl::Status RunSteps() {
     SCOUT_RETURN_IF_ERROR(EnsureIndices(*env_.elastic, options_.index_prefix));
@@ -164,6 +223,14 @@ class IngestRun {
       Count(work);
     }
     SCOUT_RETURN_IF_ERROR(env_.checkpoint->Commit(done));
+    if (committed_ != nullptr) {
+      for (const Work& work : works) {
+        if (work.kind != Work::kVanished && work.kind != Work::kUnchanged &&
+            work.pending_actions == 0) {
+          committed_->push_back(work.file->key);
+        }
+      }
+    }
     return written;
   }
 
@@ -391,9 +458,16 @@ class IngestRun {
   MediaCopier copier_{env_.http, env_.media, options_.media};
   MediaCopyStats media_stats_;
   mutable std::atomic<int64_t> bytes_read_{0};
+  std::vector<std::string>* committed_ = nullptr;  // IngestFiles' caller's.
 };
 
 }  // namespace
+
+absl::Status IngestFiles(const IngestEnv& env, const IngestOptions& options,
+                         const std::vector<ChangedFile>& files, IngestReport& report,
+                         std::vector<std::string>* committed) {
+  return IngestRun(env, options).RunFiles(files, committed, report);
+}
 
 IngestReport RunIngest(const IngestEnv& env, const IngestOptions& options) {
   const S3RequestCounts before = env.s3 != nullptr ? env.s3->Counts() : S3RequestCounts{};
