@@ -118,9 +118,10 @@ int FreePort() {
 }
 
 // A port p with p + 10000 free too (weed's gRPC twin of each port).
-int FreePortPair() {
+int FreePortPair(const std::vector<int>& taken) {
   for (int attempt = 0; attempt < 200; ++attempt) {
     const int port = 20000 + static_cast<int>((getpid() * 7919 + attempt * 104729) % 30000);
+    if (std::find(taken.begin(), taken.end(), port) != taken.end()) continue;
     bool free = true;
     for (int p : {port, port + 10000}) {
       const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -353,13 +354,7 @@ class Weed {
     std::ofstream(dir / "identities.json")
         << R"({"identities":[{"name":"t","credentials":[{"accessKey":"FOLLOWTEST","secretKey":"followtestsecret"}],"actions":["Admin","Read","List","Tagging","Write"]}]})";
     std::vector<int> ports;
-    for (int i = 0; i < 4; ++i) {
-      int port;
-      do {
-        port = FreePortPair();
-      } while (std::find(ports.begin(), ports.end(), port) != ports.end());
-      ports.push_back(port);
-    }
+    for (int i = 0; i < 4; ++i) ports.push_back(FreePortPair(ports));
     s3_port_ = ports[3];
     const char* weed = std::getenv("SCOUT_WEED");
     child_ = std::make_unique<Child>(
