@@ -28,6 +28,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/backends/http.h"
 #include "common/backends/s3.h"
 #include "common/io/files.h"
 #include "tests/es_fixture.h"
@@ -327,6 +329,32 @@ TEST_F(FollowTest, LocalLakeWithInotify) {
       WaitSearchable("990000001001", "brand new post", written, absl::Seconds(5));
   EXPECT_GE(new_lag, 0) << "a new post was not searchable within 5 s (inotify)";
   std::cout << "inotify lag: rewrite " << rewrite_lag << " s, new " << new_lag << " s\n";
+
+  // The metrics: both files' lag observed, both changes counted as inotify's.
+  std::string metrics_at;
+  for (absl::string_view line : absl::StrSplit(*ReadFile((root_ / "follow.err").string()), '\n')) {
+    const json parsed = json::parse(line, nullptr, false);
+    if (parsed.is_object() && parsed.value("msg", "") == "serving metrics") {
+      metrics_at = parsed.value("metrics", "");
+    }
+  }
+  ASSERT_FALSE(metrics_at.empty());
+  HttpRequest request;
+  request.url = absl::StrCat("http://", metrics_at, "/metrics");
+  absl::StatusOr<HttpResponse> metrics = http_->Send(request);
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  auto value = [&](absl::string_view name) {
+    for (absl::string_view line : absl::StrSplit(metrics->body, '\n')) {
+      if (absl::ConsumePrefix(&line, name) && absl::ConsumePrefix(&line, " ")) {
+        double v = -1;
+        if (absl::SimpleAtod(line, &v)) return v;
+      }
+    }
+    return -1.0;
+  };
+  EXPECT_GE(value("scout_follow_lag_seconds_count"), 2) << metrics->body;
+  EXPECT_GE(value("scout_follow_changes_total{source=\"inotify\"}"), 2) << metrics->body;
+  EXPECT_EQ(value("scout_follow_queue_depth"), 0) << metrics->body;
 
   ASSERT_EQ(follower.Terminate(), 0);
   const json report = LastJsonLine(root_ / "follow.out");

@@ -169,15 +169,7 @@ IngestReport RunFollow(const IngestEnv& env, const IngestOptions& options,
     failed = compacted;
   }
   if (!failed.ok()) report.set_error(failed.ToString());
-  if (env.s3 != nullptr) {
-    const S3RequestCounts after = env.s3->Counts();
-    v1::S3Requests& requests = *report.mutable_s3_requests();
-    requests.set_lists(after.list - s3_before.list);
-    requests.set_gets(after.get - s3_before.get);
-    requests.set_heads(after.head - s3_before.head);
-    requests.set_puts(after.put - s3_before.put);
-    requests.set_deletes(after.del - s3_before.del);
-  }
+  SetS3Requests(env, s3_before, report);
   Log(LogLevel::kInfo, "follow stopped",
       {{"batches", batches}, {"posts_indexed", report.posts_indexed()}});
   StampFinished(report);

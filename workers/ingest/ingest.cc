@@ -469,18 +469,21 @@ absl::Status IngestFiles(const IngestEnv& env, const IngestOptions& options,
   return IngestRun(env, options).RunFiles(files, committed, report);
 }
 
+void SetS3Requests(const IngestEnv& env, const S3RequestCounts& before, IngestReport& report) {
+  if (env.s3 == nullptr) return;
+  const S3RequestCounts after = env.s3->Counts();
+  v1::S3Requests& requests = *report.mutable_s3_requests();
+  requests.set_lists(after.list - before.list);
+  requests.set_gets(after.get - before.get);
+  requests.set_heads(after.head - before.head);
+  requests.set_puts(after.put - before.put);
+  requests.set_deletes(after.del - before.del);
+}
+
 IngestReport RunIngest(const IngestEnv& env, const IngestOptions& options) {
   const S3RequestCounts before = env.s3 != nullptr ? env.s3->Counts() : S3RequestCounts{};
   IngestReport report = IngestRun(env, options).Run();
-  if (env.s3 != nullptr) {
-    const S3RequestCounts after = env.s3->Counts();
-    v1::S3Requests& requests = *report.mutable_s3_requests();
-    requests.set_lists(after.list - before.list);
-    requests.set_gets(after.get - before.get);
-    requests.set_heads(after.head - before.head);
-    requests.set_puts(after.put - before.put);
-    requests.set_deletes(after.del - before.del);
-  }
+  SetS3Requests(env, before, report);
   return report;
 }
 

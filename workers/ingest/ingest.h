@@ -66,6 +66,11 @@ absl::Status IngestFiles(const IngestEnv& env, const IngestOptions& options,
                          const std::vector<ChangedFile>& files, scout::v1::IngestReport& report,
                          std::vector<std::string>* committed);
 
+// The requests sent through env.s3 since `before` (its Counts() then) as
+// the report's s3_requests; nothing without an S3 client.
+void SetS3Requests(const IngestEnv& env, const S3RequestCounts& before,
+                   scout::v1::IngestReport& report);
+
 // Runs one ingest. The report's `error` is set when a backend failed; what
 // was acknowledged before the failure stays committed.
 scout::v1::IngestReport RunIngest(const IngestEnv& env, const IngestOptions& options);
