@@ -214,7 +214,8 @@ TEST_F(CheckpointTest, EtagsAreKeptAndOldLinesStillLoad) {
     ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
     ASSERT_NE(checkpoint->Find("posts/1/old.json"), nullptr);
     EXPECT_EQ(*checkpoint->Find("posts/1/old.json"), (FileState{10, 111, 0xff, Outcome::kIndexed}));
-    ASSERT_TRUE(checkpoint->Commit({{"posts/1/new.json", with_etag}, {"posts/1/h.json", hostile}}).ok());
+    ASSERT_TRUE(
+        checkpoint->Commit({{"posts/1/new.json", with_etag}, {"posts/1/h.json", hostile}}).ok());
   }
   absl::StatusOr<Checkpoint> reopened = Checkpoint::Open(path_);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
@@ -252,8 +253,8 @@ TEST_F(CheckpointTest, LakeListsEveryFileInKeyOrderAndPages) {
   for (int i = 0; i < 1001; ++i) {
     ASSERT_TRUE(WriteFileAtomically((posts / "1" / absl::StrCat(i, ".json")).string(), "{}").ok());
   }
-  for (const char* file : {"a-b", "a/x.json", "a0", "1/deep/er.json", "1/.hidden.json",
-                           ".staging/2.json"}) {
+  for (const char* file :
+       {"a-b", "a/x.json", "a0", "1/deep/er.json", "1/.hidden.json", ".staging/2.json"}) {
     ASSERT_TRUE(WriteFileAtomically((posts / file).string(), "{}").ok());
   }
   std::unique_ptr<Lake> lake = NewLocalLake((dir_ / "lake").string());
@@ -282,7 +283,8 @@ TEST_F(CheckpointTest, LakeListsEveryFileInKeyOrderAndPages) {
     return absl::InternalError("a page for nothing");
   };
   EXPECT_TRUE(lake->ListFiles("stats/", nothing).ok());
-  const absl::Status unmounted = NewLocalLake((dir_ / "unmounted").string())->ListFiles("posts", nothing);
+  const absl::Status unmounted =
+      NewLocalLake((dir_ / "unmounted").string())->ListFiles("posts", nothing);
   EXPECT_EQ(unmounted.code(), absl::StatusCode::kNotFound) << unmounted;
 }
 

@@ -84,8 +84,12 @@ class PaletteTest : public scout::testing::ServicesTest {
     options.state_dir = (root_ / "state").string();
     options.shard = shard;
     options.batch_creators = 2;  // Several batches, one load version.
-    PaletteEnv env{elastic_.get(), warehouse ? warehouse : warehouse_.get(), media_.get(),
-                   clock_.get(), /*cache_store=*/nullptr, /*s3=*/nullptr};
+    PaletteEnv env{elastic_.get(),
+                   warehouse ? warehouse : warehouse_.get(),
+                   media_.get(),
+                   clock_.get(),
+                   /*cache_store=*/nullptr,
+                   /*s3=*/nullptr};
     return RunPalette(env, options);
   }
 

@@ -529,11 +529,12 @@ TEST_F(SharedSampleCacheTest, ALostLeaseStopsTheUploads) {
   EXPECT_TRUE((*cache)->status().ok());
   // Someone else takes the lease (an operator, or a run that judged it
   // expired).
-  ASSERT_TRUE(store_->Put("samples-0-of-1.lease", R"({"owner":"thief","expires_ms":1})",
-                          PutConditions())
-                  .ok());
-  absl::StatusOr<std::unique_ptr<CacheLease>> lease = CacheLease::Acquire(
-      store_.get(), "samples-0-of-1.lease", LeaseOptions{absl::Minutes(1), absl::ZeroDuration(), ""});
+  ASSERT_TRUE(
+      store_->Put("samples-0-of-1.lease", R"({"owner":"thief","expires_ms":1})", PutConditions())
+          .ok());
+  absl::StatusOr<std::unique_ptr<CacheLease>> lease =
+      CacheLease::Acquire(store_.get(), "samples-0-of-1.lease",
+                          LeaseOptions{absl::Minutes(1), absl::ZeroDuration(), ""});
   ASSERT_TRUE(lease.ok()) << lease.status();
   EXPECT_TRUE((*lease)->Renew().ok());
   // The first run's next upload checks its lease and finds it gone.

@@ -74,8 +74,7 @@ std::string ReadFile(const fs::path& path) {
 }
 
 TEST(PostDocument, GeneratedLakePostsAreByteForByteThePrintersAndReadBack) {
-  const fs::path dir =
-      fs::path(::testing::TempDir()) / absl::StrCat("post_document_", getpid());
+  const fs::path dir = fs::path(::testing::TempDir()) / absl::StrCat("post_document_", getpid());
   fs::remove_all(dir);
   genlake::Options options;
   options.lake = (dir / "lake").string();
@@ -204,18 +203,18 @@ TEST(PostDocument, HostileTextInEveryStringFieldIsWrittenAsThePrinterDid) {
   for (const std::string& text : HostileTexts()) {
     SCOPED_TRACE(absl::CEscape(text.substr(0, 60)));
     for (const auto set : std::vector<void (*)(v1::Post&, const std::string&)>{
-             [](v1::Post& p, const std::string& t) { p.set_id(t); },
-             [](v1::Post& p, const std::string& t) { p.set_owner_id(t); },
-             [](v1::Post& p, const std::string& t) { p.set_username(t); },
-             [](v1::Post& p, const std::string& t) { p.set_caption(t); },
-             [](v1::Post& p, const std::string& t) { p.set_permalink(t); },
-             [](v1::Post& p, const std::string& t) { p.set_shortcode(t); },
-             [](v1::Post& p, const std::string& t) { p.add_hashtags(t); },
-             [](v1::Post& p, const std::string& t) { p.add_mentions(t); },
-             [](v1::Post& p, const std::string& t) { p.set_media_url(t); },
-             [](v1::Post& p, const std::string& t) { p.mutable_media(1)->set_url(t); },
-             [](v1::Post& p, const std::string& t) { p.mutable_media(2)->set_source_url(t); },
-             [](v1::Post& p, const std::string& t) { p.set_highlight(t); },
+             [](v1::Post&p, const std::string&t) { p.set_id(t); },
+             [](v1::Post&p, const std::string&t) { p.set_owner_id(t); },
+             [](v1::Post&p, const std::string&t) { p.set_username(t); },
+             [](v1::Post&p, const std::string&t) { p.set_caption(t); },
+             [](v1::Post&p, const std::string&t) { p.set_permalink(t); },
+             [](v1::Post&p, const std::string&t) { p.set_shortcode(t); },
+             [](v1::Post&p, const std::string&t) { p.add_hashtags(t); },
+             [](v1::Post&p, const std::string&t) { p.add_mentions(t); },
+             [](v1::Post&p, const std::string&t) { p.set_media_url(t); },
+             [](v1::Post&p, const std::string&t) { p.mutable_media(1)->set_url(t); },
+             [](v1::Post&p, const std::string&t) { p.mutable_media(2)->set_source_url(t); },
+             [](v1::Post&p, const std::string&t) { p.set_highlight(t); },
          }) {
       v1::Post post = FullPost();
       set(post, text);
@@ -331,8 +330,8 @@ TEST(PostDocument, NumbersEnumsTimestampsAndMissingFieldsAreWrittenAsThePrinterD
   }
   // Years 1 and 9999, the epoch, before it, and 3, 6 and 9 fractional digits.
   for (const int64_t seconds : {google::protobuf::util::TimeUtil::kTimestampMinSeconds,
-                                google::protobuf::util::TimeUtil::kTimestampMaxSeconds,
-                                int64_t{0}, int64_t{-1}, int64_t{951'782'400} /* 2000-02-29 */}) {
+                                google::protobuf::util::TimeUtil::kTimestampMaxSeconds, int64_t{0},
+                                int64_t{-1}, int64_t{951'782'400} /* 2000-02-29 */}) {
     for (const int32_t nanos : {0, 1, 120'000'000, 123'456'000, 999'999'999, 5'000}) {
       v1::Post post = FullPost();
       post.mutable_timestamp()->set_seconds(seconds);

@@ -146,7 +146,7 @@ TEST_F(S3CheckpointTest, ASecondRunIsRefusedWhileTheLeaseIsLive) {
   EXPECT_TRUE(absl::IsUnavailable(second.status())) << second.status();
   EXPECT_THAT(second.status().message(), HasSubstr("held by run-a until 20"));
   EXPECT_THAT(second.status().message(), HasSubstr(absl::StrCat(kKey, ".lease")));
-  first = absl::UnavailableError("closed");  // A normal exit releases the lease...
+  first = absl::UnavailableError("closed");          // A normal exit releases the lease...
   absl::StatusOr<Checkpoint> third = Open("run-c");  // ...so the next run starts at once.
   EXPECT_TRUE(third.ok()) << third.status();
 }
@@ -191,7 +191,8 @@ TEST_F(S3CheckpointTest, AnExpiredLeaseIsTakenOverAndItsOldHolderCannotCommit) {
 // writes; an unreadable one counts as free.
 TEST_F(S3CheckpointTest, LeaseRenewsAndReleases) {
   const std::string key = "state/x.lease";
-  absl::StatusOr<std::unique_ptr<S3Lease>> lease = S3Lease::Acquire(store_, bucket_, key, Lease("one"));
+  absl::StatusOr<std::unique_ptr<S3Lease>> lease =
+      S3Lease::Acquire(store_, bucket_, key, Lease("one"));
   ASSERT_TRUE(lease.ok()) << lease.status();
   const absl::Time first = (*lease)->expires();
   absl::SleepFor(absl::Milliseconds(1100));
@@ -208,7 +209,8 @@ TEST_F(S3CheckpointTest, LeaseRenewsAndReleases) {
   EXPECT_TRUE(absl::IsAborted((*lease)->Check()));
 
   ASSERT_TRUE(store_->Put(bucket_, key, "not json").ok());
-  absl::StatusOr<std::unique_ptr<S3Lease>> over = S3Lease::Acquire(store_, bucket_, key, Lease("two"));
+  absl::StatusOr<std::unique_ptr<S3Lease>> over =
+      S3Lease::Acquire(store_, bucket_, key, Lease("two"));
   ASSERT_TRUE(over.ok()) << over.status();
   EXPECT_TRUE((*over)->Check().ok());
 }

@@ -330,7 +330,8 @@ TEST_F(S3IngestTest, AnInterruptedRunResumesFromItsS3CheckpointOnAnotherMachine)
       failed.set_error(checkpoint.status().ToString());
       return failed;
     }
-    ingest::IngestEnv env{&lake, &elastic, nullptr, http_.get(), clock.get(), &*checkpoint, nullptr};
+    ingest::IngestEnv env{&lake,       &elastic,     nullptr, http_.get(),
+                          clock.get(), &*checkpoint, nullptr};
     return ingest::RunIngest(env, options);
   };
 
@@ -365,7 +366,8 @@ TEST_F(S3IngestTest, AnInterruptedRunResumesFromItsS3CheckpointOnAnotherMachine)
   EXPECT_TRUE(journals->objects.empty());  // Folded into the snapshot.
 
   // The same index as one clean run.
-  std::unique_ptr<MediaStore> media = NewS3MediaStore(lake_s3, S3Location{bucket_, "media/"}, kMediaUrl);
+  std::unique_ptr<MediaStore> media =
+      NewS3MediaStore(lake_s3, S3Location{bucket_, "media/"}, kMediaUrl);
   const v1::IngestReport clean =
       Ingest(*lake, *media, root_ / "state-clean", prefix_ + "-clean", nullptr, false);
   ASSERT_EQ(clean.error(), "");

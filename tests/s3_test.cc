@@ -651,8 +651,8 @@ TEST_F(S3Test, LakeListsEveryFileUnderAPrefixInPagesOfAThousand) {
     }
   }
   // Byte order of the keys: "a-b" < "a/..." < "a0" ('-' < '/' < '0').
-  for (const char* key : {"lake/posts/a-b", "lake/posts/a/x.json", "lake/posts/a0",
-                          "lake/posts/1000/deep/er.json"}) {
+  for (const char* key :
+       {"lake/posts/a-b", "lake/posts/a/x.json", "lake/posts/a0", "lake/posts/1000/deep/er.json"}) {
     keys.push_back(key);
   }
   std::vector<std::string> hidden = {"lake/posts/1000/.tmp.json", "lake/posts/.staging/1.json",
@@ -706,10 +706,12 @@ TEST_F(S3Test, LakeListsEveryFileUnderAPrefixInPagesOfAThousand) {
   EXPECT_EQ(calls, 1);
 
   // Nothing under a missing prefix; a missing bucket is an error.
-  ASSERT_TRUE(lake->ListFiles("none/", [&](std::vector<LakeEntry>&) {
-                    ADD_FAILURE() << "a page for a missing prefix";
-                    return absl::OkStatus();
-                  }).ok());
+  ASSERT_TRUE(lake->ListFiles("none/",
+                              [&](std::vector<LakeEntry>&) {
+                                ADD_FAILURE() << "a page for a missing prefix";
+                                return absl::OkStatus();
+                              })
+                  .ok());
   std::unique_ptr<Lake> no_bucket = NewS3Lake(shared, S3Location{bucket_ + "-none", ""});
   EXPECT_TRUE(absl::IsNotFound(
       no_bucket->ListFiles("", [](std::vector<LakeEntry>&) { return absl::OkStatus(); })));

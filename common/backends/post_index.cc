@@ -168,18 +168,37 @@ constexpr char kHexDigits[] = "0123456789abcdef";
 // them, else \uxxxx (lowercase hex; a surrogate pair above U+FFFF).
 void AppendEscape(uint32_t cp, std::string& out) {
   switch (cp) {
-    case '\b': out += "\\b"; return;
-    case '\t': out += "\\t"; return;
-    case '\n': out += "\\n"; return;
-    case '\f': out += "\\f"; return;
-    case '\r': out += "\\r"; return;
-    case '"': out += "\\\""; return;
-    case '\\': out += "\\\\"; return;
-    default: break;
+    case '\b':
+      out += "\\b";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\f':
+      out += "\\f";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '"':
+      out += "\\\"";
+      return;
+    case '\\':
+      out += "\\\\";
+      return;
+    default:
+      break;
   }
   const auto unit = [&out](uint32_t u) {
-    const char text[] = {'\\', 'u', kHexDigits[(u >> 12) & 0xf], kHexDigits[(u >> 8) & 0xf],
-                         kHexDigits[(u >> 4) & 0xf], kHexDigits[u & 0xf]};
+    const char text[] = {'\\',
+                         'u',
+                         kHexDigits[(u >> 12) & 0xf],
+                         kHexDigits[(u >> 8) & 0xf],
+                         kHexDigits[(u >> 4) & 0xf],
+                         kHexDigits[u & 0xf]};
     out.append(text, sizeof(text));
   };
   if (cp < 0x10000) {
@@ -294,8 +313,7 @@ void AppendJsonString(absl::string_view s, std::string& out) {
 void AppendTimestamp(const google::protobuf::Timestamp& ts, std::string& out) {
   using google::protobuf::util::TimeUtil;
   if (ts.seconds() < TimeUtil::kTimestampMinSeconds ||
-      ts.seconds() > TimeUtil::kTimestampMaxSeconds || ts.nanos() < 0 ||
-      ts.nanos() > 999'999'999) {
+      ts.seconds() > TimeUtil::kTimestampMaxSeconds || ts.nanos() < 0 || ts.nanos() > 999'999'999) {
     out += "\"InvalidTime\"";
     return;
   }
@@ -339,16 +357,16 @@ void AppendValue(const google::protobuf::Message& message,
       return;
     }
     case FieldDescriptor::CPPTYPE_INT64:
-      absl::StrAppend(&out, "\"",
-                      repeated ? r.GetRepeatedInt64(message, &field, index)
-                               : r.GetInt64(message, &field),
-                      "\"");
+      absl::StrAppend(
+          &out, "\"",
+          repeated ? r.GetRepeatedInt64(message, &field, index) : r.GetInt64(message, &field),
+          "\"");
       return;
     case FieldDescriptor::CPPTYPE_UINT64:
-      absl::StrAppend(&out, "\"",
-                      repeated ? r.GetRepeatedUInt64(message, &field, index)
-                               : r.GetUInt64(message, &field),
-                      "\"");
+      absl::StrAppend(
+          &out, "\"",
+          repeated ? r.GetRepeatedUInt64(message, &field, index) : r.GetUInt64(message, &field),
+          "\"");
       return;
     case FieldDescriptor::CPPTYPE_INT32:
       absl::StrAppend(&out, repeated ? r.GetRepeatedInt32(message, &field, index)
@@ -394,8 +412,7 @@ void AppendValue(const google::protobuf::Message& message,
 
 // The present fields of `message` in field number order, as the printer
 // writes them (proto3: non-default values, and `optional` ones when set).
-void AppendMessage(const google::protobuf::Message& message, std::string& out,
-                   int skipped_field) {
+void AppendMessage(const google::protobuf::Message& message, std::string& out, int skipped_field) {
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   message.GetReflection()->ListFields(message, &fields);
   out += '{';

@@ -129,9 +129,9 @@ absl::Status S3Lease::Take() {
     held_ = taken.ok();
     return taken;
   }
-  return absl::UnavailableError(
-      absl::StrCat("the lease ", where, " keeps changing hands: another run of this shard is "
-                   "starting (retry later)"));
+  return absl::UnavailableError(absl::StrCat("the lease ", where,
+                                             " keeps changing hands: another run of this shard is "
+                                             "starting (retry later)"));
 }
 
 absl::Status S3Lease::WriteLocked(absl::Time expires, bool create) {
@@ -209,8 +209,8 @@ absl::Status S3Lease::Release() {
   released_ = true;
   absl::Status written = WriteLocked(absl::UnixEpoch(), /*create=*/false);
   if (ConditionFailed(written)) {
-    return absl::AbortedError(absl::StrCat("the lease s3://", bucket_, "/", key_,
-                                           " was taken before its release"));
+    return absl::AbortedError(
+        absl::StrCat("the lease s3://", bucket_, "/", key_, " was taken before its release"));
   }
   return written;
 }

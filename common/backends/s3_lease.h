@@ -33,8 +33,8 @@ struct S3LeaseOptions {
   // Renews from a thread of its own this often while held (0: only Check
   // renews). Keeps the lease while a long batch runs between checks.
   absl::Duration renew_every = absl::Seconds(40);
-  std::string holder;             // Empty: "<host>/<pid>/<random>".
-  const Clock* clock = nullptr;   // Null: the wall clock (not --now's).
+  std::string holder;            // Empty: "<host>/<pid>/<random>".
+  const Clock* clock = nullptr;  // Null: the wall clock (not --now's).
 };
 
 class S3Lease {
@@ -77,10 +77,10 @@ class S3Lease {
   const Clock* clock_;
 
   mutable std::mutex mu_;
-  std::string etag_;              // Of the lease object as last written by us.
+  std::string etag_;  // Of the lease object as last written by us.
   absl::Time expires_;
-  absl::Status lost_;             // Set once another holder took the lease.
-  bool held_ = false;             // Taken (Acquire succeeded).
+  absl::Status lost_;  // Set once another holder took the lease.
+  bool held_ = false;  // Taken (Acquire succeeded).
   bool released_ = false;
   std::unique_ptr<Periodic> renewer_;  // Last: stopped first.
 };

@@ -101,7 +101,8 @@ class LocalLake final : public Lake {
       if (child.is_dir) {
         if (depth + 1 >= kMaxDepth) continue;
         SCOUT_RETURN_IF_ERROR(Walk(absl::StrCat(dir, "/", child.name),
-                                   absl::StrCat(relative, child.name, "/"), depth + 1, page, visit));
+                                   absl::StrCat(relative, child.name, "/"), depth + 1, page,
+                                   visit));
         continue;
       }
       child.name = absl::StrCat(relative, child.name);

@@ -94,13 +94,13 @@ class LocalCheckpointStorage final : public CheckpointStorage {
   FileSystem* const fs_;
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<WritableFile> journal_;  // Opened for append at the first commit.
-  absl::Status broken_;  // Why the journal cannot be appended to (until Replace).
+  absl::Status broken_;                    // Why the journal cannot be appended to (until Replace).
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CheckpointStorage>> OpenLocalCheckpointStorage(std::string path,
-                                                                            FileSystem* fs) {
+                                                                              FileSystem* fs) {
   auto storage = std::make_unique<LocalCheckpointStorage>(std::move(path), fs);
   SCOUT_RETURN_IF_ERROR(storage->Lock());
   return storage;
@@ -114,10 +114,9 @@ absl::StatusOr<Checkpoint> Checkpoint::Open(std::string path, FileSystem* fs) {
 
 absl::StatusOr<Checkpoint> Checkpoint::Open(std::unique_ptr<CheckpointStorage> storage) {
   Checkpoint checkpoint(std::move(storage));
-  SCOUT_ASSIGN_OR_RETURN(checkpoint.journal_dirty_,
-                         checkpoint.storage_->Load([&](absl::string_view lines) {
-                           checkpoint.Apply(lines);
-                         }));
+  SCOUT_ASSIGN_OR_RETURN(
+      checkpoint.journal_dirty_,
+      checkpoint.storage_->Load([&](absl::string_view lines) { checkpoint.Apply(lines); }));
   SCOUT_RETURN_IF_ERROR(checkpoint.Compact());
   return checkpoint;
 }

@@ -49,6 +49,19 @@ struct FileState {
   std::string etag = {};  // "= {}": initializers that leave it out build warning-free.
 
   bool operator==(const FileState&) const = default;
+
+  // Whether a lake file listed with these attributes is untouched since, so
+  // not read again. When both sides know the ETag (S3): same size and ETag,
+  // since LastModified's 1 s resolution would let a same-size rewrite within
+  // the second pass for untouched. Otherwise (a local lake, a line written
+  // before ETags were kept, a file --follow took from an event without one):
+  // same size and mtime.
+  bool Untouched(int64_t listed_size, int64_t listed_mtime_ns,
+                 absl::string_view listed_etag) const {
+    if (size != listed_size) return false;
+    if (!listed_etag.empty() && !etag.empty()) return etag == listed_etag;
+    return mtime_ns == listed_mtime_ns;
+  }
 };
 
 // A checkpoint's bytes: a snapshot and a journal of records (each record a
@@ -96,8 +109,7 @@ class Checkpoint {
   absl::Status Compact();
 
  private:
-  explicit Checkpoint(std::unique_ptr<CheckpointStorage> storage)
-      : storage_(std::move(storage)) {}
+  explicit Checkpoint(std::unique_ptr<CheckpointStorage> storage) : storage_(std::move(storage)) {}
   void Apply(absl::string_view lines);
 
   std::unique_ptr<CheckpointStorage> storage_;

@@ -1,11 +1,13 @@
 #include "workers/ingest/ingest.h"
 
 #include <atomic>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/backends/bulk.h"
 #include "common/backends/post_index.h"
 #include "common/backends/progress.h"
@@ -36,14 +38,18 @@ struct Candidate {
   std::string etag;  // S3 lakes.
 };
 
-// Untouched since the checkpoint, so not read again. A lake with ETags
-// (S3): same size and ETag; LastModified has 1 s resolution, so a same-size
-// rewrite within the second would pass for untouched by size + mtime. A
-// local lake: same size and mtime (ns).
-bool Untouched(const FileState& prior, const LakeEntry& file) {
-  if (prior.size != file.size) return false;
-  if (!file.etag.empty()) return prior.etag == file.etag;
-  return prior.mtime_ns == file.mtime_ns;
+// The owner of a post file, from its name under posts/:
+// `<owner_id>/<post_id>.json`. Anything deeper or shallower is not a post
+// file, nor is a name with a tab or line break (S3 allows them; the
+// checkpoint's lines could not hold it).
+std::optional<absl::string_view> PostFileOwner(absl::string_view name) {
+  const size_t slash = name.find('/');
+  if (slash == 0 || slash == absl::string_view::npos ||
+      name.find('/', slash + 1) != absl::string_view::npos || !absl::EndsWith(name, ".json") ||
+      name.find_first_of("\t\r\n") != absl::string_view::npos) {
+    return std::nullopt;
+  }
+  return name.substr(0, slash);
 }
 
 // What one candidate turned out to be, and whether it is done.
@@ -109,10 +115,60 @@ class IngestRun {
     return std::move(report_);
   }
 
+  // IngestFiles: these files only, as candidates of the listing would be.
+  absl::Status RunFiles(const std::vector<ChangedFile>& files, std::vector<std::string>* committed,
+                        IngestReport& report) {
+    committed_ = committed;
+    std::vector<Candidate> candidates;
+    for (const ChangedFile& file : files) {
+      absl::string_view rest = file.key;
+      if (!absl::ConsumePrefix(&rest, kPostsRoot)) continue;
+      const std::optional<absl::string_view> owner = PostFileOwner(rest);
+      if (!owner.has_value() || !options_.shard.Owns(*owner)) continue;
+      candidates.push_back(
+          {file.key, std::string(*owner), file.size, file.mtime_ns, nullptr, file.etag});
+    }
+    report_.set_files_listed(static_cast<int64_t>(candidates.size()));
+    absl::Status status;
+    for (size_t start = 0; start < candidates.size() && status.ok();
+         start += options_.batch_files) {
+      const size_t end = std::min(candidates.size(), start + options_.batch_files);
+      status = ProcessBatch(&candidates[start], &candidates[end]);
+    }
+    report_.set_bytes_read(bytes_read_.load());
+    report_.set_media_fetched(media_stats_.fetched);
+    report_.set_media_already_stored(media_stats_.already_stored);
+    report_.set_media_failed(media_stats_.failed);
+    report_.set_media_refused(media_stats_.refused);
+    AddCounts(report_, report);
+    return status;
+  }
+
+  // The counts of `from` added to `to` (lists capped as a run caps them).
+  static void AddCounts(const IngestReport& from, IngestReport& to) {
+    to.set_files_listed(to.files_listed() + from.files_listed());
+    to.set_files_untouched(to.files_untouched() + from.files_untouched());
+    to.set_files_unchanged(to.files_unchanged() + from.files_unchanged());
+    to.set_files_too_old(to.files_too_old() + from.files_too_old());
+    to.set_posts_indexed(to.posts_indexed() + from.posts_indexed());
+    to.set_files_quarantined(to.files_quarantined() + from.files_quarantined());
+    to.set_media_fetched(to.media_fetched() + from.media_fetched());
+    to.set_media_already_stored(to.media_already_stored() + from.media_already_stored());
+    to.set_media_failed(to.media_failed() + from.media_failed());
+    to.set_media_refused(to.media_refused() + from.media_refused());
+    to.set_bytes_read(to.bytes_read() + from.bytes_read());
+    for (const auto& q : from.quarantined()) {
+      if (to.quarantined_size() < static_cast<int>(kMaxListed)) *to.add_quarantined() = q;
+    }
+    for (const auto& f : from.failed_media()) {
+      if (to.failed_media_size() < static_cast<int>(kMaxListed)) *to.add_failed_media() = f;
+    }
+  }
+
  private:
   absl::Status RunSteps() {
     SCOUT_RETURN_IF_ERROR(EnsureIndices(*env_.elastic, options_.index_prefix));
-    SCOUT_ASSIGN_OR_RETURN(const std::vector<Candidate> candidates, ListCandidates());
+    SCOUT_ASSIGN_OR_RETURN(std::vector<Candidate> candidates, ListCandidates());
     Progress progress("ingest", static_cast<int64_t>(candidates.size()));
     for (size_t start = 0; start < candidates.size(); start += options_.batch_files) {
       if (StopRequested()) return Interrupted();
@@ -135,26 +191,21 @@ class IngestRun {
     std::vector<Candidate> candidates;
     SCOUT_RETURN_IF_ERROR(env_.lake->ListFiles(kPostsRoot, [&](std::vector<LakeEntry>& page) {
       for (LakeEntry& file : page) {
-        // posts/<owner_id>/<post_id>.json; anything deeper or shallower is
-        // not a post file, nor is a key with a tab or line break (S3 allows
-        // them; the checkpoint's lines could not hold it).
-        const size_t slash = file.name.find('/');
-        if (slash == 0 || slash == std::string::npos ||
-            file.name.find('/', slash + 1) != std::string::npos ||
-            !absl::EndsWith(file.name, ".json") ||
-            file.name.find_first_of("\t\r\n") != std::string::npos) {
-          continue;
-        }
-        const absl::string_view owner = absl::string_view(file.name).substr(0, slash);
-        if (!options_.shard.Owns(owner)) continue;
+        const std::optional<absl::string_view> owner = PostFileOwner(file.name);
+        if (!owner.has_value() || !options_.shard.Owns(*owner)) continue;
         report_.set_files_listed(report_.files_listed() + 1);
-        Candidate candidate{absl::StrCat(kPostsRoot, file.name), std::string(owner), file.size,
-                            file.mtime_ns, nullptr, file.etag};
+        Candidate candidate{absl::StrCat(kPostsRoot, file.name),
+                            std::string(*owner),
+                            file.size,
+                            file.mtime_ns,
+                            nullptr,
+                            file.etag};
         candidate.prior = env_.checkpoint->Find(candidate.key);
         const bool retry_media = candidate.prior != nullptr &&
                                  candidate.prior->outcome == Outcome::kMediaPending &&
                                  options_.fetch_media;
-        if (candidate.prior != nullptr && !retry_media && Untouched(*candidate.prior, file)) {
+        if (candidate.prior != nullptr && !retry_media &&
+            candidate.prior->Untouched(file.size, file.mtime_ns, file.etag)) {
           report_.set_files_untouched(report_.files_untouched() + 1);
           continue;
         }
@@ -165,7 +216,12 @@ class IngestRun {
     return candidates;
   }
 
-  absl::Status ProcessBatch(const Candidate* begin, const Candidate* end) {
+  absl::Status ProcessBatch(Candidate* begin, Candidate* end) {
+    // Looked up now, not at listing: a commit that adds keys may move the
+    // checkpoint's entries, and the listing's pointers with them.
+    for (Candidate* file = begin; file != end; ++file) {
+      file->prior = env_.checkpoint->Find(file->key);
+    }
     std::vector<Work> works(static_cast<size_t>(end - begin));
     std::vector<absl::Status> read_errors(works.size());
     ParallelFor(works.size(), options_.parse_threads, [&](size_t i) {
@@ -184,6 +240,14 @@ class IngestRun {
       Count(work);
     }
     SCOUT_RETURN_IF_ERROR(env_.checkpoint->Commit(done));
+    if (committed_ != nullptr) {
+      for (const Work& work : works) {
+        if (work.kind != Work::kVanished && work.kind != Work::kUnchanged &&
+            work.pending_actions == 0) {
+          committed_->push_back(work.file->key);
+        }
+      }
+    }
     return written;
   }
 
@@ -411,22 +475,32 @@ class IngestRun {
   MediaCopier copier_{env_.http, env_.media, options_.media};
   MediaCopyStats media_stats_;
   mutable std::atomic<int64_t> bytes_read_{0};
+  std::vector<std::string>* committed_ = nullptr;  // IngestFiles' caller's.
 };
 
 }  // namespace
 
+absl::Status IngestFiles(const IngestEnv& env, const IngestOptions& options,
+                         const std::vector<ChangedFile>& files, IngestReport& report,
+                         std::vector<std::string>* committed) {
+  return IngestRun(env, options).RunFiles(files, committed, report);
+}
+
+void SetS3Requests(const IngestEnv& env, const S3RequestCounts& before, IngestReport& report) {
+  if (env.s3 == nullptr) return;
+  const S3RequestCounts after = env.s3->Counts();
+  v1::S3Requests& requests = *report.mutable_s3_requests();
+  requests.set_lists(after.list - before.list);
+  requests.set_gets(after.get - before.get);
+  requests.set_heads(after.head - before.head);
+  requests.set_puts(after.put - before.put);
+  requests.set_deletes(after.del - before.del);
+}
+
 IngestReport RunIngest(const IngestEnv& env, const IngestOptions& options) {
   const S3RequestCounts before = env.s3 != nullptr ? env.s3->Counts() : S3RequestCounts{};
   IngestReport report = IngestRun(env, options).Run();
-  if (env.s3 != nullptr) {
-    const S3RequestCounts after = env.s3->Counts();
-    v1::S3Requests& requests = *report.mutable_s3_requests();
-    requests.set_lists(after.list - before.list);
-    requests.set_gets(after.get - before.get);
-    requests.set_heads(after.head - before.head);
-    requests.set_puts(after.put - before.put);
-    requests.set_deletes(after.del - before.del);
-  }
+  SetS3Requests(env, before, report);
   return report;
 }
 

@@ -5,6 +5,9 @@
 // point. One Ingest runs at a time per checkpoint; not thread-safe itself.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/backends/elastic.h"
@@ -41,6 +44,33 @@ struct IngestEnv {
   // report counts the requests the run sent through it.
   const ObjectStore* s3 = nullptr;
 };
+
+// A lake file a change source says was written (scout-ingest --follow).
+struct ChangedFile {
+  std::string key;       // "instagram_graph/posts/<owner_id>/<post_id>.json"
+  int64_t size = 0;      // As Lake::List reports it; recorded in the checkpoint.
+  int64_t mtime_ns = 0;  // As Lake::List reports it; 0 when the source cannot
+                         // know it (the next listing then reads the file once more).
+  std::string etag;      // S3 lakes, when the source knows it (events and listings do).
+};
+
+// For --follow: takes `files` through the same steps as RunIngest takes its
+// candidates (read, hash, normalize or quarantine, pictures, _bulk, commit
+// what Elasticsearch acknowledged), one bulk request per batch_files. Keys
+// outside posts/<owner>/*.json or of another shard are skipped. No listing,
+// no refresh (the indices refresh every second), no index upkeep, no
+// Compact. Adds its counts to `report`, and to `committed` (if given) the
+// keys committed with new content (indexed, quarantined or too old; not
+// those whose hash was unchanged). Returns the first failure; what was
+// committed stays so.
+absl::Status IngestFiles(const IngestEnv& env, const IngestOptions& options,
+                         const std::vector<ChangedFile>& files, scout::v1::IngestReport& report,
+                         std::vector<std::string>* committed);
+
+// The requests sent through env.s3 since `before` (its Counts() then) as
+// the report's s3_requests; nothing without an S3 client.
+void SetS3Requests(const IngestEnv& env, const S3RequestCounts& before,
+                   scout::v1::IngestReport& report);
 
 // Runs one ingest. The report's `error` is set when a backend failed; what
 // was acknowledged before the failure stays committed.

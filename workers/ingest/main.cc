@@ -4,19 +4,37 @@
 // Prints an IngestReport as JSON on stdout; exit 0 on success (quarantined
 // files included), 1 when a backend failed or another run of the shard holds
 // the checkpoint, 2 on bad configuration.
+#include <cstdlib>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+
 #include "common/backends/worker.h"
 #include "common/base/config.h"
 #include "common/base/status.h"
+#include "workers/ingest/changes.h"
+#include "workers/ingest/events.h"
+#include "workers/ingest/follow.h"
 #include "workers/ingest/ingest.h"
 #include "workers/ingest/s3_checkpoint.h"
 
 ABSL_FLAG(bool, no_media, false, "index posts without copying their pictures");
 ABSL_FLAG(int, media_concurrency, 8, "parallel picture fetches");
 ABSL_FLAG(int, batch, 2000, "files per Elasticsearch bulk request");
+ABSL_FLAG(bool, follow, false,
+          "keep running: index new and rewritten post files as they land (docs/follow.md); "
+          "SIGTERM drains and prints the report");
+ABSL_FLAG(absl::Duration, follow_sweep, absl::Seconds(30),
+          "--follow: list the lake this often (the safety net); 0: only at start");
+ABSL_FLAG(bool, follow_inotify, true, "--follow on a local lake: watch it with inotify");
+ABSL_FLAG(std::string, follow_events_listen, "",
+          "--follow on an S3 lake: receive S3 (SNS) and SeaweedFS event notifications on this "
+          "host:port (POST /events/s3, /events/seaweedfs); the token, if any, from "
+          "SCOUT_EVENTS_TOKEN");
+ABSL_FLAG(absl::Duration, follow_batch_wait, absl::Seconds(1),
+          "--follow: a micro-batch closes at --batch files or this long after its oldest change");
 
 namespace {
 
@@ -37,13 +55,53 @@ absl::StatusOr<scout::ingest::Checkpoint> OpenCheckpoint(const scout::v1::Config
   return scout::ingest::Checkpoint::Open(std::move(storage));
 }
 
+// --follow: the sources the lake allows, then the loop until SIGTERM.
+int Follow(const scout::v1::Config& config, const scout::ingest::IngestOptions& options,
+           const scout::ingest::IngestEnv& env) {
+  using namespace scout::ingest;
+  std::vector<std::unique_ptr<ChangeSource>> sources;
+  sources.push_back(NewSweepSource(env.lake, options.shard, absl::GetFlag(FLAGS_follow_sweep)));
+  const std::string listen = absl::GetFlag(FLAGS_follow_events_listen);
+  if (scout::IsS3Url(config.lake())) {
+    if (!listen.empty()) {
+      absl::StatusOr<scout::S3Location> lake = scout::ParseS3Url(config.lake());
+      if (!lake.ok()) return scout::Exit(kProgram, scout::kExitBadUsage, lake.status().message());
+      EventReceiverOptions events;
+      events.listen = listen;
+      events.lake = *lake;
+      if (const char* token = std::getenv("SCOUT_EVENTS_TOKEN"); token != nullptr) {
+        events.token = token;
+      }
+      sources.push_back(NewEventReceiver(std::move(events)));
+    }
+  } else {
+    if (!listen.empty()) {
+      return scout::Exit(kProgram, scout::kExitBadUsage,
+                         "--follow_events_listen needs an S3 lake (s3://bucket/prefix); a local "
+                         "lake is watched with inotify");
+    }
+    if (absl::GetFlag(FLAGS_follow_inotify)) {
+      sources.push_back(NewInotifySource(config.lake(), options.shard));
+    }
+  }
+  std::vector<ChangeSource*> running;
+  for (const auto& source : sources) running.push_back(source.get());
+  FollowOptions follow;
+  follow.batch_wait = absl::GetFlag(FLAGS_follow_batch_wait);
+  ChangeQueue queue;
+  const scout::v1::IngestReport report =
+      RunFollow(env, options, follow, queue, running, [] { return scout::StopRequested(); });
+  return scout::FinishWithReport(kProgram, report, report.error());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Indexes the data lake's new and changed posts into Elasticsearch.\n"
       "Usage: scout-ingest [--lake DIR] [--es_url URL] [--media DIR] [--state DIR] "
-      "[--shard i/N] [--no_media]");
+      "[--shard i/N] [--no_media] [--follow [--follow_sweep 30s] [--follow_events_listen "
+      "HOST:PORT]]");
   absl::StatusOr<scout::Worker> worker = scout::StartWorker(
       kProgram, argc, argv,
       {{[](const scout::v1::Config& c) { return c.lake(); }, "--lake / SCOUT_LAKE"},
@@ -77,6 +135,9 @@ int main(int argc, char** argv) {
   scout::ingest::IngestEnv env{
       backends.lake.get(),  backends.elastic.get(), backends.media.get(), backends.media_http.get(),
       backends.clock.get(), &*checkpoint,           backends.s3.get()};
+  if (absl::GetFlag(FLAGS_follow)) {
+    return Follow(config, options, env);
+  }
   const scout::v1::IngestReport report = scout::ingest::RunIngest(env, options);
 
   return scout::FinishWithReport(kProgram, report, report.error());

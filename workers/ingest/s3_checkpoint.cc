@@ -36,8 +36,8 @@ class S3CheckpointStorage final : public CheckpointStorage {
       if (absl::ConsumePrefix(&text, kHeader)) {
         const size_t end = text.find('\n');
         if (end == absl::string_view::npos || !absl::SimpleAtoi(text.substr(0, end), &folded_)) {
-          return absl::FailedPreconditionError(absl::StrCat("checkpoint s3://", bucket_, "/", key_,
-                                                  ": bad header line"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("checkpoint s3://", bucket_, "/", key_, ": bad header line"));
         }
         text.remove_prefix(end + 1);
       }
@@ -136,9 +136,9 @@ class S3CheckpointStorage final : public CheckpointStorage {
 
 absl::StatusOr<std::unique_ptr<CheckpointStorage>> OpenS3CheckpointStorage(
     std::shared_ptr<ObjectStore> store, std::string bucket, std::string key, S3LeaseOptions lease) {
-  SCOUT_ASSIGN_OR_RETURN(std::unique_ptr<S3Lease> held,
-                         S3Lease::Acquire(store, bucket, absl::StrCat(key, ".lease"),
-                                          std::move(lease)));
+  SCOUT_ASSIGN_OR_RETURN(
+      std::unique_ptr<S3Lease> held,
+      S3Lease::Acquire(store, bucket, absl::StrCat(key, ".lease"), std::move(lease)));
   return std::make_unique<S3CheckpointStorage>(std::move(store), std::move(bucket), std::move(key),
                                                std::move(held));
 }

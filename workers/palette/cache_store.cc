@@ -58,7 +58,9 @@ class S3CacheStore final : public CacheStore {
     return store_->Delete(root_.bucket, absl::StrCat(root_.prefix, name));
   }
 
-  std::string Where() const override { return absl::StrCat("s3://", root_.bucket, "/", root_.prefix); }
+  std::string Where() const override {
+    return absl::StrCat("s3://", root_.bucket, "/", root_.prefix);
+  }
 
  private:
   const std::shared_ptr<ObjectStore> store_;

@@ -71,7 +71,7 @@ absl::StatusOr<std::unique_ptr<CacheStore>> CacheStoreForState(absl::string_view
 struct LeaseOptions {
   absl::Duration duration = absl::Minutes(10);
   absl::Duration renew_every = absl::Minutes(2);  // Zero: no renewal thread.
-  std::string owner;  // For messages; default: host name and pid.
+  std::string owner;                              // For messages; default: host name and pid.
 };
 
 // The lease object holds JSON {"owner": ..., "expires_ms": unix ms} in the
@@ -108,10 +108,10 @@ class CacheLease {
   const std::string name_;
   const LeaseOptions options_;
   mutable std::mutex mu_;
-  std::string version_;     // Guarded by mu_.
-  absl::Time expires_;      // Guarded by mu_.
-  absl::Status lost_;       // Guarded by mu_; sticky.
-  bool released_ = false;   // Guarded by mu_.
+  std::string version_;                // Guarded by mu_.
+  absl::Time expires_;                 // Guarded by mu_.
+  absl::Status lost_;                  // Guarded by mu_; sticky.
+  bool released_ = false;              // Guarded by mu_.
   std::unique_ptr<Periodic> renewal_;  // Last: stopped first.
 };
 

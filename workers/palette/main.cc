@@ -59,9 +59,8 @@ int main(int argc, char** argv) {
   if (!warehouse.ok()) {
     return scout::Exit(kProgram, scout::kExitBackendFailed, warehouse.status().ToString());
   }
-  scout::palette::PaletteEnv env{backends.elastic.get(), warehouse->get(),
-                                 backends.media.get(),   backends.clock.get(),
-                                 cache_store->get(),     backends.s3.get()};
+  scout::palette::PaletteEnv env{backends.elastic.get(), warehouse->get(),   backends.media.get(),
+                                 backends.clock.get(),   cache_store->get(), backends.s3.get()};
   const scout::v1::PaletteReport report = scout::palette::RunPalette(env, options);
   return scout::FinishWithReport(kProgram, report, report.error());
 }

@@ -127,12 +127,12 @@ class PaletteRun {
     SCOUT_RETURN_IF_ERROR(Migrate(*env_.warehouse));
     SCOUT_RETURN_IF_ERROR(env_.warehouse->Exec(kCreateStaging));
     if (env_.cache_store != nullptr) {
-      SCOUT_ASSIGN_OR_RETURN(cache_, SampleCache::OpenShared(env_.cache_store, options_.shard,
-                                                             options_.shared_cache));
+      SCOUT_ASSIGN_OR_RETURN(
+          cache_, SampleCache::OpenShared(env_.cache_store, options_.shard, options_.shared_cache));
     } else {
       if (options_.state_dir.empty()) return absl::InvalidArgumentError("no state directory");
-      SCOUT_ASSIGN_OR_RETURN(cache_,
-                             SampleCache::Open(SampleCachePath(options_.state_dir, options_.shard)));
+      SCOUT_ASSIGN_OR_RETURN(
+          cache_, SampleCache::Open(SampleCachePath(options_.state_dir, options_.shard)));
     }
     report_.set_cache_entries_loaded(static_cast<int64_t>(cache_->size()));
     report_.set_cache_bytes_dropped(cache_->dropped_bytes());

@@ -14,8 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "common/base/hash.h"
 #include "common/base/sha256.h"
 #include "common/base/status.h"
@@ -201,8 +201,8 @@ absl::Status SampleCache::Download() {
   for (const CacheObject& object : objects) {
     absl::string_view seq_text = object.name;
     int64_t seq = 0;
-    if (!absl::ConsumePrefix(&seq_text, segment_prefix_) || !absl::ConsumeSuffix(&seq_text, ".bin") ||
-        !absl::SimpleAtoi(seq_text, &seq) || seq < 0) {
+    if (!absl::ConsumePrefix(&seq_text, segment_prefix_) ||
+        !absl::ConsumeSuffix(&seq_text, ".bin") || !absl::SimpleAtoi(seq_text, &seq) || seq < 0) {
       continue;  // Not a segment.
     }
     next_seq_ = std::max(next_seq_, seq + 1);
@@ -214,7 +214,8 @@ absl::Status SampleCache::Download() {
     // Another version's or not a cache file: nothing of it is kept.
     int64_t intact = 0;
     if (bytes.size() >= sizeof kHeader && std::memcmp(bytes.data(), kHeader, sizeof kHeader) == 0) {
-      intact = ScanRecords(MemoryView(bytes), sizeof kHeader, size, [](int64_t, absl::string_view) {});
+      intact =
+          ScanRecords(MemoryView(bytes), sizeof kHeader, size, [](int64_t, absl::string_view) {});
     }
     Segment& segment = segments_.emplace_back();
     segment.name = object.name;
@@ -264,11 +265,11 @@ absl::Status SampleCache::Load() {
     at = ScanRecords(view, at, size, [&](int64_t record, absl::string_view payload) {
       ImageKey key;
       std::memcpy(key.data(), payload.data(), key.size());
-      entries_.insert_or_assign(
-          key, Entry{record + static_cast<int64_t>(kRecordHead + kPayloadHead),
-                     static_cast<uint32_t>((payload.size() - kPayloadHead) / 3),
-                     static_cast<uint16_t>(Get16(payload.data() + 16)),
-                     static_cast<uint16_t>(Get16(payload.data() + 18))});
+      entries_.insert_or_assign(key,
+                                Entry{record + static_cast<int64_t>(kRecordHead + kPayloadHead),
+                                      static_cast<uint32_t>((payload.size() - kPayloadHead) / 3),
+                                      static_cast<uint16_t>(Get16(payload.data() + 16)),
+                                      static_cast<uint16_t>(Get16(payload.data() + 18))});
     });
   }
   if (at == 0) {  // New, empty or not ours: start over with a header.
@@ -357,7 +358,8 @@ absl::Status SampleCache::CreateSegment(absl::string_view records,
   // Renewing proves the lease is still ours (a conditional write) and keeps
   // it for a while longer.
   SCOUT_RETURN_IF_ERROR(lease_->Renew());
-  const std::string name = absl::StrCat(segment_prefix_, absl::StrFormat("%010d", next_seq_), ".bin");
+  const std::string name =
+      absl::StrCat(segment_prefix_, absl::StrFormat("%010d", next_seq_), ".bin");
   std::string bytes(kHeader, sizeof kHeader);
   bytes.append(records.data(), records.size());
   PutConditions create;
@@ -365,9 +367,9 @@ absl::Status SampleCache::CreateSegment(absl::string_view records,
   absl::StatusOr<std::string> put = store_->Put(name, bytes, create);
   if (!put.ok()) {
     if (absl::IsUnavailable(put.status())) return put.status();
-    return absl::FailedPreconditionError(absl::StrCat(
-        store_->Where(), name, ": cannot create the segment (", put.status().message(),
-        "): another run of this shard may be writing"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(store_->Where(), name, ": cannot create the segment (", put.status().message(),
+                     "): another run of this shard may be writing"));
   }
   ++next_seq_;
   Segment& segment = segments_.emplace_back();

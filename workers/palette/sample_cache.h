@@ -62,7 +62,7 @@ using ImageKey = std::array<uint8_t, 16>;
 ImageKey KeyOf(absl::string_view bytes);
 
 struct SharedCacheOptions {
-  std::string scratch_dir;  // The working copy's folder is made in it; "": $TMPDIR or /tmp.
+  std::string scratch_dir;       // The working copy's folder is made in it; "": $TMPDIR or /tmp.
   int64_t flush_records = 2000;  // ~24 MB of samples per segment.
   size_t max_segments = 8;
   int64_t max_merge_bytes = int64_t{512} << 20;  // One merged segment is built in memory.
@@ -148,9 +148,9 @@ class SampleCache {
   SharedCacheOptions shared_;
   std::string scratch_;  // The working copy's folder, removed at Close.
   std::unique_ptr<CacheLease> lease_;
-  int64_t uploaded_end_ = 0;  // Guarded by mu_: records before it are in segments.
-  int64_t pending_ = 0;       // Guarded by mu_: records after it.
-  mutable std::mutex flush_mu_;  // One upload at a time; taken before mu_.
+  int64_t uploaded_end_ = 0;       // Guarded by mu_: records before it are in segments.
+  int64_t pending_ = 0;            // Guarded by mu_: records after it.
+  mutable std::mutex flush_mu_;    // One upload at a time; taken before mu_.
   std::vector<Segment> segments_;  // Guarded by flush_mu_.
   int64_t next_seq_ = 1;           // Guarded by flush_mu_.
   SegmentCounts counts_;           // Guarded by flush_mu_.
