@@ -19,6 +19,7 @@
 #include "common/io/files.h"
 #include "tests/es_fixture.h"
 #include "tests/lake_fixture.h"
+#include "tests/s3_fixture.h"
 #include "tools/genlake/genlake.h"
 #include "workers/ingest/ingest.h"
 #include "workers/ingest/s3_checkpoint.h"
@@ -37,9 +38,8 @@ class S3IngestTest : public scout::testing::ElasticTest {
   void SetUp() override {
     ElasticTest::SetUp();
     if (HasFatalFailure()) return;
-    const char* endpoint = std::getenv("AWS_ENDPOINT_URL");
-    ASSERT_TRUE(endpoint != nullptr && *endpoint != '\0')
-        << "AWS_ENDPOINT_URL is not set: run through scripts/test, which starts the services";
+    scout::testing::RequireS3();
+    if (HasFatalFailure()) return;
     root_ = fs::path(::testing::TempDir()) / prefix_;
     fs::remove_all(root_);
     genlake::Options options = scout::testing::LakeOptions(root_, kToday);
@@ -50,30 +50,13 @@ class S3IngestTest : public scout::testing::ElasticTest {
     absl::StatusOr<genlake::Summary> summary = genlake::Generate(options, 2);
     ASSERT_TRUE(summary.ok()) << summary.status();
 
-    S3Options s3 = S3Options::FromEnv();
-    std::string region = s3.region;
-    store_ = NewS3ObjectStore(NewCurlHttpClient(),
-                              NewAwsCredentialsChain(NewCurlHttpClient(), region), s3);
+    store_ = scout::testing::S3FromEnv();
     bucket_ = absl::AsciiStrToLower(absl::StrCat("t-s3-ingest-", getpid()));
     ASSERT_TRUE(store_->CreateBucket(bucket_).ok());
-    for (const fs::directory_entry& file : fs::recursive_directory_iterator(root_ / "lake")) {
-      if (!file.is_regular_file()) continue;
-      absl::StatusOr<std::string> bytes = ReadFile(file.path().string());
-      ASSERT_TRUE(bytes.ok()) << bytes.status();
-      const std::string key =
-          absl::StrCat("lake/", fs::relative(file.path(), root_ / "lake").string());
-      ASSERT_TRUE(store_->Put(bucket_, key, *bytes).ok()) << key;
-      ++uploaded_;
-    }
+    uploaded_ = scout::testing::UploadFolder(*store_, bucket_, root_ / "lake", "lake/");
   }
   void TearDown() override {
-    if (store_ != nullptr) {
-      absl::StatusOr<S3ListPage> all = store_->List(bucket_, "", "");
-      if (all.ok()) {
-        for (const S3Object& object : all->objects) (void)store_->Delete(bucket_, object.key);
-      }
-      (void)store_->DeleteBucket(bucket_);
-    }
+    if (store_ != nullptr) scout::testing::RemoveBucket(*store_, bucket_);
     fs::remove_all(root_);
     ElasticTest::TearDown();
   }
@@ -113,7 +96,7 @@ class S3IngestTest : public scout::testing::ElasticTest {
 
   fs::path root_;
   std::string bucket_;
-  std::unique_ptr<ObjectStore> store_;
+  std::shared_ptr<ObjectStore> store_;
   int uploaded_ = 0;
 };
 

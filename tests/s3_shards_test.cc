@@ -22,6 +22,7 @@
 #include "common/io/files.h"
 #include "tests/es_fixture.h"
 #include "tests/lake_fixture.h"
+#include "tests/s3_fixture.h"
 #include "tools/genlake/genlake.h"
 
 extern char** environ;
@@ -50,9 +51,8 @@ class S3ShardsTest : public scout::testing::ElasticTest {
   void SetUp() override {
     ElasticTest::SetUp();
     if (HasFatalFailure()) return;
-    const char* endpoint = std::getenv("AWS_ENDPOINT_URL");
-    ASSERT_TRUE(endpoint != nullptr && *endpoint != '\0')
-        << "AWS_ENDPOINT_URL is not set: run through scripts/test, which starts the services";
+    scout::testing::RequireS3();
+    if (HasFatalFailure()) return;
     root_ = fs::path(::testing::TempDir()) / prefix_;
     fs::remove_all(root_);
     genlake::Options options = scout::testing::LakeOptions(root_, kToday);
@@ -64,29 +64,13 @@ class S3ShardsTest : public scout::testing::ElasticTest {
     absl::StatusOr<genlake::Summary> summary = genlake::Generate(options, 2);
     ASSERT_TRUE(summary.ok()) << summary.status();
 
-    store_ =
-        NewS3ObjectStore(NewCurlHttpClient(),
-                         NewAwsCredentialsChain(NewCurlHttpClient(), S3Options::FromEnv().region),
-                         S3Options::FromEnv());
+    store_ = scout::testing::S3FromEnv();
     bucket_ = absl::AsciiStrToLower(absl::StrCat("t-s3-shards-", getpid()));
     ASSERT_TRUE(store_->CreateBucket(bucket_).ok());
-    for (const fs::directory_entry& file : fs::recursive_directory_iterator(root_ / "lake")) {
-      if (!file.is_regular_file()) continue;
-      absl::StatusOr<std::string> bytes = ReadFile(file.path().string());
-      ASSERT_TRUE(bytes.ok()) << bytes.status();
-      const std::string key =
-          absl::StrCat("lake/", fs::relative(file.path(), root_ / "lake").string());
-      ASSERT_TRUE(store_->Put(bucket_, key, *bytes).ok()) << key;
-    }
+    scout::testing::UploadFolder(*store_, bucket_, root_ / "lake", "lake/");
   }
   void TearDown() override {
-    if (store_ != nullptr) {
-      absl::StatusOr<S3ListPage> all = store_->List(bucket_, "", "");
-      if (all.ok()) {
-        for (const S3Object& object : all->objects) (void)store_->Delete(bucket_, object.key);
-      }
-      (void)store_->DeleteBucket(bucket_);
-    }
+    if (store_ != nullptr) scout::testing::RemoveBucket(*store_, bucket_);
     for (const char* run : {"-single", "-shards"}) {
       (void)elastic_->Call("DELETE", absl::StrCat("_index_template/", prefix_, run));
     }
@@ -184,7 +168,7 @@ class S3ShardsTest : public scout::testing::ElasticTest {
 
   fs::path root_;
   std::string bucket_;
-  std::unique_ptr<ObjectStore> store_;
+  std::shared_ptr<ObjectStore> store_;
 };
 
 TEST_F(S3ShardsTest, ThreeShardsAtOnceGiveTheSingleRunsIndex) {
