@@ -6,8 +6,18 @@ is timed from its PUT returning to a search finding it with its new caption.
 Two modes, one after the other: "events" (SeaweedFS's webhook, plus the
 sweep) and "sweep" (the periodic listing alone, --follow_sweep). Prints JSON.
 
+--burst N puts the trickle behind a backlog: N post files (25 per creator)
+are uploaded and indexed first; then the follower is stopped, all N are
+rewritten and uploaded again (the daily refresh, landing while no follower
+runs, or faster than one indexes), and a new follower starts with the
+trickle: its start-up sweep queues the N rewrites, and the trickle's lag is
+timed while it works through them. New posts and rewrites of the trickle
+are reported apart, with the time until the whole burst was searchable.
+--bin DIR runs another build's scout-ingest (a baseline in the same run).
+
     eval "$(scripts/services up)"       # Elasticsearch (SCOUT_ES_URL)
     bench/follow_bench.py [--rate 20] [--seconds 60] [--sweep 30s]
+    bench/follow_bench.py --modes events --burst 50000 [--bin OTHER/build/bin]
 """
 import argparse
 import hashlib
@@ -108,29 +118,80 @@ def percentile(values, p):
     return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 3)
 
 
+def write_burst(folder, files, version):
+    """`files` post files, 25 per creator (owners 66000000..), as the API
+    client writes them; `version` goes into every caption."""
+    for n in range(files):
+        owner, post_id = f"66{n // 25:08d}", f"55{n:010d}"
+        path = folder / "instagram_graph" / "posts" / owner / f"{post_id}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(post_json(owner, post_id, f"burst {version} {post_id}"))
+
+
+def count(prefix, query=None):
+    body = {"query": query} if query else None
+    return es("POST" if body else "GET", f"{prefix}-*/_count", body).get("count", 0)
+
+
+def wait_for(predicate, seconds):
+    until = time.time() + seconds
+    while time.time() < until:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def run_mode(mode, args, s3, bucket, events_port, weed_env, work):
     prefix = f"bench-follow-{mode}-{os.getpid()}"
     state = work / f"state-{mode}"
     state.mkdir()
-    cmd = [str(BIN / "scout-ingest"), "--follow", "--lake", f"s3://{bucket}/{mode}/",
+    lake = f"s3://{bucket}/{mode}/"
+    cmd = [str(args.bin / "scout-ingest"), "--follow", "--lake", lake,
            "--es_url", os.environ["SCOUT_ES_URL"], "--state", str(state), "--index_prefix", prefix,
            "--no_media", f"--follow_sweep={args.sweep}"]
     if mode == "events":
         cmd.append(f"--follow_events_listen=127.0.0.1:{events_port}")
     env = dict(os.environ, **weed_env, SCOUT_EVENTS_TOKEN=TOKEN)
-    follower = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
-                                stderr=open(work / f"follow-{mode}.log", "w"))
-    time.sleep(3)  # Its first sweep of the (empty) lake, the receiver up.
+    logs = open(work / f"follow-{mode}.log", "w")
+    burst = {}
+    if args.burst:
+        folder = work / f"burst-{mode}"
 
-    written = {}  # post id -> (caption, time the PUT returned)
-    seen = {}
+        def upload(version):
+            write_burst(folder, args.burst, version)
+            started = time.time()
+            subprocess.run([str(BIN / "scout-s3sync"), str(folder), lake, "--threads", "16"],
+                           env=env, check=True, stdout=subprocess.DEVNULL)
+            return time.time() - started
+
+        burst["upload_first_s"] = round(upload("v1"), 1)
+        first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=logs)
+        if not wait_for(lambda: count(prefix) >= args.burst, 900):
+            sys.exit(f"the burst's first load did not finish: {count(prefix)} of {args.burst}")
+        first.terminate()
+        first.wait(timeout=120)
+        burst["upload_rewrites_s"] = round(upload("v2"), 1)
+    follower = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=logs)
+    follower_start = time.time()
+    if not args.burst:
+        time.sleep(3)  # Its first sweep of the (empty) lake, the receiver up.
+
+    written = {}  # post id -> (caption, time the PUT returned, "new" | "rewrite") of its last write
+    seen = {}  # post id -> the caption a search last found
+    lags = {"new": [], "rewrite": []}  # of each write found before a later one replaced it
     lock = threading.Lock()
     done = threading.Event()
 
+    def unseen():
+        with lock:
+            return {k: v for k, v in written.items() if seen.get(k) != v[0]}
+
     def poll():
-        while not done.is_set() or len(seen) < len(written):
-            with lock:
-                pending = {k: v for k, v in written.items() if k not in seen}
+        while True:
+            pending = unseen()
+            if done.is_set() and (not pending or time.time() > deadline[0]):
+                return
             if pending:
                 answer = es("POST", f"{prefix}-*/_search",
                             {"size": len(pending), "_source": ["id", "caption"],
@@ -141,9 +202,9 @@ def run_mode(mode, args, s3, bucket, events_port, weed_env, work):
                     want = pending.get(source["id"])
                     if want and source.get("caption") == want[0]:
                         with lock:
-                            seen[source["id"]] = now - want[1]
-            if done.is_set() and time.time() > deadline[0]:
-                return
+                            if written[source["id"]][0] == want[0]:
+                                seen[source["id"]] = want[0]
+                                lags[want[2]].append(now - want[1])
             time.sleep(0.1)
 
     deadline = [float("inf")]
@@ -152,9 +213,11 @@ def run_mode(mode, args, s3, bucket, events_port, weed_env, work):
     total = int(args.rate * args.seconds)
     start = time.time()
     failed = 0
+    gap = args.rewrite_gap
     for n in range(total):
-        # Every other file rewrites an earlier post (a new caption), the rest are new.
-        post = n if n % 2 == 0 or n < 2 else n - 1
+        # Every other file rewrites the post created `gap` files earlier (a
+        # new caption); the rest are new posts.
+        post = n if n % 2 == 0 or n < gap else n - gap
         owner = f"77{post % 50:08d}"
         post_id = f"88{post:010d}"
         caption = f"caption {post_id} version {n}"
@@ -165,28 +228,41 @@ def run_mode(mode, args, s3, bucket, events_port, weed_env, work):
                         post_json(owner, post_id, caption))
         with lock:
             if ok:
-                written[post_id] = (caption, time.time())
+                written[post_id] = (caption, time.time(), "new" if post == n else "rewrite")
             else:
                 failed += 1
     trickle = time.time() - start
+    if args.burst:
+        rewritten = {"match_phrase": {"caption": "burst v2"}}
+        if wait_for(lambda: count(prefix, rewritten) >= args.burst, 1800):
+            burst["searchable_after_s"] = round(time.time() - follower_start, 1)
+        burst["searchable"] = count(prefix, rewritten)
     deadline[0] = time.time() + 120
     done.set()
     poller.join()
     follower.terminate()
     out, _ = follower.communicate(timeout=120)
     report = json.loads(out.decode().strip().splitlines()[-1]) if out.strip() else {}
-    lags = list(seen.values())
     for index in es("GET", f"_cat/indices/{prefix}-*,{prefix}.*?format=json&h=index") or []:
         if isinstance(index, dict):
             es("DELETE", index["index"])
-    return {"mode": mode, "files": total, "put_failed": failed,
-            "rate_achieved": round(total / trickle, 1), "searchable": len(seen),
-            "never_searchable": len(written) - len(seen),
-            "lag_p50_s": percentile(lags, 50), "lag_p99_s": percentile(lags, 99),
-            "lag_max_s": round(max(lags), 3) if lags else None,
-            "follower_exit": follower.returncode,
-            "posts_indexed": report.get("posts_indexed"),
-            "s3_requests": report.get("s3_requests")}
+    timed = lags["new"] + lags["rewrite"]
+    result = {"mode": mode, "files": total, "put_failed": failed,
+              "rate_achieved": round(total / trickle, 1), "writes_timed": len(timed),
+              "never_searchable": len(unseen()),
+              "lag_p50_s": percentile(timed, 50), "lag_p99_s": percentile(timed, 99),
+              "lag_max_s": round(max(timed), 3) if timed else None}
+    if gap > 1:  # Rewrites of posts indexed a while ago: apart from new posts.
+        for kind in ("new", "rewrite"):
+            result[f"{kind}_timed"] = len(lags[kind])
+            result[f"{kind}_lag_p50_s"] = percentile(lags[kind], 50)
+            result[f"{kind}_lag_p99_s"] = percentile(lags[kind], 99)
+    if burst:
+        result["burst"] = dict(burst, files=args.burst)
+    result.update({"follower_exit": follower.returncode,
+                   "posts_indexed": report.get("posts_indexed"),
+                   "s3_requests": report.get("s3_requests")})
+    return result
 
 
 def main():
@@ -195,7 +271,15 @@ def main():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--sweep", default="30s", help="--follow_sweep of both modes")
     parser.add_argument("--modes", default="events,sweep")
+    parser.add_argument("--burst", type=int, default=0,
+                        help="rewritten files queued ahead of the trickle (see above)")
+    parser.add_argument("--rewrite-gap", type=int, default=1,
+                        help="files between a trickle post's creation and its rewrite (odd)")
+    parser.add_argument("--bin", type=pathlib.Path, default=BIN,
+                        help="the scout-ingest to follow with (scout-s3sync is this build's)")
     args = parser.parse_args()
+    if args.rewrite_gap < 1 or args.rewrite_gap % 2 == 0:
+        sys.exit("--rewrite-gap must be odd (a rewrite follows a new post)")
     if "SCOUT_ES_URL" not in os.environ:
         sys.exit('SCOUT_ES_URL is not set: eval "$(scripts/services up)" first')
 
@@ -242,7 +326,8 @@ def main():
         weed.wait(timeout=60)
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"rate": args.rate, "seconds": args.seconds, "sweep": args.sweep,
-                      "results": results}, indent=1))
+                      "burst": args.burst, "rewrite_gap": args.rewrite_gap,
+                      "bin": str(args.bin), "results": results}, indent=1))
 
 
 if __name__ == "__main__":

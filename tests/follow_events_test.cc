@@ -1,8 +1,13 @@
 // scout-ingest --follow's event adapters and queue, without services: AWS S3
 // event records as AWS documents them (raw and in SNS envelopes), SeaweedFS
 // filer webhook bodies as its Go code writes them, hostile bodies, the
-// receiver over real HTTP, and the queue's deduplication.
+// receiver over real HTTP, the queue's deduplication and lanes, and the
+// sweep's flat listing.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +16,7 @@
 #include "common/backends/http.h"
 #include "workers/ingest/changes.h"
 #include "workers/ingest/events.h"
+#include "workers/ingest/ingest.h"
 
 namespace scout::ingest {
 namespace {
@@ -315,6 +321,97 @@ TEST(ChangeQueueTest, DeduplicatesKeepsTheFirstLandingAndReadsAfterAnEvent) {
   taken = small.Take(5, absl::Milliseconds(300), start + absl::Seconds(5));
   EXPECT_EQ(taken.size(), 1u);
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+TEST(ChangeQueueTest, NewKeysGoFirstRewritesKeepTheirOrder) {
+  ChangeQueue queue;
+  auto offer = [&](const std::string& key) {
+    ASSERT_TRUE(queue.Offer(Change{key, 1, 0, "", absl::InfinitePast(), false, "s3"}));
+  };
+  // A backlog of rewrites, then new posts arriving among them.
+  for (const char* key : {"old1", "old2", "new1", "old3", "new2", "old4"}) offer(key);
+  int asked = 0;
+  auto is_new = [&](const std::string& key) {
+    ++asked;
+    return key.rfind("new", 0) == 0;
+  };
+  std::vector<std::string> keys;
+  for (const Change& change : queue.Take(3, absl::ZeroDuration(), absl::Now(), is_new)) {
+    keys.push_back(change.key);
+  }
+  EXPECT_THAT(keys, ::testing::ElementsAre("new1", "new2", "old1"));
+  EXPECT_EQ(asked, 6);  // Each key once...
+  offer("new3");
+  offer("old2");  // Already pending: keeps its place in its lane.
+  keys.clear();
+  for (const Change& change : queue.Take(10, absl::ZeroDuration(), absl::Now(), is_new)) {
+    keys.push_back(change.key);
+  }
+  EXPECT_THAT(keys, ::testing::ElementsAre("new3", "old2", "old3", "old4"));
+  EXPECT_EQ(asked, 7);  // ...and a pending key is not asked again.
+  EXPECT_EQ(queue.depth(), 0u);
+
+  // Without a predicate: one FIFO lane.
+  for (const char* key : {"old1", "new1"}) offer(key);
+  keys.clear();
+  for (const Change& change : queue.Take(10, absl::ZeroDuration(), absl::Now())) {
+    keys.push_back(change.key);
+  }
+  EXPECT_THAT(keys, ::testing::ElementsAre("old1", "new1"));
+}
+
+// A lake of post files in memory that counts its listings.
+class CountingLake final : public Lake {
+ public:
+  absl::StatusOr<std::vector<LakeEntry>> List(absl::string_view) override {
+    ++lists;
+    return std::vector<LakeEntry>{};
+  }
+  absl::Status ListFiles(absl::string_view prefix, const FilePageVisitor& visit) override {
+    ++flat_listings;
+    EXPECT_EQ(prefix, kPostsRoot);
+    std::vector<LakeEntry> page;
+    for (const char* name : {"1/10.json", "2/20.json", "2/21.json", "3/30.json", "4/x/40.json",
+                             "5/.50.json", "6/60.txt", "7/70\t.json", "top.json"}) {
+      page.push_back(LakeEntry{name, false, 5, 1'000'000'000, "etag"});
+    }
+    return visit(page);
+  }
+  absl::StatusOr<std::string> Read(absl::string_view) override { return std::string(); }
+  int lists = 0;
+  int flat_listings = 0;
+};
+
+TEST(SweepSourceTest, OneFlatListingOffersTheShardsPostFiles) {
+  CountingLake lake;
+  ChangeQueue queue;
+  std::atomic<int> passes{0};
+  absl::Status outcome = absl::UnknownError("no pass");
+  std::mutex mu;
+  // The whole set of shards; the post files are the four well-formed ones.
+  std::unique_ptr<ChangeSource> sweep =
+      NewSweepSource(&lake, Shard(), absl::ZeroDuration(), [&](const absl::Status& s, int64_t) {
+        std::lock_guard<std::mutex> lock(mu);
+        outcome = s;
+        ++passes;
+      });
+  ASSERT_TRUE(sweep->Start(&queue).ok());
+  for (int i = 0; i < 100 && passes == 0; ++i) absl::SleepFor(absl::Milliseconds(20));
+  sweep->Stop();
+  ASSERT_EQ(passes, 1);
+  EXPECT_TRUE(outcome.ok()) << outcome;
+  EXPECT_EQ(lake.flat_listings, 1);
+  EXPECT_EQ(lake.lists, 0);  // No listing per creator folder.
+  std::vector<std::string> keys;
+  for (const Change& change : queue.Take(100, absl::ZeroDuration(), absl::Now())) {
+    EXPECT_TRUE(change.listed);
+    EXPECT_EQ(change.etag, "etag");
+    EXPECT_EQ(change.landed, absl::FromUnixSeconds(1));
+    keys.push_back(change.key);
+  }
+  EXPECT_THAT(keys, ::testing::ElementsAre(
+                        "instagram_graph/posts/1/10.json", "instagram_graph/posts/2/20.json",
+                        "instagram_graph/posts/2/21.json", "instagram_graph/posts/3/30.json"));
 }
 
 TEST(EventReceiverTest, AnswersOverHttp) {

@@ -16,15 +16,10 @@
 #include "common/backends/metrics.h"
 #include "common/base/log.h"
 #include "common/io/files.h"
+#include "workers/ingest/ingest.h"
 
 namespace scout::ingest {
 namespace {
-
-constexpr absl::string_view kPostsRoot = "instagram_graph/posts/";
-
-bool IsPostFileName(absl::string_view name) {
-  return !name.empty() && name[0] != '.' && absl::EndsWith(name, ".json");
-}
 
 prometheus::Counter& Offered(const std::string& source) {
   static auto& family = prometheus::BuildCounter()
@@ -63,7 +58,7 @@ bool ChangeQueue::AddLocked(Change change) {
     it->second.change.listed = listed;
     return true;
   }
-  order_.push_back(change.key);
+  arrived_.push_back(change.key);
   std::string key = change.key;
   pending_.emplace(std::move(key), Pending{std::move(change), absl::Now()});
   return true;
@@ -92,7 +87,16 @@ bool ChangeQueue::OfferListed(std::vector<Change> changes) {
   return !closed_;
 }
 
-std::vector<Change> ChangeQueue::Take(size_t max, absl::Duration linger, absl::Time deadline) {
+absl::Time ChangeQueue::OldestLocked() const {
+  absl::Time oldest = absl::InfiniteFuture();
+  for (const std::deque<std::string>* lane : {&arrived_, &first_, &rest_}) {
+    if (!lane->empty()) oldest = std::min(oldest, pending_.at(lane->front()).offered);
+  }
+  return oldest;
+}
+
+std::vector<Change> ChangeQueue::Take(size_t max, absl::Duration linger, absl::Time deadline,
+                                      const std::function<bool(const std::string&)>& first) {
   std::unique_lock<std::mutex> lock(mu_);
   auto wait_until = [&](absl::Time until, auto done) {
     while (!done()) {
@@ -101,18 +105,23 @@ std::vector<Change> ChangeQueue::Take(size_t max, absl::Duration linger, absl::T
       changed_.wait_for(lock, absl::ToChronoNanoseconds(left));
     }
   };
-  wait_until(deadline, [&] { return closed_ || !order_.empty(); });
-  if (!order_.empty() && !closed_) {
-    const absl::Time oldest = pending_.at(order_.front()).offered;
-    wait_until(std::min(deadline, oldest + linger),
-               [&] { return closed_ || order_.size() >= max; });
+  wait_until(deadline, [&] { return closed_ || !pending_.empty(); });
+  if (!pending_.empty() && !closed_) {
+    wait_until(std::min(deadline, OldestLocked() + linger),
+               [&] { return closed_ || pending_.size() >= max; });
   }
+  // Each key is sorted into a lane once, on this (the taking) thread.
+  for (std::string& key : arrived_)
+    (first && first(key) ? first_ : rest_).push_back(std::move(key));
+  arrived_.clear();
   std::vector<Change> taken;
-  while (!order_.empty() && taken.size() < max) {
-    auto it = pending_.find(order_.front());
-    order_.pop_front();
-    taken.push_back(std::move(it->second.change));
-    pending_.erase(it);
+  for (std::deque<std::string>* lane : {&first_, &rest_}) {
+    while (!lane->empty() && taken.size() < max) {
+      auto it = pending_.find(lane->front());
+      lane->pop_front();
+      taken.push_back(std::move(it->second.change));
+      pending_.erase(it);
+    }
   }
   lock.unlock();
   changed_.notify_all();  // Room for a waiting listing.
@@ -182,30 +191,30 @@ class SweepSource final : public ChangeSource {
     return stopping_;
   }
 
+  // One flat listing (on S3 a LIST per 1,000 files, not one per creator
+  // folder), offered a page at a time: a page waits for room in the queue.
   absl::Status Pass(int64_t& files) {
-    absl::StatusOr<std::vector<LakeEntry>> owners = lake_->List(kPostsRoot);
-    if (!owners.ok()) return owners.status();
-    for (const LakeEntry& owner : *owners) {
-      if (Stopping()) return absl::OkStatus();
-      if (!owner.is_dir || !shard_.Owns(owner.name)) continue;
-      const std::string dir = absl::StrCat(kPostsRoot, owner.name, "/");
-      absl::StatusOr<std::vector<LakeEntry>> listed = lake_->List(dir);
-      if (!listed.ok()) return listed.status();
+    bool ended = false;  // Stopping, or the queue closed: not a failed pass.
+    const absl::Status status = lake_->ListFiles(kPostsRoot, [&](std::vector<LakeEntry>& page) {
+      ended = Stopping();
+      if (ended) return absl::CancelledError("stopping");
       std::vector<Change> changes;
-      for (const LakeEntry& file : *listed) {
-        if (file.is_dir || !IsPostFileName(file.name)) continue;
+      for (LakeEntry& file : page) {
+        const std::optional<absl::string_view> owner = PostFileOwner(file.name);
+        if (!owner.has_value() || !shard_.Owns(*owner)) continue;
         Change& change = changes.emplace_back();
-        change.key = absl::StrCat(dir, file.name);
+        change.key = absl::StrCat(kPostsRoot, file.name);
         change.size = file.size;
         change.mtime_ns = file.mtime_ns;
-        change.etag = file.etag;
+        change.etag = std::move(file.etag);
         change.landed = absl::FromUnixNanos(file.mtime_ns);
         change.source = "sweep";
       }
       files += static_cast<int64_t>(changes.size());
-      if (!queue_->OfferListed(std::move(changes))) return absl::OkStatus();  // Closed.
-    }
-    return absl::OkStatus();
+      ended = !queue_->OfferListed(std::move(changes));
+      return ended ? absl::CancelledError("queue closed") : absl::OkStatus();
+    });
+    return ended ? absl::OkStatus() : status;
   }
 
   Lake* const lake_;
@@ -312,12 +321,16 @@ class InotifySource final : public ChangeSource {
       absl::StatusOr<std::vector<LakeEntry>> files = NewLocalLake(root_)->List(owner_dir);
       if (!files.ok()) return;
       for (const LakeEntry& file : *files) {
-        if (!file.is_dir && IsPostFileName(file.name)) OfferFile(owner_dir + file.name);
+        if (!file.is_dir && PostFileOwner(absl::StrCat(name, "/", file.name))) {
+          OfferFile(owner_dir + file.name);
+        }
       }
       return;
     }
-    if (dir == kPostsRoot || !IsPostFileName(name)) return;
-    if (event.mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) OfferFile(dir + name);
+    if (dir == kPostsRoot) return;
+    const std::string key = dir + name;
+    if (!PostFileOwner(absl::string_view(key).substr(kPostsRoot.size()))) return;
+    if (event.mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) OfferFile(key);
   }
 
   void Loop() {

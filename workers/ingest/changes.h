@@ -44,8 +44,12 @@ struct Change {
 
 // Pending changes, deduplicated by key (the later offer's size, mtime and
 // ETag win; the earlier landing time stays, so the lag counts from the
-// first write not yet indexed). FIFO by first offer. Accepted offers are
-// counted in scout_follow_changes_total{source}.
+// first write not yet indexed). Two lanes, each FIFO by first offer: keys
+// the taker's `first` predicate picks (the follower: posts it has never
+// indexed) are taken before the rest, so a new post stays seconds from
+// searchable while a backlog of rewrites (the daily refresh of every
+// creator's newest posts, or a restart's catch-up) waits its turn. Accepted
+// offers are counted in scout_follow_changes_total{source}.
 class ChangeQueue {
  public:
   // Above `max_depth` pending keys, listed changes wait (the sweep slows
@@ -58,8 +62,11 @@ class ChangeQueue {
   bool OfferListed(std::vector<Change> changes);
   // Waits until a change is pending (or `deadline`, or Close), then until
   // `max` are pending or `linger` after the oldest was offered; returns at
-  // most `max`, oldest first.
-  std::vector<Change> Take(size_t max, absl::Duration linger, absl::Time deadline);
+  // most `max`: the `first` lane's oldest first, then the rest's. `first`
+  // is called once per key, on this thread with the queue locked (so it may
+  // read state only this thread writes); none: one FIFO lane.
+  std::vector<Change> Take(size_t max, absl::Duration linger, absl::Time deadline,
+                           const std::function<bool(const std::string& key)>& first = nullptr);
   // Wakes every waiter; later offers are refused, Take returns what is left.
   void Close();
   size_t depth() const;
@@ -70,11 +77,14 @@ class ChangeQueue {
     absl::Time offered;
   };
   bool AddLocked(Change change);
+  absl::Time OldestLocked() const;
 
   const size_t max_depth_;
   mutable std::mutex mu_;
   std::condition_variable changed_;
-  std::deque<std::string> order_;
+  // Keys in order of first offer: not yet sorted (Take sorts them), and
+  // the two lanes.
+  std::deque<std::string> arrived_, first_, rest_;
   absl::flat_hash_map<std::string, Pending> pending_;
   bool closed_ = false;
 };
@@ -90,8 +100,8 @@ class ChangeSource {
   virtual void Stop() = 0;
 };
 
-// Lists the shard's post files (posts/<owner>/ for each owned owner, as a
-// run does) at once and then every `interval` (never again when zero),
+// Lists the shard's post files (one flat listing of posts/, as a run does)
+// at once and then every `interval` (never again when zero),
 // offering every file as a listed change: the follow loop skips those its
 // checkpoint already has. `on_pass` (optional) is called after each pass
 // with its outcome.

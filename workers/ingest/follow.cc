@@ -86,8 +86,10 @@ IngestReport RunFollow(const IngestEnv& env, const IngestOptions& options,
   int64_t last_logged_indexed = -1;
   absl::Status last_batch;
   while (failed.ok() && !stop()) {
+    // Posts never indexed go first (the checkpoint is written by this thread only).
     std::vector<Change> changes =
-        queue.Take(options.batch_files, follow.batch_wait, absl::Now() + absl::Milliseconds(200));
+        queue.Take(options.batch_files, follow.batch_wait, absl::Now() + absl::Milliseconds(200),
+                   [&](const std::string& key) { return env.checkpoint->Find(key) == nullptr; });
     metrics.depth.Set(static_cast<double>(queue.depth()));
     if (absl::Now() >= next_progress) {
       next_progress = absl::Now() + follow.progress_every;

@@ -1,7 +1,8 @@
 // scout-ingest --follow: keeps one shard's checkpoint open and indexes lake
 // files as change sources (changes.h, events.h) report them, in
 // micro-batches through the same path as a run (IngestFiles), so new and
-// rewritten posts become searchable seconds after they land. The commit
+// rewritten posts become searchable seconds after they land; posts never
+// indexed are taken before rewrites (ChangeQueue's lanes). The commit
 // rule is the run's: only what Elasticsearch acknowledged is committed, so a
 // crash anywhere and a restart lose nothing (the restart's first sweep
 // finds whatever was pending). Posts become searchable through the indices'

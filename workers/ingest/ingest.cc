@@ -25,7 +25,6 @@ namespace {
 using nlohmann::json;
 using scout::v1::IngestReport;
 
-constexpr absl::string_view kPostsRoot = "instagram_graph/posts/";
 constexpr size_t kMaxListed = 100;  // Quarantined / failed items in a report.
 
 // A lake file that may need work: new, or touched since the checkpoint.
@@ -37,20 +36,6 @@ struct Candidate {
   const FileState* prior = nullptr;
   std::string etag;  // S3 lakes.
 };
-
-// The owner of a post file, from its name under posts/:
-// `<owner_id>/<post_id>.json`. Anything deeper or shallower is not a post
-// file, nor is a name with a tab or line break (S3 allows them; the
-// checkpoint's lines could not hold it).
-std::optional<absl::string_view> PostFileOwner(absl::string_view name) {
-  const size_t slash = name.find('/');
-  if (slash == 0 || slash == absl::string_view::npos ||
-      name.find('/', slash + 1) != absl::string_view::npos || !absl::EndsWith(name, ".json") ||
-      name.find_first_of("\t\r\n") != absl::string_view::npos) {
-    return std::nullopt;
-  }
-  return name.substr(0, slash);
-}
 
 // What one candidate turned out to be, and whether it is done.
 struct Work {
@@ -479,6 +464,17 @@ class IngestRun {
 };
 
 }  // namespace
+
+std::optional<absl::string_view> PostFileOwner(absl::string_view name) {
+  const size_t slash = name.find('/');
+  if (slash == 0 || slash == absl::string_view::npos || slash + 1 == name.size() ||
+      name[0] == '.' || name[slash + 1] == '.' ||
+      name.find('/', slash + 1) != absl::string_view::npos || !absl::EndsWith(name, ".json") ||
+      name.find_first_of("\t\r\n") != absl::string_view::npos) {
+    return std::nullopt;
+  }
+  return name.substr(0, slash);
+}
 
 absl::Status IngestFiles(const IngestEnv& env, const IngestOptions& options,
                          const std::vector<ChangedFile>& files, IngestReport& report,

@@ -5,6 +5,7 @@
 // point. One Ingest runs at a time per checkpoint; not thread-safe itself.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,17 @@ struct IngestEnv {
   // report counts the requests the run sent through it.
   const ObjectStore* s3 = nullptr;
 };
+
+// Where the API client writes post files, one per post:
+// kPostsRoot + "<owner_id>/<post_id>.json".
+inline constexpr absl::string_view kPostsRoot = "instagram_graph/posts/";
+
+// The owner of a post file, from its path under kPostsRoot; nullopt when the
+// path is not a post file: deeper or shallower than owner/post, not .json, a
+// hidden segment (".tmp…", as the lake listings skip), or a tab or line
+// break (S3 allows them; the checkpoint's lines could not hold them). The
+// one test of "is this a post file" for the run and every change source.
+std::optional<absl::string_view> PostFileOwner(absl::string_view name);
 
 // A lake file a change source says was written (scout-ingest --follow).
 struct ChangedFile {
