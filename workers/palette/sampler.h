@@ -14,14 +14,16 @@
 // (issue 13 §1's cold cost): YCbCr is output as is and only the ~4,096
 // sampled pixels are converted to RGB (with libjpeg's own integer formula),
 // into one scratch row, with no cv::Mat, copy or BGR swap. The sample is
-// the same as
-// cv::imdecode's (IMREAD_REDUCED_COLOR_n, OpenCV 4.6.0 on the same
-// libjpeg-turbo 2.1.5) bit for bit (palette_unit_test), so the sample cache
-// did not change. Per 1080x1080 q90 photo-like picture at 1/4 (micro_bench
-// BM_SampleJpeg_*): imdecode 2.6 ms, direct 2.3 ms, of which libjpeg's
-// entropy (Huffman) decoding is ~2.2 ms, paid at any scale (1/8 saves only
-// the IDCT, ~0.2 ms more). jpeg_skip_scanlines was tried for the rows
-// between the sampled ones: ~0.05 ms less, but it differs from a full
+// the same as cv::imdecode's (IMREAD_REDUCED_COLOR_n, OpenCV 4.6.0 on the
+// same libjpeg-turbo 2.1.5) bit for bit (palette_unit_test), so the sample
+// cache format did not change. Per 1080x1080 q90 photo-like picture (196 KB, 4:2:0) at
+// 1/4, on a quiet box (micro_bench BM_SampleJpeg_*): imdecode 2.51 ms,
+// direct 2.30 ms; at 1/8 1.97 and 1.86 ms. perf of the direct route: 81 %
+// in libjpeg's Huffman decoding, paid at any scale, ~12 % past its last
+// exported symbol (most likely the SIMD IDCTs: the library has no symbols),
+// under 1 % in ours; so no other way of driving libjpeg can gain much more.
+// jpeg_skip_scanlines was tried for the rows between the sampled ones (a
+// prototype: ~0.04 ms less a picture), but it differs from a full
 // decode for 4:2:0 pictures of some sizes (libjpeg-turbo 2.1.5), so it is
 // not used. JpegDecoder::kOpenCv keeps the old route for benchmarks and
 // the equality test; CMYK/YCCK JPEGs always take it. Other formats are
