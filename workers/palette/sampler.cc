@@ -261,7 +261,10 @@ std::optional<absl::Status> SampleWithLibjpeg(absl::string_view bytes, int reduc
     // sampled row at 1/4) and does not give the same pixels for 2x2
     // chroma subsampling at every size (libjpeg-turbo 2.1.5).
     const JDIMENSION y = static_cast<JDIMENSION>(grid.Y(j));
-    while (info.output_scanline <= y) (void)jpeg_read_scanlines(&info, row, 1);
+    while (info.output_scanline <= y) {
+      // jpeg_mem_src never suspends; a row not read would loop forever.
+      if (jpeg_read_scanlines(&info, row, 1) != 1) return absl::DataLossError("cannot decode JPEG");
+    }
     const JSAMPLE* pixel_row = row[0];
     for (int i = 0; i < grid.gx; ++i, out += 3) {
       const JSAMPLE* p = pixel_row + 3 * grid.X(i);
@@ -278,7 +281,9 @@ std::optional<absl::Status> SampleWithLibjpeg(absl::string_view bytes, int reduc
   // pictures fail (it costs the last iMCU row or so). What follows the
   // scan is not read (the destructor aborts): cv::imdecode ignores errors
   // there too (palette_unit_test's damaged JPEGs).
-  while (info.output_scanline < info.output_height) (void)jpeg_read_scanlines(&info, row, 1);
+  while (info.output_scanline < info.output_height) {
+    if (jpeg_read_scanlines(&info, row, 1) != 1) return absl::DataLossError("cannot decode JPEG");
+  }
   return absl::OkStatus();
 }
 
