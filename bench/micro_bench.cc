@@ -5,13 +5,20 @@
 // Then what every server call pays on top of its work: the API key check,
 // the metrics and the JSON log line (run with 2>/dev/null). Last, palette
 // search: the exact palette distance, CIEDE2000 and the palette vector.
+// And scout-palette's sampling of one photo-like JPEG: the direct libjpeg
+// route beside cv::imdecode's (issue 13 §1), and libjpeg's entropy decoding
+// alone, the floor of any route.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <cstdio>  // Before jpeglib.h.
 #include <cstdlib>
 #include <random>
 
+#include <jpeglib.h>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include <prometheus/counter.h>
 
@@ -26,7 +33,9 @@
 #include "server/api_keys.h"
 #include "server/palette_index.h"
 #include "tests/proto_printer_document.h"
+#include "tools/genlake/pictures.h"
 #include "workers/ingest/normalize.h"
+#include "workers/palette/sampler.h"
 
 namespace {
 
@@ -274,6 +283,72 @@ void BM_PaletteRank2000(benchmark::State& state) {
 }
 // A first page (20: most distances pruned) and the whole pool (none pruned).
 BENCHMARK(BM_PaletteRank2000)->Arg(20)->Arg(2000);
+
+// A genlake 1080x1080 picture with Gaussian noise of sigma 5, re-encoded at
+// q90 (~200 KB, 4:2:0), as palette_bench --noise 5 makes its photo-like
+// accounts.
+const std::string& PhotoLikeJpeg() {
+  static const std::string* jpeg = [] {
+    scout::genlake::PictureScratch scratch;
+    if (!scout::genlake::DrawJpeg(scout::genlake::MakePalette(13, 1),
+                                  scout::genlake::Layout::kRings, 5, 1080, &scratch)
+             .ok()) {
+      std::abort();
+    }
+    cv::Mat image = cv::imdecode(scratch.jpeg, cv::IMREAD_COLOR), noise(image.size(), CV_16SC3);
+    cv::RNG rng(7);
+    rng.fill(noise, cv::RNG::NORMAL, 0, 5);
+    cv::Mat noisy;
+    cv::add(image, noise, noisy, cv::noArray(), CV_8UC3);
+    std::vector<uchar> bytes;
+    cv::imencode(".jpg", noisy, bytes, {cv::IMWRITE_JPEG_QUALITY, 90});
+    return new std::string(bytes.begin(), bytes.end());
+  }();
+  return *jpeg;
+}
+
+// Arg: the minimum decoded pixels (60,000: 1/4, the default; 1: 1/8).
+void BM_SampleJpeg_OpenCv_Baseline(benchmark::State& state) {
+  const std::string& jpeg = PhotoLikeJpeg();
+  cv::setNumThreads(1);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(scout::palette::SampleImage(
+        jpeg, scout::palette::kSamplePixels, state.range(0), scout::palette::JpegDecoder::kOpenCv));
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(jpeg.size()));
+}
+BENCHMARK(BM_SampleJpeg_OpenCv_Baseline)->Arg(scout::palette::kMinDecodedPixels)->Arg(1);
+
+void BM_SampleJpeg_Libjpeg(benchmark::State& state) {
+  const std::string& jpeg = PhotoLikeJpeg();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(scout::palette::SampleImage(jpeg, scout::palette::kSamplePixels,
+                                                         state.range(0),
+                                                         scout::palette::JpegDecoder::kLibjpeg));
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(jpeg.size()));
+}
+BENCHMARK(BM_SampleJpeg_Libjpeg)->Arg(scout::palette::kMinDecodedPixels)->Arg(1);
+
+// libjpeg's Huffman decoding of the same picture into DCT coefficients, no
+// IDCT, no colour: what no decode at any scale avoids (it also stores every
+// coefficient, which a scanline decode does not).
+void BM_SampleJpeg_EntropyOnly_Floor(benchmark::State& state) {
+  const std::string& jpeg = PhotoLikeJpeg();
+  for (auto _ : state) {
+    jpeg_decompress_struct info;
+    jpeg_error_mgr errors;
+    info.err = jpeg_std_error(&errors);  // The picture is valid: no error path.
+    jpeg_create_decompress(&info);
+    jpeg_mem_src(&info, reinterpret_cast<const unsigned char*>(jpeg.data()), jpeg.size());
+    jpeg_read_header(&info, TRUE);
+    benchmark::DoNotOptimize(jpeg_read_coefficients(&info));
+    jpeg_finish_decompress(&info);
+    jpeg_destroy_decompress(&info);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(jpeg.size()));
+}
+BENCHMARK(BM_SampleJpeg_EntropyOnly_Floor);
 
 }  // namespace
 

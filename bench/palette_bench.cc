@@ -62,6 +62,9 @@ ABSL_FLAG(int64_t, min_decoded_pixels, scout::palette::kMinDecodedPixels,
           "scout-palette: decode JPEGs at the largest reduction leaving this many pixels");
 ABSL_FLAG(int, restarts, scout::palette::KMeansOptions{}.restarts,
           "scout-palette: k-means++ restarts");
+ABSL_FLAG(std::string, jpeg_decoder, "libjpeg",
+          "scout-palette: libjpeg (direct, the default) or opencv (cv::imdecode, the route "
+          "before issue 13 §1's decode change: the baseline)");
 
 namespace {
 
@@ -114,6 +117,11 @@ scout::palette::KMeansOptions KMeansSettings() {
 
 double clustering_cpu = 0;  // Of ScoutOf's calls: k-means alone.
 
+scout::palette::JpegDecoder Decoder() {
+  return absl::GetFlag(FLAGS_jpeg_decoder) == "opencv" ? scout::palette::JpegDecoder::kOpenCv
+                                                       : scout::palette::JpegDecoder::kLibjpeg;
+}
+
 // scout-palette's per-creator work on pictures already in memory.
 CreatorPalette ScoutOf(const std::vector<std::string>& pictures, scout::palette::SampleCache* cache,
                        ImageCounts& counts) {
@@ -121,7 +129,7 @@ CreatorPalette ScoutOf(const std::vector<std::string>& pictures, scout::palette:
   for (const std::string& bytes : pictures) {
     absl::StatusOr<PixelSample> sample =
         scout::palette::SamplePicture(bytes, cache, absl::GetFlag(FLAGS_sample_pixels), counts,
-                                      absl::GetFlag(FLAGS_min_decoded_pixels));
+                                      absl::GetFlag(FLAGS_min_decoded_pixels), Decoder());
     if (sample.ok()) samples.push_back(*std::move(sample));
   }
   const double start = Cpu();
@@ -136,7 +144,7 @@ CreatorPalette Scout(const Account& account, scout::palette::SampleCache* cache,
   for (const std::string& path : account.pictures) {
     absl::StatusOr<PixelSample> sample =
         scout::palette::SamplePicture(Read(path), cache, absl::GetFlag(FLAGS_sample_pixels), counts,
-                                      absl::GetFlag(FLAGS_min_decoded_pixels));
+                                      absl::GetFlag(FLAGS_min_decoded_pixels), Decoder());
     if (sample.ok()) samples.push_back(*std::move(sample));
   }
   return scout::palette::PaletteOfSamples(samples, KMeansSettings());
@@ -151,7 +159,8 @@ std::vector<double> SharesOf(const CreatorPalette& palette) {
 json Settings() {
   return {{"sample_pixels", absl::GetFlag(FLAGS_sample_pixels)},
           {"min_decoded_pixels", absl::GetFlag(FLAGS_min_decoded_pixels)},
-          {"restarts", absl::GetFlag(FLAGS_restarts)}};
+          {"restarts", absl::GetFlag(FLAGS_restarts)},
+          {"jpeg_decoder", absl::GetFlag(FLAGS_jpeg_decoder)}};
 }
 
 // Fine-detail accounts: cold cost (no cache: a cold run's cache only costs an
@@ -318,6 +327,10 @@ void ContactSheet(const std::vector<Account>& accounts, const std::vector<Creato
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  if (const std::string d = absl::GetFlag(FLAGS_jpeg_decoder); d != "libjpeg" && d != "opencv") {
+    std::cerr << "--jpeg_decoder: libjpeg or opencv, not " << d << "\n";
+    return 2;
+  }
   cv::setNumThreads(1);
   const std::string cdn = absl::GetFlag(FLAGS_cdn);
   const size_t want = static_cast<size_t>(absl::GetFlag(FLAGS_images));

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>  // Before jpeglib.h.
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <optional>
 #include <random>
 
+#include <jpeglib.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -264,6 +266,174 @@ TEST(SamplerTest, CorruptAndTruncatedPicturesAreErrors) {
   EXPECT_FALSE(SamplePicture(jpeg.substr(0, 100), nullptr, kSamplePixels, counts).ok());
   EXPECT_EQ(counts.corrupt, 1);
   EXPECT_EQ(counts.decoded, 1);
+}
+
+// Smooth colour fields plus Gaussian noise: photo-like, every block of a
+// JPEG busy.
+cv::Mat Noisy(int width, int height, uint64_t seed) {
+  cv::RNG rng(seed);
+  cv::Mat coarse(7, 9, CV_8UC3);
+  rng.fill(coarse, cv::RNG::UNIFORM, 0, 256);
+  cv::Mat image, noise(height, width, CV_16SC3), noisy;
+  cv::resize(coarse, image, cv::Size(width, height), 0, 0, cv::INTER_CUBIC);
+  rng.fill(noise, cv::RNG::NORMAL, 0, 20);
+  cv::add(image, noise, noisy, cv::noArray(), CV_8UC3);
+  return noisy;
+}
+
+// A JPEG encoded by libjpeg with what cv::imencode cannot choose: the luma
+// sampling factors (chroma 1x1), the colour space (JCS_YCbCr, JCS_RGB,
+// JCS_GRAYSCALE, JCS_CMYK: Adobe marker, stored as is), restart markers.
+std::string LibjpegEncode(const cv::Mat& bgr, int h_samp, int v_samp, J_COLOR_SPACE space,
+                          bool progressive, bool restarts) {
+  jpeg_compress_struct info;
+  jpeg_error_mgr errors;
+  info.err = jpeg_std_error(&errors);
+  jpeg_create_compress(&info);
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&info, &buffer, &size);
+  cv::Mat input;
+  switch (space) {
+    case JCS_GRAYSCALE:
+      cv::cvtColor(bgr, input, cv::COLOR_BGR2GRAY);
+      break;
+    case JCS_CMYK: {
+      cv::Mat rgba;
+      cv::cvtColor(bgr, rgba, cv::COLOR_BGR2RGBA);  // C, M, Y from R, G, B; K from alpha.
+      input = rgba;
+      break;
+    }
+    default:
+      cv::cvtColor(bgr, input, cv::COLOR_BGR2RGB);
+  }
+  info.image_width = static_cast<JDIMENSION>(input.cols);
+  info.image_height = static_cast<JDIMENSION>(input.rows);
+  info.input_components = input.channels();
+  info.in_color_space = space == JCS_GRAYSCALE ? JCS_GRAYSCALE
+                        : space == JCS_CMYK    ? JCS_CMYK
+                                               : JCS_RGB;
+  jpeg_set_defaults(&info);
+  jpeg_set_colorspace(&info, space);
+  jpeg_set_quality(&info, 90, TRUE);
+  if (space == JCS_YCbCr) {
+    info.comp_info[0].h_samp_factor = h_samp;
+    info.comp_info[0].v_samp_factor = v_samp;
+  }
+  if (progressive) jpeg_simple_progression(&info);
+  if (restarts) info.restart_in_rows = 1;
+  jpeg_start_compress(&info, TRUE);
+  while (info.next_scanline < info.image_height) {
+    JSAMPROW row = input.ptr(static_cast<int>(info.next_scanline));
+    jpeg_write_scanlines(&info, &row, 1);
+  }
+  jpeg_finish_compress(&info);
+  std::string out(reinterpret_cast<const char*>(buffer), size);
+  free(buffer);
+  jpeg_destroy_compress(&info);
+  return out;
+}
+
+// The direct libjpeg route must give cv::imdecode's sample bit for bit (so
+// the sample cache and the palettes did not change with it): every scale,
+// odd sizes, chroma subsampling, progressive, restarts, grey, RGB-coded,
+// and CMYK (which takes the OpenCV route).
+TEST(SamplerTest, LibjpegSamplesAsOpenCvBitForBit) {
+  struct Case {
+    int width, height;
+    int h_samp, v_samp;
+    J_COLOR_SPACE space;
+    bool progressive, restarts;
+  };
+  std::vector<Case> cases;
+  for (const auto& [w, h] : std::vector<std::pair<int, int>>{
+           {1080, 1080}, {872, 1000}, {1080, 1350}, {333, 517}, {17, 9}, {1, 1}, {1500, 7}}) {
+    for (const auto& [hs, vs] : std::vector<std::pair<int, int>>{{2, 2}, {2, 1}, {1, 2}, {1, 1}}) {
+      cases.push_back({w, h, hs, vs, JCS_YCbCr, false, false});
+    }
+    cases.push_back({w, h, 2, 2, JCS_YCbCr, true, false});
+    cases.push_back({w, h, 2, 2, JCS_YCbCr, false, true});
+    cases.push_back({w, h, 1, 1, JCS_GRAYSCALE, false, false});
+    cases.push_back({w, h, 1, 1, JCS_RGB, false, false});
+    cases.push_back({w, h, 1, 1, JCS_CMYK, false, false});
+  }
+  int compared = 0;
+  for (const Case& c : cases) {
+    const std::string jpeg = LibjpegEncode(Noisy(c.width, c.height, compared), c.h_samp, c.v_samp,
+                                           c.space, c.progressive, c.restarts);
+    const std::string what =
+        absl::StrCat(c.width, "x", c.height, " sampling ", c.h_samp, "x", c.v_samp, " space ",
+                     c.space, " progressive ", c.progressive, " restarts ", c.restarts);
+    // 1/1, 1/2, 1/4 and 1/8 for the larger pictures.
+    for (int64_t min_decoded : {int64_t{1}, int64_t{20'000}, kMinDecodedPixels, int64_t{1} << 40}) {
+      for (int pixels : {kSamplePixels, 512, 1'000'000}) {
+        const absl::StatusOr<PixelSample> direct =
+            SampleImage(jpeg, pixels, min_decoded, JpegDecoder::kLibjpeg);
+        const absl::StatusOr<PixelSample> opencv =
+            SampleImage(jpeg, pixels, min_decoded, JpegDecoder::kOpenCv);
+        ASSERT_TRUE(direct.ok()) << what << ": " << direct.status();
+        ASSERT_TRUE(opencv.ok()) << what << ": " << opencv.status();
+        ASSERT_EQ(*direct, *opencv)
+            << what << " min_decoded " << min_decoded << " pixels " << pixels;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, static_cast<int>(cases.size()) * 12);
+  // The default route is the direct one, and the same.
+  const std::string photo = Encode(".jpg", Noisy(1080, 1080, 7));
+  EXPECT_EQ(*SampleImage(photo),
+            *SampleImage(photo, kSamplePixels, kMinDecodedPixels, JpegDecoder::kOpenCv));
+}
+
+// libjpeg's fatal errors come back as DATA_LOSS with its message (its
+// default error_exit would end the process); damaged pictures fail or
+// decode exactly as they did through cv::imdecode, and never crash.
+TEST(SamplerTest, DamagedJpegsFailAsWithOpenCv) {
+  const std::string jpeg = Encode(".jpg", Noisy(320, 240, 3));
+  ASSERT_TRUE(JpegSize(jpeg).has_value());
+  // The header up to and with the frame, then EOI: no scan.
+  size_t sof = jpeg.find("\xff\xc0");
+  ASSERT_NE(sof, std::string::npos);
+  const std::string no_scan = jpeg.substr(0, sof + 20) + "\xff\xd9";
+  ASSERT_TRUE(JpegSize(no_scan).has_value());
+  const absl::StatusOr<PixelSample> failed = SampleImage(no_scan);
+  EXPECT_TRUE(absl::IsDataLoss(failed.status())) << failed.status();
+  EXPECT_NE(failed.status().message().find("cannot decode JPEG: "), absl::string_view::npos)
+      << failed.status();
+  // A bogus Huffman table.
+  std::string bad_table = jpeg;
+  const size_t dht = bad_table.find("\xff\xc4");
+  ASSERT_NE(dht, std::string::npos);
+  for (size_t i = dht + 5; i < dht + 21; ++i) bad_table[i] = '\xff';
+  const absl::StatusOr<PixelSample> bad = SampleImage(bad_table);
+  EXPECT_TRUE(absl::IsDataLoss(bad.status())) << bad.status();
+  EXPECT_NE(bad.status().message().find("Huffman"), absl::string_view::npos) << bad.status();
+
+  // Random damage anywhere but the last two bytes (so it passes the EOI
+  // check and reaches libjpeg): the two routes agree on every one.
+  std::mt19937 rng(13);
+  int failures = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::string damaged = jpeg;
+    const int edits = 1 + static_cast<int>(rng() % 8);
+    for (int e = 0; e < edits; ++e) {
+      damaged[rng() % (damaged.size() - 2)] = static_cast<char>(rng() % 256);
+    }
+    const absl::StatusOr<PixelSample> direct = SampleImage(damaged);
+    const absl::StatusOr<PixelSample> opencv =
+        SampleImage(damaged, kSamplePixels, kMinDecodedPixels, JpegDecoder::kOpenCv);
+    ASSERT_EQ(direct.ok(), opencv.ok())
+        << round << ": " << direct.status() << " / " << opencv.status();
+    if (direct.ok()) {
+      ASSERT_EQ(*direct, *opencv) << round;
+    } else {
+      ++failures;
+      EXPECT_TRUE(absl::IsDataLoss(direct.status()) || absl::IsResourceExhausted(direct.status()))
+          << direct.status();
+    }
+  }
+  EXPECT_GT(failures, 0);  // Some damage is fatal, so the error route ran.
 }
 
 class SampleCacheTest : public ::testing::Test {

@@ -384,7 +384,8 @@ void ImageCounts::Add(const ImageCounts& other) {
 }
 
 absl::StatusOr<PixelSample> SamplePicture(absl::string_view bytes, SampleCache* cache, int pixels,
-                                          ImageCounts& counts, int64_t min_decoded_pixels) {
+                                          ImageCounts& counts, int64_t min_decoded_pixels,
+                                          JpegDecoder decoder) {
   const ImageKey key = KeyOf(bytes);
   std::optional<PixelSample> cached = cache ? cache->Find(key) : std::nullopt;
   if (cached) {
@@ -396,7 +397,7 @@ absl::StatusOr<PixelSample> SamplePicture(absl::string_view bytes, SampleCache* 
     return *std::move(cached);
   }
   ++counts.decoded;
-  absl::StatusOr<PixelSample> sample = SampleImage(bytes, pixels, min_decoded_pixels);
+  absl::StatusOr<PixelSample> sample = SampleImage(bytes, pixels, min_decoded_pixels, decoder);
   if (!sample.ok()) {
     ++counts.corrupt;
     if (cache != nullptr) (void)cache->Add(key, PixelSample{});

@@ -98,7 +98,8 @@ struct ImageCounts {
 // picture cannot be decoded.
 absl::StatusOr<PixelSample> SamplePicture(absl::string_view bytes, SampleCache* cache, int pixels,
                                           ImageCounts& counts,
-                                          int64_t min_decoded_pixels = kMinDecodedPixels);
+                                          int64_t min_decoded_pixels = kMinDecodedPixels,
+                                          JpegDecoder decoder = JpegDecoder::kLibjpeg);
 
 struct CreatorPalette {
   int image_count = 0;               // Pictures that contributed pixels.

@@ -2,20 +2,32 @@
 // which is all that k-means needs and all that the sample cache keeps.
 //
 // Decoding is most of the cost, so JPEGs are decoded at reduced scale by
-// libjpeg itself (DCT scaling: cv::IMREAD_REDUCED_COLOR_2/4/8), picking the
-// largest reduction that still leaves at least `min_decoded_pixels` pixels
-// (kMinDecodedPixels unless told). Checked on OpenCV 4.6.0 + libjpeg-turbo
-// 2.1.5 (Debian 12): imdecode honours the reduced flags for JPEG
-// (grfmt_jpeg.cpp sets scale_denom; no full decode then resize). A 1080x1080
-// q90 photo-like JPEG: IMREAD_COLOR 8.1 ms -> 1080x1080; REDUCED_2 4.7 ms ->
-// 540x540; REDUCED_4 3.3 ms -> 270x270; REDUCED_8 2.3 ms -> 135x135. The rest
-// of the 1/8 time is entropy decoding, which no scaling avoids. A reduced
-// pixel is the mean of a 2x2 .. 8x8 block, so where details are about as
-// small as that block, the decoded picture is made of mixtures that then
-// become cluster centres: 1080x1080 pictures of 60-px cells gave a colour
-// 4.9 CIEDE2000 off at 1/8 (bench/RESULTS.md, "Palette quality (issue 13
-// §1)"). For other formats OpenCV decodes in full and resizes, so they get
-// IMREAD_COLOR and the same grid.
+// libjpeg itself (DCT scaling, scale_denom 2/4/8), picking the largest
+// reduction that still leaves at least `min_decoded_pixels` pixels
+// (kMinDecodedPixels unless told). A reduced pixel is the mean of a 2x2 ..
+// 8x8 block, so where details are about as small as that block, the
+// decoded picture is made of mixtures that then become cluster centres:
+// 1080x1080 pictures of 60-px cells gave a colour 4.9 CIEDE2000 off at 1/8,
+// hence 1/4 for them now (bench/RESULTS.md, "Palette quality (issue 13 §1)").
+//
+// JPEGs are decoded with libjpeg(-turbo) directly rather than cv::imdecode
+// (issue 13 §1's cold cost): YCbCr is output as is and only the ~4,096
+// sampled pixels are converted to RGB (with libjpeg's own integer formula),
+// into one scratch row, with no cv::Mat, copy or BGR swap. The sample is
+// the same as cv::imdecode's (IMREAD_REDUCED_COLOR_n, OpenCV 4.6.0 on the
+// same libjpeg-turbo 2.1.5) bit for bit (palette_unit_test), so the sample
+// cache format did not change. Per 1080x1080 q90 photo-like picture (196 KB, 4:2:0) at
+// 1/4, on a quiet box (micro_bench BM_SampleJpeg_*): imdecode 2.51 ms,
+// direct 2.30 ms; at 1/8 1.97 and 1.86 ms. perf of the direct route: 81 %
+// in libjpeg's Huffman decoding, paid at any scale, ~12 % past its last
+// exported symbol (most likely the SIMD IDCTs: the library has no symbols),
+// under 1 % in ours; so no other way of driving libjpeg can gain much more.
+// jpeg_skip_scanlines was tried for the rows between the sampled ones (a
+// prototype: ~0.04 ms less a picture), but it differs from a full
+// decode for 4:2:0 pictures of some sizes (libjpeg-turbo 2.1.5), so it is
+// not used. JpegDecoder::kOpenCv keeps the old route for benchmarks and
+// the equality test; CMYK/YCCK JPEGs always take it. Other formats are
+// decoded in full by OpenCV (IMREAD_COLOR) and sampled on the same grid.
 //
 // Lake pictures are hostile input: a few bytes of PNG may claim 65535 x
 // 65535 pixels (12 GB decoded). So the size is read from the header first
@@ -28,7 +40,10 @@
 //
 // A corrupt or truncated picture is an error (DATA_LOSS): libjpeg would
 // return a truncated JPEG with its missing part painted grey, so a JPEG must
-// end with its EOI marker. OpenCV exceptions are caught here.
+// end with its EOI marker. libjpeg's fatal errors (its error_exit would
+// exit()) jump back through setjmp/longjmp and become DATA_LOSS with
+// libjpeg's message; its warnings (corrupt data it recovers from) are
+// ignored, as cv::imdecode did. OpenCV exceptions are caught here.
 // Pure functions, thread-safe.
 #pragma once
 
@@ -70,7 +85,12 @@ std::optional<ImageSize> HeaderSize(absl::string_view bytes);
 // `min_decoded_pixels` pixels (libjpeg rounds the scaled sides up).
 int ReductionFor(ImageSize size, int64_t min_decoded_pixels = kMinDecodedPixels);
 
+// How JPEGs are decoded: kOpenCv (cv::imdecode, the route before issue 13
+// §1's change) only as the baseline for benchmarks and tests.
+enum class JpegDecoder { kLibjpeg, kOpenCv };
+
 absl::StatusOr<PixelSample> SampleImage(absl::string_view bytes, int pixels = kSamplePixels,
-                                        int64_t min_decoded_pixels = kMinDecodedPixels);
+                                        int64_t min_decoded_pixels = kMinDecodedPixels,
+                                        JpegDecoder decoder = JpegDecoder::kLibjpeg);
 
 }  // namespace scout::palette
