@@ -306,8 +306,9 @@ absl::StatusOr<PixelSample> SampleImage(absl::string_view bytes, int pixels,
   const int reduction = ReductionFor(*jpeg, min_decoded_pixels);
   PixelSample sample;
   std::optional<absl::Status> decoded;
-  if (decoder == JpegDecoder::kLibjpeg)
+  if (decoder == JpegDecoder::kLibjpeg) {
     decoded = SampleWithLibjpeg(bytes, reduction, pixels, sample);
+  }
   if (!decoded) {
     SCOUT_ASSIGN_OR_RETURN(sample, SampleWithOpenCv(bytes, ReducedFlag(reduction), pixels));
   } else if (!decoded->ok()) {
