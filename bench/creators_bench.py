@@ -31,7 +31,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from search_bench import BIN, ROOT, ghz, listening_address  # noqa: E402
+from search_bench import BIN, ROOT, es_url, ghz, listening_address  # noqa: E402
 
 PREFIX = "bench-creators"
 DATABASE = "bench_creators"
@@ -109,7 +109,7 @@ def lake_step(args, env, name, command):
 def stage_ingest(args, env):
     """genlake -> scout-ingest (with its pictures) for the first LAKE
     creators: the posts Scout's own aggregate reads."""
-    delete_indices(env["SCOUT_ES_URL"])
+    delete_indices(es_url())
     subprocess.run(["psql", os.environ["SCOUT_PG_DSN"], "-qc",
                     f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"], check=True)
     shutil.rmtree(WORK, ignore_errors=True)
@@ -176,7 +176,7 @@ def stage_rebuild(args, env):
             return
         rebuilds.append(wall)
         reports.append(out)
-        es = env["SCOUT_ES_URL"]
+        es = es_url()
         urllib.request.urlopen(f"{es}/{PREFIX}.creators/_refresh").read()
         documents = json.load(urllib.request.urlopen(f"{es}/{PREFIX}.creators/_count"))["count"]
     rows = int(psql(dsn, "SELECT COUNT(*) FROM profile_facts").strip())
@@ -368,7 +368,7 @@ def stage_recall(args, env):
 
 
 def stage_clean(args, env):
-    names = delete_indices(env["SCOUT_ES_URL"])
+    names = delete_indices(es_url())
     subprocess.run(["psql", os.environ["SCOUT_PG_DSN"], "-qc",
                     f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"], check=True)
     shutil.rmtree(WORK, ignore_errors=True)

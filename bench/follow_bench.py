@@ -34,7 +34,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from search_bench import BIN, ROOT  # noqa: E402
+from search_bench import BIN, ROOT, es_url  # noqa: E402
 
 ACCESS, SECRET = "FOLLOWBENCH", "followbenchsecret"
 TOKEN = "bench-hook-token"
@@ -94,7 +94,7 @@ class S3:
 
 
 def es(method, path, body=None):
-    url = f"{os.environ['SCOUT_ES_URL'].rstrip('/')}/{path}"
+    url = f"{es_url()}/{path}"
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method,
                                      headers={"Content-Type": "application/json"})

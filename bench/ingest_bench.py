@@ -7,9 +7,16 @@ indices `bench-<users>-*` in place for bench/search_bench.py.
 With --s3 the lake is read from S3 (the SeaweedFS of scripts/services): the
 generated posts are copied there with scout-s3sync before each run (timed
 apart), and each run's line carries the S3 requests it sent by type.
-With --s3-state the checkpoint lives in S3 too.
+With --s3-state the checkpoint lives in S3 too. With --shards N, N
+scout-ingest processes (--shard i/N) run side by side and each line sums
+their reports; the wall time is the slowest shard's.
 
-    eval "$(scripts/services up)"; bench/ingest_bench.py USERS [--days 50] [--s3 [--s3-state]] [--bin OTHER_CHECKOUT/build/bin]
+--upload-changed-only (with --s3) uploads only the next day's files whose
+bytes changed, not every rewritten one: what ingest reads is the same
+either way (it compares ETags, and an equal rewrite keeps its ETag), and a
+1.25 M-object upload would take longer than the run it feeds.
+
+    eval "$(scripts/services up)"; bench/ingest_bench.py USERS [--days 50] [--s3 [--s3-state] [--upload-changed-only]] [--shards N] [--bin OTHER_CHECKOUT/build/bin]
 """
 import argparse
 import json
@@ -18,8 +25,12 @@ import pathlib
 import resource
 import shutil
 import subprocess
+import sys
 import time
 import urllib.request
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from search_bench import es_url  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = ROOT / "build" / "bin"
@@ -37,6 +48,36 @@ def run(args, env=None):
     return json.loads(out), wall, cpu
 
 
+def run_shards(args, shards, env):
+    """Runs `shards` processes of `args` + --shard i/N at once; returns their
+    reports summed (as one report), the slowest's wall seconds and the CPU
+    seconds of all."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    procs = [subprocess.Popen([str(a) for a in args] + ["--shard", f"{i}/{shards}"], env=env,
+                              stdout=subprocess.PIPE, text=True) for i in range(shards)]
+    reports = []
+    for proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise subprocess.CalledProcessError(proc.returncode, proc.args, out)
+        reports.append(json.loads(out))
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    total = {"error": "; ".join(r["error"] for r in reports if r.get("error")),
+             "s3_requests": {}}
+    for key in ("files_listed", "files_untouched", "files_unchanged", "posts_indexed",
+                "files_quarantined"):
+        total[key] = sum(int(r.get(key, 0)) for r in reports)
+    for report in reports:
+        for kind, count in report.get("s3_requests", {}).items():
+            total["s3_requests"][kind] = total["s3_requests"].get(kind, 0) + int(count)
+    if not total["s3_requests"]:
+        del total["s3_requests"]
+    return total, wall, cpu
+
+
 def delete_indices(es, prefix):
     """Elasticsearch refuses wildcard deletes: name each index."""
     rows = json.load(urllib.request.urlopen(
@@ -48,7 +89,7 @@ def delete_indices(es, prefix):
 
 def summarize(label, users, report, wall, cpu):
     files, posts = int(report["files_listed"]), int(report["posts_indexed"])
-    result = {"run": label, "users": users, "files_listed": files,
+    result = {"run": label, "users": users, "shards": report.get("shards", 1), "files_listed": files,
             "files_read": files - int(report["files_untouched"]),
             "files_unchanged": int(report["files_unchanged"]), "posts_indexed": posts,
             "quarantined": int(report["files_quarantined"]), "seconds": round(wall, 1),
@@ -71,8 +112,11 @@ def main():
     parser.add_argument("--s3", action="store_true", help="read the lake from S3")
     parser.add_argument("--s3-state", action="store_true",
                         help="keep the checkpoint in S3 as well (with --s3)")
+    parser.add_argument("--upload-changed-only", action="store_true",
+                        help="next day: upload only the files whose bytes changed (with --s3)")
+    parser.add_argument("--shards", type=int, default=1, help="ingest processes side by side")
     args = parser.parse_args()
-    es = os.environ["SCOUT_ES_URL"]
+    es = es_url()
     prefix = f"bench-{args.users}"
     bench_dir = ROOT / ".scout" / "bench"
     # A new directory each time: creating files right after deleting a large
@@ -107,19 +151,24 @@ def main():
                           "seconds": round(wall, 1)}), flush=True)
 
     gen, gen_wall, _ = run([args.bin / "scout-genlake", "--users", args.users, "--days", args.days,
-                            "--today", "2026-11-20", "--seed", 1, "--no-media"],
+                            "--today", "2026-11-20", "--seed", 1, "--no-media",
+                            "--threads", 16],  # Writers wait on the disk; the lake is the same.
                            local_lake)
     print(json.dumps({"run": "genlake", "users": args.users, "post_files":
                       gen["files"]["posts_new"], "seconds": round(gen_wall, 1)}), flush=True)
     sync("first-load")
-    report, wall, cpu = run([args.bin / "scout-ingest", "--no_media", "--now",
-                             "2026-11-20T18:00:00Z"], env)
+    def ingest(now):
+        report, wall, cpu = run_shards([args.bin / "scout-ingest", "--no_media", "--now", now],
+                                       args.shards, env)
+        report["shards"] = args.shards
+        return report, wall, cpu
+
+    report, wall, cpu = ingest("2026-11-20T18:00:00Z")
     print(json.dumps(summarize("first-load", args.users, report, wall, cpu)), flush=True)
     advance_start = int(time.time()) - 1
-    advanced, _, _ = run([args.bin / "scout-genlake", "--advance"], local_lake)
-    sync("next-day", rewritten_since=advance_start)
-    report, wall, cpu = run([args.bin / "scout-ingest", "--no_media", "--now",
-                             "2026-11-21T18:00:00Z"], env)
+    advanced, _, _ = run([args.bin / "scout-genlake", "--advance", "--threads", 16], local_lake)
+    sync("next-day", rewritten_since=0 if args.upload_changed_only else advance_start)
+    report, wall, cpu = ingest("2026-11-21T18:00:00Z")
     result = summarize("next-day", args.users, report, wall, cpu)
     result["new_posts"] = advanced["files"]["posts_new"]
     result["rewritten_files"] = advanced["files"]["posts_rewritten"]

@@ -32,6 +32,12 @@ QUERIES = [
 ]
 
 
+def es_url():
+    """One node for the bench's own HTTP calls to Elasticsearch: SCOUT_ES_URL
+    may list several (scripts/services up --es-nodes 3), as the binaries take it."""
+    return os.environ["SCOUT_ES_URL"].split(",")[0].rstrip("/")
+
+
 def _drain(stream, log):
     for line in stream:
         if log is not None:
@@ -85,7 +91,7 @@ def main():
     try:
         address = listening_address(server)
         count = json.load(__import__("urllib.request").request.urlopen(
-            f"{os.environ['SCOUT_ES_URL']}/bench-{args.users}/_count"))["count"]
+            f"{es_url()}/bench-{args.users}/_count"))["count"]
         print(json.dumps({"indexed_posts": count}), flush=True)
         # Warm up caches the way a running service would have them.
         ghz(address, "scout.v1.BrandService/SearchPosts", QUERIES, args.rps, 5)

@@ -28,7 +28,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from ingest_bench import delete_indices, run  # noqa: E402
 from profile_bench import rss_mb  # noqa: E402
-from search_bench import BIN, QUERIES, ROOT, ghz, listening_address  # noqa: E402
+from search_bench import BIN, QUERIES, ROOT, es_url, ghz, listening_address  # noqa: E402
 
 NOW = "2026-11-20T18:00:00Z"
 # Share of the total rate per method: people search and open profiles; the
@@ -40,7 +40,7 @@ def build_dataset(users, work, env):
     """A lake with pictures, ingested, a week aggregated, palettes computed."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    delete_indices(env["SCOUT_ES_URL"], env["SCOUT_INDEX_PREFIX"])
+    delete_indices(es_url(), env["SCOUT_INDEX_PREFIX"])
     dsn = os.environ["SCOUT_PG_DSN"]
     database = env["SCOUT_PG_DSN"].rsplit("dbname=", 1)[1]
     subprocess.run(["psql", dsn, "-qc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"],

@@ -17,8 +17,11 @@ import unittest
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "bench"))
+from search_bench import es_url  # noqa: E402  (SCOUT_ES_URL may list several nodes)
+
 BIN = pathlib.Path(sys.argv.pop(1))
-ES_URL = os.environ.get("SCOUT_ES_URL", "")
+ES_URL = es_url() if os.environ.get("SCOUT_ES_URL") else ""
 PG_DSN = os.environ.get("SCOUT_PG_DSN", "")
 NOW = "2026-11-20T18:00:00Z"
 KILL_AFTER = [0.05, 0.2, 0.5, 1.0]  # Seconds into a run.

@@ -20,10 +20,10 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "bench"))
-from search_bench import listening_address  # noqa: E402  (one way to start a server)
+from search_bench import es_url, listening_address  # noqa: E402  (one way to start a server)
 
 BIN = pathlib.Path(sys.argv.pop(1)) if len(sys.argv) > 1 else None
-ES_URL = os.environ.get("SCOUT_ES_URL", "")
+ES_URL = es_url() if os.environ.get("SCOUT_ES_URL") else ""
 PG_DSN = os.environ.get("SCOUT_PG_DSN", "")
 GRPCURL = os.environ.get("SCOUT_GRPCURL", "grpcurl")
 PROTOS = pathlib.Path(__file__).resolve().parent.parent / "protos"

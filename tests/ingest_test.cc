@@ -249,6 +249,49 @@ TEST_F(IngestTest, IndexesWhatTheLakeSaysAndSkipsWhatDidNotChange) {
   EXPECT_GT(grown, 0);
 }
 
+// A lake whose reads take a while, as S3 GETs do: counts how many were in
+// flight at once.
+class SlowLake final : public Lake {
+ public:
+  explicit SlowLake(Lake* real) : real_(real) {}
+  absl::StatusOr<std::vector<LakeEntry>> List(absl::string_view prefix) override {
+    return real_->List(prefix);
+  }
+  absl::Status ListFiles(absl::string_view prefix, const FilePageVisitor& visit) override {
+    return real_->ListFiles(prefix, visit);
+  }
+  absl::StatusOr<std::string> Read(absl::string_view key) override {
+    const int now = ++in_flight_;
+    for (int seen = most_in_flight_;
+         now > seen && !most_in_flight_.compare_exchange_weak(seen, now);) {
+    }
+    absl::SleepFor(absl::Milliseconds(3));
+    --in_flight_;
+    return real_->Read(key);
+  }
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> most_in_flight_{0};
+
+ private:
+  Lake* const real_;
+};
+
+TEST_F(IngestTest, LakeReadsOverlapBeyondTheCores) {
+  SlowLake slow(lake_.get());
+  const std::unique_ptr<Clock> clock =
+      NewFixedClock(absl::FromCivil(kToday, absl::UTCTimeZone()) + absl::Hours(12));
+  Elastic elastic(http_.get(), es_url_);
+  IngestOptions options;
+  options.index_prefix = prefix_;
+  options.fetch_media = false;
+  const v1::IngestReport report =
+      scout::testing::IngestLake(root_, slow, elastic, *media_, *http_, *clock, options);
+  ASSERT_EQ(report.error(), "");
+  EXPECT_EQ(report.posts_indexed() + report.files_too_old() + report.files_quarantined(),
+            report.files_listed());
+  EXPECT_GE(slow.most_in_flight_.load(), options.read_threads / 2);
+}
+
 TEST_F(IngestTest, BackendDyingHalfWayLosesAndDuplicatesNothing) {
   FaultyHttp faulty(http_.get());
   faulty.bulk_successes_ = 3;  // Elasticsearch goes away after three bulks.

@@ -209,7 +209,7 @@ class IngestRun {
     }
     std::vector<Work> works(static_cast<size_t>(end - begin));
     std::vector<absl::Status> read_errors(works.size());
-    ParallelFor(works.size(), options_.parse_threads, [&](size_t i) {
+    ParallelFor(works.size(), options_.read_threads, [&](size_t i) {
       works[i].file = begin + i;
       read_errors[i] = Classify(works[i]);
     });

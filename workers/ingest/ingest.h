@@ -30,7 +30,10 @@ struct IngestOptions {
   size_t batch_files = 2000;  // Files per bulk request.
   int bulk_attempts = 6;      // For 429 / 5xx answers, with backoff.
   absl::Duration bulk_backoff = absl::Milliseconds(250);
-  int parse_threads = 2;
+  // Files read and normalized at once. More than the cores: a read from an
+  // S3 lake is a GET that mostly waits on the network (loopback ~1 ms, AWS
+  // tens of ms), so 2 in flight capped a first load at a few hundred files/s.
+  int read_threads = 16;
 };
 
 // The external systems an ingest run touches; all must outlive the run.

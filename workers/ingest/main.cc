@@ -22,6 +22,8 @@
 
 ABSL_FLAG(bool, no_media, false, "index posts without copying their pictures");
 ABSL_FLAG(int, media_concurrency, 8, "parallel picture fetches");
+ABSL_FLAG(int, read_threads, 16,
+          "lake files read and normalized at once (S3 GETs wait on the network)");
 ABSL_FLAG(int, batch, 2000, "files per Elasticsearch bulk request");
 ABSL_FLAG(bool, follow, false,
           "keep running: index new and rewritten post files as they land (docs/follow.md); "
@@ -116,6 +118,7 @@ int main(int argc, char** argv) {
   options.media.concurrency = absl::GetFlag(FLAGS_media_concurrency);
   options.media.policy = worker->backends.media_policy;
   options.batch_files = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_batch)));
+  options.read_threads = std::max(1, absl::GetFlag(FLAGS_read_threads));
   if (options.fetch_media && config.media().empty()) {
     return scout::Exit(kProgram, scout::kExitBadUsage,
                        "--media / SCOUT_MEDIA is required (or --no_media)");
