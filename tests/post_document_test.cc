@@ -366,6 +366,17 @@ TEST(PostDocument, OutOfRangeTimestampsAndInvalidLakeKeysStillGiveJson) {
   EXPECT_EQ(doc[post_field::kLakeKey], "posts/1/\xef\xbf\xbd\xef\xbf\xbd.json");
 }
 
+// A file quarantined for its key or content: the quarantine record is
+// still JSON (nlohmann's dump threw on the invalid UTF-8 and the run failed).
+TEST(PostDocument, QuarantineRecordsOfInvalidUtf8KeysAreJson) {
+  const json record = json::parse(
+      QuarantineDocument("posts/1/\xff.json", "bad \xc3(", 7, 0xabc, absl::UnixEpoch()));
+  EXPECT_EQ(record["key"], "posts/1/\xef\xbf\xbd.json");
+  EXPECT_EQ(record["reason"], "bad \xef\xbf\xbd(");
+  EXPECT_EQ(record["size"], 7);
+  EXPECT_EQ(record["content_hash"], "abc");
+}
+
 // The direct writer handles strings, integers, booleans, enums, Timestamps
 // and nested messages of those; a Post field of another kind would be
 // written as null. This fails first.

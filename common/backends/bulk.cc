@@ -3,16 +3,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/json_fields.h"
 
 namespace scout {
 
 using nlohmann::json;
 
 namespace {
-
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 // Sends one request's actions until each has a final answer.
 absl::Status SendRequest(Elastic& elastic, std::vector<BulkAction> pending,
@@ -51,14 +48,14 @@ absl::Status SendRequest(Elastic& elastic, std::vector<BulkAction> pending,
     for (size_t i = 0; i < pending.size(); ++i) {
       const json& entry = (*items)[i];
       if (!entry.is_object() || entry.empty() || !entry.begin().value().is_object()) {
-        return absl::InternalError(
-            absl::StrCat("elasticsearch _bulk answered an item without a result: ", Dump(entry)));
+        return absl::InternalError(absl::StrCat(
+            "elasticsearch _bulk answered an item without a result: ", DumpJson(entry)));
       }
       const json& answered = entry.begin().value();
       const json& status_field = answered.contains("status") ? answered["status"] : json();
       const int status = status_field.is_number_integer() ? status_field.get<int>() : 0;
       if (status == 429 || status >= 500) {
-        last_error = absl::UnavailableError(Dump(answered.value("error", json())));
+        last_error = absl::UnavailableError(DumpJson(answered.value("error", json())));
         retry.push_back(std::move(pending[i]));
         continue;
       }
@@ -110,7 +107,7 @@ std::string BulkItem::error_type() const {
 std::string BulkItem::error_reason() const {
   const auto error = result->find("error");
   if (error == result->end()) return "";
-  if (!error->is_object()) return Dump(*error);
+  if (!error->is_object()) return DumpJson(*error);
   const auto reason = error->find("reason");
   return absl::StrCat(
       error_type(), ": ",

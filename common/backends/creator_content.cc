@@ -22,7 +22,7 @@ constexpr size_t kMaxTagBytes = 256;
 // UTF-8 (none should reach here) is replaced rather than raised.
 std::string DumpFitting(json items, size_t max_bytes) {
   for (;;) {
-    std::string text = items.dump(-1, ' ', false, json::error_handler_t::replace);
+    std::string text = DumpJson(items);
     if (text.size() <= max_bytes || items.empty()) return text;
     items.erase(items.size() - 1);
   }

@@ -21,6 +21,7 @@
 #include "common/backends/bulk.h"
 #include "common/base/clock.h"
 #include "common/base/colour.h"
+#include "common/base/json_fields.h"
 #include "common/base/log.h"
 #include "common/base/proto_json.h"
 #include "common/base/status.h"
@@ -38,10 +39,6 @@ namespace {
 constexpr char kDayFormat[] = "yyyy-MM-dd";
 // Days of followers_daily: the profile page's 30-day window.
 constexpr int kDailyDays = 30;
-
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
 
@@ -295,7 +292,7 @@ std::string CreatorDocument(const ProfileFactsRow& facts, const CreatorContentRo
   }
   doc[f::kStatsDate] = DayText(facts.as_of);
   doc[f::kLoadVersion] = facts.load_version;
-  return Dump(doc);
+  return DumpJson(doc);
 }
 
 namespace {
@@ -446,7 +443,7 @@ absl::StatusOr<v1::Creator> CreatorFromDocument(const json& source) {
     if (!palette->is_object()) return Shape(f::kPalette, "an object");
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = true;
-    if (!google::protobuf::util::JsonStringToMessage(Dump(*palette), creator.mutable_palette(),
+    if (!google::protobuf::util::JsonStringToMessage(DumpJson(*palette), creator.mutable_palette(),
                                                      options)
              .ok()) {
       return Shape(f::kPalette, "a palette");
@@ -507,7 +504,7 @@ absl::StatusOr<CreatorWriteResult> WriteCreatorPalettes(Elastic& elastic, absl::
   actions.reserve(palettes.size());
   for (const v1::Palette& palette : palettes) {
     actions.push_back({absl::StrCat(BulkHeader("update", alias, palette.user_id()),
-                                    Dump({{"doc", PaletteFields(palette)}}), "\n")});
+                                    DumpJson({{"doc", PaletteFields(palette)}}), "\n")});
   }
   int64_t missing = 0;
   auto handle = [&](const BulkItem& item) -> absl::StatusOr<BulkVerdict> {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "common/base/json_fields.h"
 #include "common/base/status.h"
 #include "common/base/text.h"
 #include "common/base/time.h"
@@ -116,12 +117,12 @@ std::string QuarantineIndex(absl::string_view prefix) {
 
 std::string QuarantineDocument(absl::string_view key, absl::string_view reason, int64_t size,
                                uint64_t content_hash, absl::Time quarantined_at) {
-  return json{{"key", key},
-              {"reason", reason},
-              {"size", size},
-              {"content_hash", absl::StrCat(absl::Hex(content_hash))},
-              {"quarantined_at", FormatRfc3339(quarantined_at)}}
-      .dump();
+  // The key and reason come from the lake: any bytes S3 allows.
+  return DumpJson({{"key", key},
+                   {"reason", reason},
+                   {"size", size},
+                   {"content_hash", absl::StrCat(absl::Hex(content_hash))},
+                   {"quarantined_at", FormatRfc3339(quarantined_at)}});
 }
 
 absl::Status EnsureIndices(Elastic& elastic, absl::string_view prefix) {
@@ -494,9 +495,8 @@ absl::StatusOr<scout::v1::Post> PostFromDocument(const nlohmann::json& source) {
         type->is_string() ? MediaTypeFromKeyword(type->get_ref<const std::string&>())
                           : std::nullopt;
     if (!known) {
-      return absl::InternalError(
-          absl::StrCat("stored post document has an unknown ", f::kMediaType, ": ",
-                       type->dump(-1, ' ', false, json::error_handler_t::replace)));
+      return absl::InternalError(absl::StrCat("stored post document has an unknown ", f::kMediaType,
+                                              ": ", DumpJson(*type)));
     }
     media_type = *known;
     fields.erase(type);
@@ -504,8 +504,7 @@ absl::StatusOr<scout::v1::Post> PostFromDocument(const nlohmann::json& source) {
   v1::Post post;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  // Replacement characters, never an exception, for a hostile _source.
-  const std::string text = fields.dump(-1, ' ', false, json::error_handler_t::replace);
+  const std::string text = DumpJson(fields);
   const auto status = google::protobuf::util::JsonStringToMessage(text, &post, options);
   if (!status.ok()) {
     return absl::InternalError(

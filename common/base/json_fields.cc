@@ -64,4 +64,8 @@ absl::StatusOr<json> ParseObject(absl::string_view text) {
   return object;
 }
 
+std::string DumpJson(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace scout

@@ -1,6 +1,7 @@
 // Typed reads of fields from lake JSON objects, with errors that name the
 // field (INVALID_ARGUMENT "like_count: expected an integer, got string").
-// Absent or null fields are "absent", never 0. Pure functions, thread-safe.
+// Absent or null fields are "absent", never 0. And the one way to write
+// JSON that may carry lake text. Pure functions, thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -26,5 +27,9 @@ absl::StatusOr<std::optional<int64_t>> CountField(const nlohmann::json& object, 
 
 // Parses a whole file as one JSON object; names what is wrong otherwise.
 absl::StatusOr<nlohmann::json> ParseObject(absl::string_view text);
+
+// Compact JSON text. Lake text may hold invalid UTF-8, on which nlohmann's
+// dump throws: such bytes become U+FFFD instead.
+std::string DumpJson(const nlohmann::json& value);
 
 }  // namespace scout

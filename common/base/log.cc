@@ -8,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/base/json_fields.h"
 
 namespace scout {
 namespace {
@@ -49,9 +50,7 @@ void AppendTimestamp(std::string& out) {
 }
 
 // Invalid UTF-8 is replaced, never allowed to drop the line.
-void AppendJson(std::string& out, const nlohmann::json& value) {
-  out += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+void AppendJson(std::string& out, const nlohmann::json& value) { out += DumpJson(value); }
 
 void Write(std::string line) {
   line.push_back('\n');

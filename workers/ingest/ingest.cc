@@ -13,6 +13,7 @@
 #include "common/backends/progress.h"
 #include "common/backends/worker.h"
 #include "common/base/hash.h"
+#include "common/base/json_fields.h"
 #include "common/base/log.h"
 #include "common/base/parallel.h"
 #include "common/base/status.h"
@@ -372,7 +373,7 @@ class IngestRun {
         return absl::InternalError(
             absl::StrCat("elasticsearch rejected a quarantine ",
                          info.kind == ActionInfo::kDeleteQuarantine ? "delete" : "record", ": ",
-                         item.result->dump(-1, ' ', false, json::error_handler_t::replace)));
+                         DumpJson(*item.result)));
       }
       Work& work = *info.work;
       work.kind = Work::kQuarantine;
