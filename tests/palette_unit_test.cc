@@ -18,6 +18,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/format.h"
+#include "common/backends/lease.h"
+#include "common/base/clock.h"
 #include "common/io/files.h"
 #include "common/io/lake.h"
 #include "workers/palette/kmeans.h"
@@ -542,7 +544,7 @@ class SharedSampleCacheTest : public ::testing::Test {
     options.scratch_dir = (dir_ / absl::StrCat("scratch-", ++runs_)).string();
     options.flush_records = flush_records;
     options.lease.renew_every = absl::ZeroDuration();
-    options.lease.duration = absl::Minutes(1);
+    options.lease.ttl = absl::Minutes(1);
     return options;
   }
   absl::StatusOr<std::unique_ptr<SampleCache>> Open(SharedCacheOptions options) {
@@ -578,8 +580,8 @@ TEST_F(SharedSampleCacheTest, AFreshDiskResumesFromTheSegments) {
     EXPECT_EQ(Segments().size(), 2u);
     // A second run of the shard is refused while this one holds the lease.
     absl::StatusOr<std::unique_ptr<SampleCache>> other = Open(Options(2));
-    EXPECT_TRUE(absl::IsFailedPrecondition(other.status())) << other.status();
-    EXPECT_NE(other.status().message().find("holds the lease"), std::string::npos);
+    EXPECT_TRUE(absl::IsUnavailable(other.status())) << other.status();
+    EXPECT_NE(other.status().message().find("is held by"), std::string::npos);
     ASSERT_TRUE((*cache)->Close().ok());
     EXPECT_EQ((*cache)->segment_counts().written, 3);
   }
@@ -677,15 +679,22 @@ TEST_F(SharedSampleCacheTest, ManySegmentsAreMergedWithoutDuplicates) {
 
 TEST_F(SharedSampleCacheTest, ACrashedRunLosesItsUnsentRecordsAndItsLeaseExpires) {
   SharedCacheOptions options = Options(2);
-  options.lease.duration = absl::Seconds(1);
+  options.lease.ttl = absl::Seconds(1);
+  std::string held;
   {
     absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(options);
     ASSERT_TRUE(cache.ok()) << cache.status();
     for (int i = 0; i < 3; ++i) ASSERT_TRUE((*cache)->Add(Key(i), Sample(i)).ok());
-    // Dies here: no Close, the lease is not released.
+    // Dies here: no Close. A crash runs no destructor either, so the lease
+    // object stays as the run last wrote it (an orderly destruction would
+    // release it): put back below.
+    absl::StatusOr<VersionedBytes> lease = store_->Get("samples-0-of-1.lease");
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    held = lease->bytes;
   }
+  ASSERT_TRUE(store_->Put("samples-0-of-1.lease", held, PutConditions()).ok());
   options.scratch_dir = (dir_ / "scratch-next").string();
-  EXPECT_TRUE(absl::IsFailedPrecondition(Open(options).status()));
+  EXPECT_TRUE(absl::IsUnavailable(Open(options).status()));
   absl::SleepFor(absl::Milliseconds(1100));
   absl::StatusOr<std::unique_ptr<SampleCache>> cache = Open(options);
   ASSERT_TRUE(cache.ok()) << cache.status();
@@ -699,23 +708,67 @@ TEST_F(SharedSampleCacheTest, ALostLeaseStopsTheUploads) {
   EXPECT_TRUE((*cache)->status().ok());
   // Someone else takes the lease (an operator, or a run that judged it
   // expired).
-  ASSERT_TRUE(
-      store_->Put("samples-0-of-1.lease", R"({"owner":"thief","expires_ms":1})", PutConditions())
-          .ok());
-  absl::StatusOr<std::unique_ptr<CacheLease>> lease =
-      CacheLease::Acquire(store_.get(), "samples-0-of-1.lease",
-                          LeaseOptions{absl::Minutes(1), absl::ZeroDuration(), ""});
+  ASSERT_TRUE(store_
+                  ->Put("samples-0-of-1.lease",
+                        R"({"holder":"thief","expires":"1970-01-01T00:00:00Z"})", PutConditions())
+                  .ok());
+  absl::StatusOr<std::unique_ptr<Lease>> lease =
+      Lease::Acquire(CacheStoreObject(store_.get(), "samples-0-of-1.lease"),
+                     LeaseOptions{absl::Minutes(1), absl::ZeroDuration(), "thief", nullptr});
   ASSERT_TRUE(lease.ok()) << lease.status();
   EXPECT_TRUE((*lease)->Renew().ok());
   // The first run's next upload checks its lease and finds it gone.
   EXPECT_FALSE((*cache)->Add(Key(1), Sample(1)).ok());
   EXPECT_TRUE(Segments().empty());
-  EXPECT_TRUE(absl::IsFailedPrecondition((*cache)->Close()));
+  EXPECT_TRUE(absl::IsAborted((*cache)->status())) << (*cache)->status();
+  EXPECT_TRUE(absl::IsAborted((*cache)->Close()));
   // Its release does not free the thief's lease.
   EXPECT_TRUE((*lease)->Check().ok());
-  EXPECT_TRUE(absl::IsFailedPrecondition(Open(Options(1)).status()));
+  EXPECT_TRUE(absl::IsUnavailable(Open(Options(1)).status()));
   ASSERT_TRUE((*lease)->Release().ok());
   EXPECT_TRUE(Open(Options(1)).ok());
+}
+
+// The lease itself over the local store (the same code as on S3): refused
+// while live, taken over once expired; the old holder learns it lost the
+// lease at its next Check, and its release leaves the taker's lease alone.
+TEST_F(SharedSampleCacheTest, AnExpiredLeaseIsTakenOverAndItsOldHolderLearnsItLost) {
+  const auto acquire = [this](const std::string& holder, const Clock* clock) {
+    LeaseOptions options;
+    options.ttl = absl::Minutes(1);
+    options.renew_every = absl::ZeroDuration();
+    options.holder = holder;
+    options.clock = clock;
+    return Lease::Acquire(CacheStoreObject(store_.get(), "x.lease"), options);
+  };
+  absl::StatusOr<std::unique_ptr<Lease>> stalled = acquire("run-stalled", nullptr);
+  ASSERT_TRUE(stalled.ok()) << stalled.status();
+  EXPECT_TRUE((*stalled)->Check().ok());
+
+  const absl::Status early = acquire("run-early", nullptr).status();
+  EXPECT_TRUE(absl::IsUnavailable(early)) << early;
+  EXPECT_NE(early.message().find("is held by run-stalled until 20"), std::string::npos) << early;
+  EXPECT_NE(early.message().find(Remote("x.lease").string()), std::string::npos) << early;
+
+  // A minute and a second later (the TTL is a minute): taken over.
+  const std::unique_ptr<Clock> later = NewFixedClock(absl::Now() + absl::Seconds(61));
+  absl::StatusOr<std::unique_ptr<Lease>> taker = acquire("run-taker", later.get());
+  ASSERT_TRUE(taker.ok()) << taker.status();
+  // Without a request the old holder cannot know yet...
+  EXPECT_TRUE((*stalled)->status().ok());
+  // ...its next renewal finds the lease gone, and it stays lost.
+  const absl::Status lost = (*stalled)->Check();
+  EXPECT_TRUE(absl::IsAborted(lost)) << lost;
+  EXPECT_NE(lost.message().find("taken by run-taker"), std::string::npos) << lost;
+  EXPECT_TRUE(absl::IsAborted((*stalled)->status()));
+  EXPECT_TRUE(absl::IsAborted((*stalled)->Renew()));
+
+  stalled->reset();  // Its release must not free the taker's lease.
+  EXPECT_TRUE((*taker)->Check().ok());
+  EXPECT_TRUE(absl::IsUnavailable(acquire("run-late", nullptr).status()));
+  ASSERT_TRUE((*taker)->Release().ok());
+  absl::StatusOr<std::unique_ptr<Lease>> next = acquire("run-next", nullptr);
+  EXPECT_TRUE(next.ok()) << next.status();  // Released: no wait for the expiry.
 }
 
 // A store that refuses the write (no rights on the bucket, no bucket) is

@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
-#include "common/backends/s3_lease.h"
+#include "common/backends/lease.h"
 #include "common/base/clock.h"
 #include "common/base/time.h"
 
@@ -51,8 +51,8 @@ class S3CheckpointTest : public ::testing::Test {
     EXPECT_TRUE(store_->DeleteBucket(bucket_).ok());
   }
 
-  static S3LeaseOptions Lease(const std::string& holder, const Clock* clock = nullptr) {
-    S3LeaseOptions options;
+  static LeaseOptions LeaseFor(const std::string& holder, const Clock* clock = nullptr) {
+    LeaseOptions options;
     options.holder = holder;
     options.ttl = absl::Minutes(1);
     options.renew_every = absl::ZeroDuration();
@@ -62,7 +62,7 @@ class S3CheckpointTest : public ::testing::Test {
 
   absl::StatusOr<Checkpoint> Open(const std::string& holder, const Clock* clock = nullptr) {
     absl::StatusOr<std::unique_ptr<CheckpointStorage>> storage =
-        OpenS3CheckpointStorage(store_, bucket_, kKey, Lease(holder, clock));
+        OpenS3CheckpointStorage(store_, bucket_, kKey, LeaseFor(holder, clock));
     if (!storage.ok()) return storage.status();
     return Checkpoint::Open(*std::move(storage));
   }
@@ -191,8 +191,8 @@ TEST_F(S3CheckpointTest, AnExpiredLeaseIsTakenOverAndItsOldHolderCannotCommit) {
 // writes; an unreadable one counts as free.
 TEST_F(S3CheckpointTest, LeaseRenewsAndReleases) {
   const std::string key = "state/x.lease";
-  absl::StatusOr<std::unique_ptr<S3Lease>> lease =
-      S3Lease::Acquire(store_, bucket_, key, Lease("one"));
+  absl::StatusOr<std::unique_ptr<Lease>> lease =
+      Lease::Acquire(NewS3VersionedObject(store_, bucket_, key), LeaseFor("one"));
   ASSERT_TRUE(lease.ok()) << lease.status();
   const absl::Time first = (*lease)->expires();
   absl::SleepFor(absl::Milliseconds(1100));
@@ -209,8 +209,8 @@ TEST_F(S3CheckpointTest, LeaseRenewsAndReleases) {
   EXPECT_TRUE(absl::IsAborted((*lease)->Check()));
 
   ASSERT_TRUE(store_->Put(bucket_, key, "not json").ok());
-  absl::StatusOr<std::unique_ptr<S3Lease>> over =
-      S3Lease::Acquire(store_, bucket_, key, Lease("two"));
+  absl::StatusOr<std::unique_ptr<Lease>> over =
+      Lease::Acquire(NewS3VersionedObject(store_, bucket_, key), LeaseFor("two"));
   ASSERT_TRUE(over.ok()) << over.status();
   EXPECT_TRUE((*over)->Check().ok());
 }
@@ -219,9 +219,10 @@ TEST_F(S3CheckpointTest, LeaseRenewsAndReleases) {
 // between two commits does not let it expire.
 TEST_F(S3CheckpointTest, ALeaseRenewsItselfWhileHeld) {
   const std::string key = "state/y.lease";
-  S3LeaseOptions options = Lease("renewing");
+  LeaseOptions options = LeaseFor("renewing");
   options.renew_every = absl::Milliseconds(300);
-  absl::StatusOr<std::unique_ptr<S3Lease>> lease = S3Lease::Acquire(store_, bucket_, key, options);
+  absl::StatusOr<std::unique_ptr<Lease>> lease =
+      Lease::Acquire(NewS3VersionedObject(store_, bucket_, key), options);
   ASSERT_TRUE(lease.ok()) << lease.status();
   absl::StatusOr<std::string> before = store_->Get(bucket_, key);
   ASSERT_TRUE(before.ok()) << before.status();

@@ -338,7 +338,7 @@ TEST_F(S3WorkersTest, TwoPaletteRunsOfAShardDoNotInterleave) {
       palette::SampleCache::OpenShared(s3_cache_.get(), Shard(), options);
   ASSERT_TRUE(first.ok()) << first.status();
   const v1::PaletteReport refused = Palette(remote_, "second");
-  EXPECT_NE(refused.error().find("holds the lease"), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().find("is held by"), std::string::npos) << refused.error();
   EXPECT_NE(refused.error().find(absl::StrCat("s3://", bucket_, "/state/palette-cache/")),
             std::string::npos)
       << refused.error();

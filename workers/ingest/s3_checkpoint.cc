@@ -20,7 +20,7 @@ constexpr absl::string_view kHeader = "#generation ";
 class S3CheckpointStorage final : public CheckpointStorage {
  public:
   S3CheckpointStorage(std::shared_ptr<ObjectStore> store, std::string bucket, std::string key,
-                      std::unique_ptr<S3Lease> lease)
+                      std::unique_ptr<Lease> lease)
       : store_(std::move(store)),
         bucket_(std::move(bucket)),
         key_(std::move(key)),
@@ -126,7 +126,7 @@ class S3CheckpointStorage final : public CheckpointStorage {
 
   const std::shared_ptr<ObjectStore> store_;
   const std::string bucket_, key_, journal_prefix_;
-  const std::unique_ptr<S3Lease> lease_;
+  const std::unique_ptr<Lease> lease_;
   int64_t folded_ = 0;      // The snapshot holds journal generations <= this.
   int64_t generation_ = 1;  // Of this run's next journal objects.
   int64_t sequence_ = 0;
@@ -135,10 +135,11 @@ class S3CheckpointStorage final : public CheckpointStorage {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CheckpointStorage>> OpenS3CheckpointStorage(
-    std::shared_ptr<ObjectStore> store, std::string bucket, std::string key, S3LeaseOptions lease) {
+    std::shared_ptr<ObjectStore> store, std::string bucket, std::string key, LeaseOptions lease) {
   SCOUT_ASSIGN_OR_RETURN(
-      std::unique_ptr<S3Lease> held,
-      S3Lease::Acquire(store, bucket, absl::StrCat(key, ".lease"), std::move(lease)));
+      std::unique_ptr<Lease> held,
+      Lease::Acquire(NewS3VersionedObject(store, bucket, absl::StrCat(key, ".lease")),
+                     std::move(lease)));
   return std::make_unique<S3CheckpointStorage>(std::move(store), std::move(bucket), std::move(key),
                                                std::move(held));
 }

@@ -5,7 +5,7 @@
 //                         then the entries' lines (as the local file);
 //   <key>.journal/<g>-<n> one object per Commit (g: generation, n: its
 //                         sequence; zero-padded so keys sort in order);
-//   <key>.lease           the lease (common/backends/s3_lease.h).
+//   <key>.lease           the lease (common/backends/lease.h).
 // A commit is durable once its PUT returned OK. The snapshot of generation g
 // folds in every journal object of generations <= g: Load reads the snapshot
 // and the journal objects of later generations in key order; Replace writes
@@ -19,8 +19,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/backends/lease.h"
 #include "common/backends/s3.h"
-#include "common/backends/s3_lease.h"
 #include "workers/ingest/checkpoint.h"
 
 namespace scout::ingest {
@@ -28,6 +28,6 @@ namespace scout::ingest {
 // Takes the lease (UNAVAILABLE naming its holder while another run holds it).
 absl::StatusOr<std::unique_ptr<CheckpointStorage>> OpenS3CheckpointStorage(
     std::shared_ptr<ObjectStore> store, std::string bucket, std::string key,
-    S3LeaseOptions lease = {});
+    LeaseOptions lease = {});
 
 }  // namespace scout::ingest

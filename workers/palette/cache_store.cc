@@ -8,14 +8,11 @@
 #include <filesystem>
 #include <system_error>
 
-#include <nlohmann/json.hpp>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/base/sha256.h"
 #include "common/base/status.h"
-#include "common/base/time.h"
 #include "common/io/files.h"
 
 namespace scout::palette {
@@ -140,30 +137,25 @@ class LocalCacheStore final : public CacheStore {
   std::mutex mu_;  // flock does not order threads of one process sharing this store.
 };
 
-std::string DefaultOwner() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return absl::StrCat(host[0] != '\0' ? host : "unknown-host", " pid ", getpid());
-}
+// The lease's one object: names are the store's, and so is what a version
+// means (an ETag, or a content hash in a local folder).
+class StoreObject final : public VersionedObject {
+ public:
+  StoreObject(CacheStore* store, std::string name) : store_(store), name_(std::move(name)) {}
 
-struct LeaseBody {
-  std::string owner;
-  absl::Time expires = absl::InfinitePast();
+  absl::StatusOr<VersionedBytes> Get() override { return store_->Get(name_); }
+
+  absl::StatusOr<std::string> Put(absl::string_view bytes,
+                                  const PutConditions& conditions) override {
+    return store_->Put(name_, bytes, conditions);
+  }
+
+  std::string Where() const override { return absl::StrCat(store_->Where(), name_); }
+
+ private:
+  CacheStore* const store_;
+  const std::string name_;
 };
-
-// An unreadable lease counts as expired: junk must not block the shard forever.
-LeaseBody ParseLease(absl::string_view bytes) {
-  LeaseBody body;
-  const nlohmann::json parsed = nlohmann::json::parse(bytes, nullptr, false);
-  if (!parsed.is_object()) return body;
-  if (const auto owner = parsed.find("owner"); owner != parsed.end() && owner->is_string()) {
-    body.owner = owner->get<std::string>();
-  }
-  if (const auto ms = parsed.find("expires_ms"); ms != parsed.end() && ms->is_number_integer()) {
-    body.expires = absl::FromUnixMillis(ms->get<int64_t>());
-  }
-  return body;
-}
 
 }  // namespace
 
@@ -184,95 +176,8 @@ absl::StatusOr<std::unique_ptr<CacheStore>> CacheStoreForState(absl::string_view
   return NewS3CacheStore(std::move(s3), std::move(location));
 }
 
-absl::StatusOr<std::unique_ptr<CacheLease>> CacheLease::Acquire(CacheStore* store, std::string name,
-                                                                LeaseOptions options) {
-  if (options.owner.empty()) options.owner = DefaultOwner();
-  std::unique_ptr<CacheLease> lease(new CacheLease(store, std::move(name), std::move(options)));
-  const std::string where = absl::StrCat(store->Where(), lease->name_);
-  PutConditions condition;
-  absl::StatusOr<VersionedBytes> current = store->Get(lease->name_);
-  if (absl::IsNotFound(current.status())) {
-    condition.if_none_match_any = true;
-  } else if (!current.ok()) {
-    return current.status();
-  } else {
-    const LeaseBody held = ParseLease(current->bytes);
-    if (held.expires > absl::Now()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          where, ": another run of this shard holds the lease (", held.owner, ", until ",
-          FormatRfc3339(held.expires), "); wait for it to finish or the lease to expire"));
-    }
-    condition.if_match = current->version;
-  }
-  const absl::Time expires = absl::Now() + lease->options_.duration;
-  absl::StatusOr<std::string> version = store->Put(lease->name_, lease->Body(expires), condition);
-  if (!version.ok()) {
-    // A condition not met: someone wrote it since we read it. Anything else
-    // (no bucket, no rights, the store down) is said as it is.
-    const absl::Status& status = version.status();
-    if (absl::IsFailedPrecondition(status) || absl::IsAlreadyExists(status) ||
-        (absl::IsNotFound(status) && !condition.if_match.empty())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          where, ": another run of this shard took the lease first (", status.message(), ")"));
-    }
-    return status;
-  }
-  lease->version_ = *std::move(version);
-  lease->expires_ = expires;
-  if (lease->options_.renew_every > absl::ZeroDuration()) {
-    CacheLease* self = lease.get();
-    lease->renewal_ =
-        std::make_unique<Periodic>(lease->options_.renew_every, [self] { (void)self->Renew(); });
-  }
-  return lease;
-}
-
-CacheLease::~CacheLease() { renewal_.reset(); }
-
-std::string CacheLease::Body(absl::Time expires) const {
-  return nlohmann::json{{"owner", options_.owner}, {"expires_ms", absl::ToUnixMillis(expires)}}
-      .dump();
-}
-
-absl::Status CacheLease::Renew() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!lost_.ok()) return lost_;
-  if (released_) return absl::FailedPreconditionError("the lease was released");
-  const absl::Time expires = absl::Now() + options_.duration;
-  PutConditions condition;
-  condition.if_match = version_;
-  absl::StatusOr<std::string> version = store_->Put(name_, Body(expires), condition);
-  if (version.ok()) {
-    version_ = *std::move(version);
-    expires_ = expires;
-    return absl::OkStatus();
-  }
-  // A store out of reach: the lease still holds until it expires.
-  if (absl::IsUnavailable(version.status()) && absl::Now() < expires_) return version.status();
-  lost_ = absl::FailedPreconditionError(
-      absl::StrCat(store_->Where(), name_, ": the lease of this shard was lost (",
-                   version.status().message(), "): another run may have taken it"));
-  return lost_;
-}
-
-absl::Status CacheLease::Check() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!lost_.ok()) return lost_;
-  if (absl::Now() >= expires_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        store_->Where(), name_, ": the lease of this shard expired before it could be renewed"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CacheLease::Release() {
-  renewal_.reset();  // No renewal after this.
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!lost_.ok() || released_) return lost_;
-  PutConditions condition;
-  condition.if_match = version_;
-  released_ = true;
-  return store_->Put(name_, Body(absl::UnixEpoch()), condition).status();
+std::unique_ptr<VersionedObject> CacheStoreObject(CacheStore* store, std::string name) {
+  return std::make_unique<StoreObject>(store, std::move(name));
 }
 
 }  // namespace scout::palette

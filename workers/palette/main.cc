@@ -4,7 +4,7 @@
 // backend failed (rerun it: finished batches stay written, decoded samples
 // stay cached), 2 on bad configuration. With --state on S3 the sample cache
 // is kept there (sample_cache.h) and a second run of the shard is refused
-// while the first holds the cache's lease.
+// while the first holds the cache's lease (UNAVAILABLE, exit 1: retry later).
 #include "absl/flags/flag.h"
 #include "absl/flags/usage.h"
 #include "common/backends/worker.h"

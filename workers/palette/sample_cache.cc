@@ -142,23 +142,20 @@ absl::StatusOr<std::unique_ptr<SampleCache>> SampleCache::OpenShared(CacheStore*
                                                                      const Shard& shard,
                                                                      SharedCacheOptions options) {
   const std::string name = ShardName(shard);
-  SCOUT_ASSIGN_OR_RETURN(std::unique_ptr<CacheLease> lease,
-                         CacheLease::Acquire(store, absl::StrCat(name, ".lease"), options.lease));
-  // Failing from here on, the lease is released: a rerun need not wait for
-  // it to expire.
-  const auto fail = [&lease](absl::Status status) {
-    (void)lease->Release();
-    return status;
-  };
+  SCOUT_ASSIGN_OR_RETURN(
+      std::unique_ptr<Lease> lease,
+      Lease::Acquire(CacheStoreObject(store, absl::StrCat(name, ".lease")), options.lease));
+  // Failing from here on, the lease's destructor releases it: a rerun need
+  // not wait for it to expire.
   std::string scratch = options.scratch_dir;
   if (scratch.empty()) {
     const char* tmp = std::getenv("TMPDIR");
     scratch = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
   }
-  if (absl::Status made = FileSystem::Default()->CreateDirs(scratch); !made.ok()) return fail(made);
+  if (absl::Status made = FileSystem::Default()->CreateDirs(scratch); !made.ok()) return made;
   std::string folder = absl::StrCat(scratch, "/scout-palette-XXXXXX");
   if (mkdtemp(folder.data()) == nullptr) {
-    return fail(ErrnoStatus("cannot make a folder in", scratch));
+    return ErrnoStatus("cannot make a folder in", scratch);
   }
   const std::string path = absl::StrCat(folder, "/", name, ".bin");
   const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -166,7 +163,7 @@ absl::StatusOr<std::unique_ptr<SampleCache>> SampleCache::OpenShared(CacheStore*
     const absl::Status status = ErrnoStatus("cannot open", path);
     std::error_code ec;
     std::filesystem::remove_all(folder, ec);
-    return fail(status);
+    return status;
   }
   std::unique_ptr<SampleCache> cache(new SampleCache(path, fd));
   cache->scratch_ = std::move(folder);
@@ -174,12 +171,8 @@ absl::StatusOr<std::unique_ptr<SampleCache>> SampleCache::OpenShared(CacheStore*
   cache->segment_prefix_ = absl::StrCat(name, "/");
   cache->shared_ = std::move(options);
   cache->lease_ = std::move(lease);
-  absl::Status loaded = cache->Download();
-  if (loaded.ok()) loaded = cache->Load();
-  if (!loaded.ok()) {
-    (void)cache->lease_->Release();
-    return loaded;
-  }
+  SCOUT_RETURN_IF_ERROR(cache->Download());
+  SCOUT_RETURN_IF_ERROR(cache->Load());
   cache->uploaded_end_ = cache->end_;
   return cache;
 }
@@ -355,9 +348,9 @@ absl::StatusOr<std::string> SampleCache::ReadRange(int64_t offset, int64_t lengt
 
 absl::Status SampleCache::CreateSegment(absl::string_view records,
                                         std::vector<std::pair<int64_t, int64_t>> ranges) {
-  // Renewing proves the lease is still ours (a conditional write) and keeps
-  // it for a while longer.
-  SCOUT_RETURN_IF_ERROR(lease_->Renew());
+  // Renewing proves the lease is still ours (a conditional write) and gives
+  // the upload a whole TTL.
+  SCOUT_RETURN_IF_ERROR(lease_->Check());
   const std::string name =
       absl::StrCat(segment_prefix_, absl::StrFormat("%010d", next_seq_), ".bin");
   std::string bytes(kHeader, sizeof kHeader);
@@ -448,9 +441,9 @@ absl::Status SampleCache::Merge() {
   if (!merged.empty()) SCOUT_RETURN_IF_ERROR(CreateSegment(merged, std::move(ranges)));
   // Deleted only once the merged one is up; a crash in between leaves
   // duplicates, which the next Open reads past and the next merge drops.
-  SCOUT_RETURN_IF_ERROR(lease_->Renew());
+  SCOUT_RETURN_IF_ERROR(lease_->Check());
   for (const std::string& name : old) {
-    SCOUT_RETURN_IF_ERROR(lease_->Check());
+    SCOUT_RETURN_IF_ERROR(lease_->status());
     SCOUT_RETURN_IF_ERROR(store_->Delete(name));
     ++counts_.deleted;
   }
@@ -471,7 +464,7 @@ absl::Status SampleCache::Close() {
 }
 
 absl::Status SampleCache::status() const {
-  return store_ == nullptr ? absl::OkStatus() : lease_->Check();
+  return store_ == nullptr ? absl::OkStatus() : lease_->status();
 }
 
 SegmentCounts SampleCache::segment_counts() const {

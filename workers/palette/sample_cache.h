@@ -25,8 +25,9 @@
 // CacheStore (cache_store.h) as numbered segments
 // `samples-<i>-of-<N>/<seq>.bin`, each a file of the format above, and the
 // local file is only the run's working copy, in a fresh scratch folder:
-//  - Open takes the shard's lease (`samples-<i>-of-<N>.lease`; a second run
-//    of the shard is refused while it holds) and downloads every segment
+//  - Open takes the shard's lease (`samples-<i>-of-<N>.lease`, a Lease of
+//    common/backends/lease.h; a second run of the shard is refused while it
+//    holds) and downloads every segment
 //    into the working copy; a segment is cut at its first damaged record
 //    like a torn local file, the rest of it kept (counted);
 //  - the records a run adds go up as a new segment (create-once) every
@@ -66,7 +67,10 @@ struct SharedCacheOptions {
   int64_t flush_records = 2000;  // ~24 MB of samples per segment.
   size_t max_segments = 8;
   int64_t max_merge_bytes = int64_t{512} << 20;  // One merged segment is built in memory.
-  LeaseOptions lease;
+  // Longer than the ingest checkpoint's: a run that crashed blocks the shard
+  // up to 10 minutes, a weekly job can afford that.
+  LeaseOptions lease{
+      .ttl = absl::Minutes(10), .renew_every = absl::Minutes(2), .holder = "", .clock = nullptr};
 };
 
 // What a shared cache did with its segments.
@@ -83,7 +87,8 @@ class SampleCache {
   // another process has the file open (an exclusive flock).
   static absl::StatusOr<std::unique_ptr<SampleCache>> Open(const std::string& path);
   // The shard's cache kept in `store` (not owned; outlives the cache).
-  // FAILED_PRECONDITION when another run of the shard holds its lease.
+  // UNAVAILABLE naming the holder when another run of the shard holds its
+  // lease (retry later).
   static absl::StatusOr<std::unique_ptr<SampleCache>> OpenShared(CacheStore* store,
                                                                  const Shard& shard,
                                                                  SharedCacheOptions options);
@@ -93,7 +98,8 @@ class SampleCache {
   // lease, removes the working copy; the cache is unusable afterwards.
   // Local: nothing. Call at the end of the run, after a failure too.
   absl::Status Close();
-  // Shared: not OK once the lease is lost (stop the run). Local: OK.
+  // Shared: not OK once the lease is lost (stop the run; no request is
+  // made). Local: OK.
   absl::Status status() const;
   SegmentCounts segment_counts() const;
 
@@ -147,7 +153,7 @@ class SampleCache {
   std::string segment_prefix_;  // "samples-<i>-of-<N>/"
   SharedCacheOptions shared_;
   std::string scratch_;  // The working copy's folder, removed at Close.
-  std::unique_ptr<CacheLease> lease_;
+  std::unique_ptr<Lease> lease_;
   int64_t uploaded_end_ = 0;       // Guarded by mu_: records before it are in segments.
   int64_t pending_ = 0;            // Guarded by mu_: records after it.
   mutable std::mutex flush_mu_;    // One upload at a time; taken before mu_.

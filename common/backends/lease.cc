@@ -1,4 +1,4 @@
-#include "common/backends/s3_lease.h"
+#include "common/backends/lease.h"
 
 #include <unistd.h>
 
@@ -17,6 +17,31 @@
 namespace scout {
 namespace {
 
+class S3VersionedObject final : public VersionedObject {
+ public:
+  S3VersionedObject(std::shared_ptr<ObjectStore> store, std::string bucket, std::string key)
+      : store_(std::move(store)), bucket_(std::move(bucket)), key_(std::move(key)) {}
+
+  absl::StatusOr<VersionedBytes> Get() override {
+    // HEAD before GET: if the object changes in between, the version is the
+    // older one and a write conditioned on it fails (never the other way).
+    SCOUT_ASSIGN_OR_RETURN(S3Object head, store_->Head(bucket_, key_));
+    SCOUT_ASSIGN_OR_RETURN(std::string bytes, store_->Get(bucket_, key_));
+    return VersionedBytes{std::move(bytes), std::move(head.etag)};
+  }
+
+  absl::StatusOr<std::string> Put(absl::string_view bytes,
+                                  const PutConditions& conditions) override {
+    return store_->Put(bucket_, key_, bytes, conditions);
+  }
+
+  std::string Where() const override { return absl::StrCat("s3://", bucket_, "/", key_); }
+
+ private:
+  const std::shared_ptr<ObjectStore> store_;
+  const std::string bucket_, key_;
+};
+
 std::string DefaultHolder() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
@@ -34,7 +59,8 @@ std::string Encode(absl::string_view holder, absl::Time expires) {
 }
 
 // The object is ours to judge but may have been written by anything with
-// access to the bucket: unreadable means "no valid holder".
+// access to the store: unreadable means "no valid holder", so junk cannot
+// block the shard forever.
 std::optional<LeaseBody> Decode(absl::string_view text) {
   absl::StatusOr<nlohmann::json> json = ParseObject(text);
   if (!json.ok()) return std::nullopt;
@@ -56,148 +82,139 @@ bool ConditionFailed(const absl::Status& status) {
 
 }  // namespace
 
-S3Lease::S3Lease(std::shared_ptr<ObjectStore> store, std::string bucket, std::string key,
-                 S3LeaseOptions options)
-    : store_(std::move(store)),
-      bucket_(std::move(bucket)),
-      key_(std::move(key)),
+std::unique_ptr<VersionedObject> NewS3VersionedObject(std::shared_ptr<ObjectStore> store,
+                                                      std::string bucket, std::string key) {
+  return std::make_unique<S3VersionedObject>(std::move(store), std::move(bucket), std::move(key));
+}
+
+Lease::Lease(std::unique_ptr<VersionedObject> object, LeaseOptions options)
+    : object_(std::move(object)),
+      where_(object_->Where()),
       options_(std::move(options)),
       holder_(options_.holder.empty() ? DefaultHolder() : options_.holder),
       own_clock_(options_.clock == nullptr ? NewRealClock() : nullptr),
       clock_(options_.clock == nullptr ? own_clock_.get() : options_.clock) {}
 
-absl::StatusOr<std::unique_ptr<S3Lease>> S3Lease::Acquire(std::shared_ptr<ObjectStore> store,
-                                                          std::string bucket, std::string key,
-                                                          S3LeaseOptions options) {
-  std::unique_ptr<S3Lease> lease(
-      new S3Lease(std::move(store), std::move(bucket), std::move(key), std::move(options)));
+absl::StatusOr<std::unique_ptr<Lease>> Lease::Acquire(std::unique_ptr<VersionedObject> object,
+                                                      LeaseOptions options) {
+  std::unique_ptr<Lease> lease(new Lease(std::move(object), std::move(options)));
   SCOUT_RETURN_IF_ERROR(lease->Take());
   if (lease->options_.renew_every > absl::ZeroDuration()) {
-    S3Lease* raw = lease.get();
+    Lease* raw = lease.get();
     lease->renewer_ = std::make_unique<Periodic>(lease->options_.renew_every, [raw] {
       std::lock_guard<std::mutex> lock(raw->mu_);
       if (raw->released_ || !raw->lost_.ok()) return;
       if (absl::Status renewed = raw->RenewLocked(raw->clock_->Now()); !renewed.ok()) {
         Log(LogLevel::kWarning, "lease renewal failed",
-            {{"lease", absl::StrCat("s3://", raw->bucket_, "/", raw->key_)},
-             {"error", renewed.ToString()}});
+            {{"lease", raw->where_}, {"error", renewed.ToString()}});
       }
     });
   }
   return lease;
 }
 
-S3Lease::~S3Lease() {
+Lease::~Lease() {
   if (absl::Status released = Release(); !released.ok()) {
     Log(LogLevel::kWarning, "lease not released",
-        {{"lease", absl::StrCat("s3://", bucket_, "/", key_)}, {"error", released.ToString()}});
+        {{"lease", where_}, {"error", released.ToString()}});
   }
 }
 
-absl::Status S3Lease::Take() {
+absl::Status Lease::Take() {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string where = absl::StrCat("s3://", bucket_, "/", key_);
   for (int attempt = 0; attempt < 3; ++attempt) {
-    // HEAD before GET: if the lease changes in between, the If-Match below
-    // carries the older ETag and fails, so a live lease is never taken on
-    // the strength of an expired version.
-    absl::StatusOr<S3Object> head = store_->Head(bucket_, key_);
+    absl::StatusOr<VersionedBytes> current = object_->Get();
     const absl::Time now = clock_->Now();
-    if (absl::IsNotFound(head.status())) {
+    if (absl::IsNotFound(current.status())) {
       absl::Status created = WriteLocked(now + options_.ttl, /*create=*/true);
       if (ConditionFailed(created)) continue;  // Created by another run just now.
       held_ = created.ok();
       return created;
     }
-    if (!head.ok()) return head.status();
-    absl::StatusOr<std::string> text = store_->Get(bucket_, key_);
-    if (absl::IsNotFound(text.status())) continue;
-    if (!text.ok()) return text.status();
-    const std::optional<LeaseBody> body = Decode(*text);
+    if (!current.ok()) return current.status();
+    const std::optional<LeaseBody> body = Decode(current->bytes);
     if (!body.has_value()) {
       Log(LogLevel::kWarning, "unreadable lease taken over",
-          {{"lease", where}, {"content", text->substr(0, 200)}});
+          {{"lease", where_}, {"content", current->bytes.substr(0, 200)}});
     } else if (body->expires > now) {
       return absl::UnavailableError(absl::StrCat(
-          "the lease ", where, " is held by ", body->holder.substr(0, 200), " until ",
+          "the lease ", where_, " is held by ", body->holder.substr(0, 200), " until ",
           FormatRfc3339(body->expires),
           ": another run of this shard is under way (retry after it ends or the lease expires)"));
     }
-    etag_ = head->etag;
+    version_ = std::move(current->version);
     absl::Status taken = WriteLocked(now + options_.ttl, /*create=*/false);
     if (ConditionFailed(taken)) continue;  // Another run took it first.
     held_ = taken.ok();
     return taken;
   }
-  return absl::UnavailableError(absl::StrCat("the lease ", where,
+  return absl::UnavailableError(absl::StrCat("the lease ", where_,
                                              " keeps changing hands: another run of this shard is "
                                              "starting (retry later)"));
 }
 
-absl::Status S3Lease::WriteLocked(absl::Time expires, bool create) {
+absl::Status Lease::WriteLocked(absl::Time expires, bool create) {
   const std::string body = Encode(holder_, expires);
   PutConditions conditions;
   if (create) {
     conditions.if_none_match_any = true;
   } else {
     // Never unconditional: that would overwrite whoever holds it.
-    if (etag_.empty()) return absl::InternalError("lease write without a version to replace");
-    conditions.if_match = etag_;
+    if (version_.empty()) return absl::InternalError("lease write without a version to replace");
+    conditions.if_match = version_;
   }
-  absl::StatusOr<std::string> etag = store_->Put(bucket_, key_, body, conditions);
-  if (ConditionFailed(etag.status())) {
-    // A PUT retried after its first attempt landed fails its own
+  absl::StatusOr<std::string> version = object_->Put(body, conditions);
+  if (ConditionFailed(version.status())) {
+    // A write retried after its first attempt landed fails its own
     // condition: it succeeded if the object is what we wrote.
-    absl::StatusOr<S3Object> head = store_->Head(bucket_, key_);
-    absl::StatusOr<std::string> now = store_->Get(bucket_, key_);
-    if (head.ok() && now.ok() && *now == body) etag = head->etag;
+    absl::StatusOr<VersionedBytes> now = object_->Get();
+    if (now.ok() && now->bytes == body) version = std::move(now->version);
   }
-  if (!etag.ok()) return etag.status();
-  etag_ = *std::move(etag);
+  if (!version.ok()) return version.status();
+  version_ = *std::move(version);
   expires_ = expires;
   return absl::OkStatus();
 }
 
-absl::Status S3Lease::RenewLocked(absl::Time now) {
+absl::Status Lease::RenewLocked(absl::Time now) {
   absl::Status written = WriteLocked(now + options_.ttl, /*create=*/false);
   if (written.ok() || !ConditionFailed(written)) return written;
   std::string by = "deleted";
-  if (absl::StatusOr<std::string> text = store_->Get(bucket_, key_); text.ok()) {
-    if (const std::optional<LeaseBody> body = Decode(*text); body.has_value()) {
+  if (absl::StatusOr<VersionedBytes> current = object_->Get(); current.ok()) {
+    if (const std::optional<LeaseBody> body = Decode(current->bytes); body.has_value()) {
       by = absl::StrCat("taken by ", body->holder.substr(0, 200), " until ",
                         FormatRfc3339(body->expires));
     } else {
       by = "overwritten";
     }
   }
-  lost_ = absl::AbortedError(absl::StrCat("the lease s3://", bucket_, "/", key_, " of ", holder_,
-                                          " was lost (", by,
+  lost_ = absl::AbortedError(absl::StrCat("the lease ", where_, " of ", holder_, " was lost (", by,
                                           "): another run of this shard took over; stopping "
                                           "without writing more"));
   return lost_;
 }
 
-absl::Status S3Lease::Check() {
+absl::Status Lease::Check() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!lost_.ok()) return lost_;
   if (released_) return absl::AbortedError(absl::StrCat("the lease of ", holder_, " was released"));
   const absl::Time now = clock_->Now();
   absl::Status renewed = RenewLocked(now);
   if (renewed.ok() || absl::IsAborted(renewed)) return renewed;
-  // S3 unreachable for now: writes may go on while half the TTL is left.
+  // The store unreachable for now: writes may go on while half the TTL is left.
   if (expires_ - now > options_.ttl / 2) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat("the lease s3://", bucket_, "/", key_,
-                                             " could not be renewed: ", renewed.message()));
+  return absl::UnavailableError(
+      absl::StrCat("the lease ", where_, " could not be renewed: ", renewed.message()));
 }
 
-absl::Status S3Lease::Renew() {
+absl::Status Lease::Renew() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!lost_.ok()) return lost_;
   if (released_) return absl::AbortedError(absl::StrCat("the lease of ", holder_, " was released"));
   return RenewLocked(clock_->Now());
 }
 
-absl::Status S3Lease::Release() {
+absl::Status Lease::Release() {
   std::unique_ptr<Periodic> renewer;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -209,13 +226,23 @@ absl::Status S3Lease::Release() {
   released_ = true;
   absl::Status written = WriteLocked(absl::UnixEpoch(), /*create=*/false);
   if (ConditionFailed(written)) {
-    return absl::AbortedError(
-        absl::StrCat("the lease s3://", bucket_, "/", key_, " was taken before its release"));
+    return absl::AbortedError(absl::StrCat("the lease ", where_, " was taken before its release"));
   }
   return written;
 }
 
-absl::Time S3Lease::expires() const {
+absl::Status Lease::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!lost_.ok()) return lost_;
+  if (released_) return absl::AbortedError(absl::StrCat("the lease of ", holder_, " was released"));
+  if (clock_->Now() >= expires_) {
+    return absl::UnavailableError(absl::StrCat(
+        "the lease ", where_, " expired before it could be renewed: another run may take it"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Time Lease::expires() const {
   std::lock_guard<std::mutex> lock(mu_);
   return expires_;
 }
