@@ -37,13 +37,8 @@ class S3CacheStore final : public CacheStore {
     return objects;
   }
 
-  // HEAD, then GET: when the object changes in between, the version is the
-  // older one, so a write conditioned on it fails (never the other way).
   absl::StatusOr<VersionedBytes> Get(absl::string_view name) override {
-    const std::string key = absl::StrCat(root_.prefix, name);
-    SCOUT_ASSIGN_OR_RETURN(S3Object head, store_->Head(root_.bucket, key));
-    SCOUT_ASSIGN_OR_RETURN(std::string bytes, store_->Get(root_.bucket, key));
-    return VersionedBytes{std::move(bytes), std::move(head.etag)};
+    return NewS3VersionedObject(store_, root_.bucket, absl::StrCat(root_.prefix, name))->Get();
   }
 
   absl::StatusOr<std::string> Put(absl::string_view name, absl::string_view bytes,
