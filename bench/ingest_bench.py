@@ -36,23 +36,26 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = ROOT / "build" / "bin"
 
 
+def children_cpu():
+    """CPU seconds of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(args, env=None):
     """Runs a binary; returns (stdout JSON, wall seconds, CPU seconds)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu()
     start = time.monotonic()
     out = subprocess.run([str(a) for a in args], env=env, check=True, capture_output=True,
                          text=True).stdout
-    wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return json.loads(out), wall, cpu
+    return json.loads(out), time.monotonic() - start, children_cpu() - before
 
 
 def run_shards(args, shards, env):
     """Runs `shards` processes of `args` + --shard i/N at once; returns their
     reports summed (as one report), the slowest's wall seconds and the CPU
     seconds of all."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu()
     start = time.monotonic()
     procs = [subprocess.Popen([str(a) for a in args] + ["--shard", f"{i}/{shards}"], env=env,
                               stdout=subprocess.PIPE, text=True) for i in range(shards)]
@@ -62,9 +65,7 @@ def run_shards(args, shards, env):
         if proc.returncode != 0:
             raise subprocess.CalledProcessError(proc.returncode, proc.args, out)
         reports.append(json.loads(out))
-    wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    wall, cpu = time.monotonic() - start, children_cpu() - before
     total = {"error": "; ".join(r["error"] for r in reports if r.get("error")),
              "s3_requests": {}}
     for key in ("files_listed", "files_untouched", "files_unchanged", "posts_indexed",
@@ -87,9 +88,9 @@ def delete_indices(es, prefix):
         urllib.request.urlopen(urllib.request.Request(f"{es}/{names}", method="DELETE")).read()
 
 
-def summarize(label, users, report, wall, cpu):
+def summarize(label, users, shards, report, wall, cpu):
     files, posts = int(report["files_listed"]), int(report["posts_indexed"])
-    result = {"run": label, "users": users, "shards": report.get("shards", 1), "files_listed": files,
+    result = {"run": label, "users": users, "shards": shards, "files_listed": files,
             "files_read": files - int(report["files_untouched"]),
             "files_unchanged": int(report["files_unchanged"]), "posts_indexed": posts,
             "quarantined": int(report["files_quarantined"]), "seconds": round(wall, 1),
@@ -158,18 +159,16 @@ def main():
                       gen["files"]["posts_new"], "seconds": round(gen_wall, 1)}), flush=True)
     sync("first-load")
     def ingest(now):
-        report, wall, cpu = run_shards([args.bin / "scout-ingest", "--no_media", "--now", now],
-                                       args.shards, env)
-        report["shards"] = args.shards
-        return report, wall, cpu
+        return run_shards([args.bin / "scout-ingest", "--no_media", "--now", now], args.shards,
+                          env)
 
     report, wall, cpu = ingest("2026-11-20T18:00:00Z")
-    print(json.dumps(summarize("first-load", args.users, report, wall, cpu)), flush=True)
+    print(json.dumps(summarize("first-load", args.users, args.shards, report, wall, cpu)), flush=True)
     advance_start = int(time.time()) - 1
     advanced, _, _ = run([args.bin / "scout-genlake", "--advance", "--threads", 16], local_lake)
     sync("next-day", rewritten_since=0 if args.upload_changed_only else advance_start)
     report, wall, cpu = ingest("2026-11-21T18:00:00Z")
-    result = summarize("next-day", args.users, report, wall, cpu)
+    result = summarize("next-day", args.users, args.shards, report, wall, cpu)
     result["new_posts"] = advanced["files"]["posts_new"]
     result["rewritten_files"] = advanced["files"]["posts_rewritten"]
     print(json.dumps(result), flush=True)
