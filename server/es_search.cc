@@ -93,13 +93,17 @@ bool SearchAfterFits(const json& search_after, const std::vector<SortKey>& keys)
 }
 
 absl::StatusOr<std::optional<json>> CallSearch(Elastic& elastic, absl::string_view index,
-                                               const json& body, absl::Time deadline) {
+                                               const json& body, absl::Time deadline,
+                                               ShardCache cache) {
   const absl::Duration budget = deadline - absl::Now();
   if (budget < kMinBudget) {
     return absl::DeadlineExceededError(
         absl::StrCat("deadline passed before searching (", absl::FormatDuration(budget), " left)"));
   }
-  absl::StatusOr<json> answer = elastic.Call("POST", absl::StrCat(index, "/_search"), body, budget);
+  // By default the shard request cache takes only size-0 searches.
+  const absl::string_view params = cache == ShardCache::kUse ? "?request_cache=true" : "";
+  absl::StatusOr<json> answer =
+      elastic.Call("POST", absl::StrCat(index, "/_search", params), body, budget);
   if (absl::IsNotFound(answer.status())) return std::nullopt;
   if (absl::IsInvalidArgument(answer.status())) {
     return absl::InternalError(absl::StrCat("search query refused: ", answer.status().message()));

@@ -58,6 +58,12 @@ nlohmann::json SortJson(const std::vector<SortKey>& keys);
 // our bug. So a forged token is the caller's INVALID_ARGUMENT.
 bool SearchAfterFits(const nlohmann::json& search_after, const std::vector<SortKey>& keys);
 
+// Whether Elasticsearch may answer a shard's part of a search from its
+// shard request cache. The cache keys on the request's bytes and is dropped
+// at the shard's next refresh that changed it, so it pays where the same
+// query recurs over shards that rarely change: the past months of posts.
+enum class ShardCache { kDefault, kUse };
+
 // POST <index>/_search with `body`, within `deadline`. nullopt when the
 // index or alias does not exist (nothing indexed yet). DEADLINE_EXCEEDED
 // without calling under a millisecond left; INTERNAL when Elasticsearch
@@ -66,7 +72,8 @@ bool SearchAfterFits(const nlohmann::json& search_after, const std::vector<SortK
 // backend answers.
 absl::StatusOr<std::optional<nlohmann::json>> CallSearch(Elastic& elastic, absl::string_view index,
                                                          const nlohmann::json& body,
-                                                         absl::Time deadline);
+                                                         absl::Time deadline,
+                                                         ShardCache cache = ShardCache::kDefault);
 
 // An answer's hits envelope; INTERNAL "elasticsearch search answer: ..."
 // when it is not one. `hits` points into the answer.

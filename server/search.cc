@@ -71,7 +71,13 @@ absl::StatusOr<PostSearch::Query> PostSearch::BuildQuery(const SearchPostsReques
   json filters = json::array();
 
   // The window is enforced whatever `since` says.
-  const absl::Time window_start = clock_->Now() - kSearchWindow;
+  // To the next whole minute, so that for a minute every query carries the
+  // same time filter: Elasticsearch reuses a filter, or a shard's whole
+  // answer, only when its bytes repeat. The window is 180 days less up to a
+  // minute.
+  const absl::Time window_start =
+      absl::UnixEpoch() +
+      absl::Ceil(clock_->Now() - kSearchWindow - absl::UnixEpoch(), absl::Minutes(1));
   absl::Time since = window_start;
   if (request.has_since()) since = std::max(since, FromTimestamp(request.since()));
   std::optional<absl::Time> until;
@@ -135,7 +141,7 @@ absl::StatusOr<v1::SearchPostsResponse> PostSearch::Search(const SearchPostsRequ
                                                            absl::Time deadline) const {
   SCOUT_ASSIGN_OR_RETURN(const Query query, BuildQuery(request));
   SCOUT_ASSIGN_OR_RETURN(const std::optional<json> answer,
-                         CallSearch(*elastic_, alias_, query.body, deadline));
+                         CallSearch(*elastic_, alias_, query.body, deadline, ShardCache::kUse));
   if (!answer) return v1::SearchPostsResponse();  // Nothing indexed yet: no alias.
   return ReadAnswer(request, query, *answer);
 }

@@ -1,5 +1,5 @@
 // Test support: an HttpClient that answers every request with one canned
-// response and counts the calls, the fault-injection seam for answers a real
+// response, counts the calls and keeps the last URL, the fault-injection seam for answers a real
 // Elasticsearch does not give. Not thread-safe.
 #pragma once
 
@@ -15,11 +15,13 @@ class CannedHttp final : public HttpClient {
     response_.status = status;
     response_.body = std::move(body);
   }
-  absl::StatusOr<HttpResponse> Send(const HttpRequest&) override {
+  absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
     ++calls;
+    last_url = request.url;
     return response_;
   }
   int calls = 0;
+  std::string last_url;
 
  private:
   HttpResponse response_;

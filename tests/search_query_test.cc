@@ -51,6 +51,23 @@ TEST_F(SearchQueryTest, WindowIsEnforcedWhateverSinceSays) {
             absl::ToUnixMillis(kNow - kSearchWindow));
 }
 
+TEST(SearchQueryWindow, StartsOnAWholeMinuteSoQueriesWithinAMinuteRepeat) {
+  // 30.5 s past a minute, and 20 s later: the same filter bytes, which is
+  // what lets Elasticsearch's caches answer the second.
+  const absl::Time now = kNow + absl::Milliseconds(30500);
+  std::vector<int64_t> starts;
+  for (const absl::Time at : {now, now + absl::Seconds(20)}) {
+    const std::unique_ptr<Clock> clock = NewFixedClock(at);
+    const PostSearch search(nullptr, clock.get(), "posts");
+    absl::StatusOr<PostSearch::Query> query = search.BuildQuery(SearchPostsRequest());
+    ASSERT_TRUE(query.ok()) << query.status();
+    starts.push_back((*FindFilter(query->body, "range"))["range"]["timestamp"]["gte"]);
+  }
+  // The next whole minute: never a post older than 180 days.
+  EXPECT_EQ(starts[0], absl::ToUnixMillis(kNow + absl::Minutes(1) - kSearchWindow));
+  EXPECT_EQ(starts[1], starts[0]);
+}
+
 TEST_F(SearchQueryTest, LaterSinceAndUntilAreKept) {
   SearchPostsRequest request;
   *request.mutable_since() = ToTimestamp(kNow - absl::Hours(48));
@@ -383,6 +400,12 @@ TEST(PostSearchAnswers, MalformedAnswersAreInternalWithAClearMessage) {
       200, absl::StrCat(R"({"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_source":)", post,
                         R"(,"sort":[1,"a"]}]}})"));
   EXPECT_TRUE(SearchWith(good, SearchPostsRequest()).ok());
+}
+
+TEST(PostSearchAnswers, AsksForTheShardRequestCache) {
+  CannedHttp http(200, R"({"hits":{"total":{"value":0,"relation":"eq"},"hits":[]}})");
+  ASSERT_TRUE(SearchWith(http, SearchPostsRequest()).ok());
+  EXPECT_EQ(http.last_url, "http://es.invalid/posts/_search?request_cache=true");
 }
 
 TEST(PostSearchAnswers, UnderAMillisecondLeftNeverCallsElasticsearch) {
