@@ -12,9 +12,9 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -145,7 +145,8 @@ int main(int argc, char** argv) {
     // gRPC takes system_clock deadlines only.
     const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
     if (call == "Check") {
-      auto* c = new Call<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse>;
+      auto* c =
+          new Call<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse>;
       c->context.set_deadline(deadline);
       health[channel]->async()->Check(&c->context, &c->request, &c->response,
                                       [c, done](grpc::Status s) { done(s), delete c; });

@@ -559,6 +559,13 @@ TEST_F(FollowTest, S3LakeWithSeaweedEventsThenWithTheSweepAlone) {
     const json report = LastJsonLine(root_ / "events.out");
     ASSERT_TRUE(report.is_object());
     EXPECT_EQ(Field(report, "posts_indexed"), posts + 2) << report.dump();
+    // About one GET a file (151 for 75 + 2 before events with a known ETag
+    // were skipped): SeaweedFS also delivers the events of the uploads made
+    // before the follower started, after its first sweep read those files.
+    // One more is seen every time and not explained yet.
+    const int64_t gets = std::stoll(report["s3_requests"]["gets"].get<std::string>());
+    EXPECT_GE(gets, posts + 2) << report.dump();
+    EXPECT_LE(gets, posts + 3) << report.dump();
     // The events, not a sweep, brought them: the log says which source.
     absl::StatusOr<std::string> log = ReadFile((root_ / "events.err").string());
     ASSERT_TRUE(log.ok());

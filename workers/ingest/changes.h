@@ -37,7 +37,8 @@ struct Change {
   // measured from here.
   absl::Time landed = absl::InfinitePast();
   // From a listing: skipped without reading when the checkpoint already
-  // has this size and mtime. Events are always read (the hash decides).
+  // has this size and mtime (or ETag). An event is skipped only when it
+  // carries the ETag the checkpoint has; otherwise read (the hash decides).
   bool listed = false;
   std::string source;  // "sweep", "inotify", "s3", "seaweedfs": counted per source.
 };

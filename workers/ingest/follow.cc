@@ -110,12 +110,16 @@ IngestReport RunFollow(const IngestEnv& env, const IngestOptions& options,
     }
     if (changes.empty()) continue;
 
-    // A listed file the checkpoint already has as listed needs no read.
+    // A file the checkpoint already has in this version needs no read:
+    // listed with the same attributes, or named by an event carrying the
+    // ETag the checkpoint holds. SeaweedFS delivers the events of uploads
+    // made while no follower ran after the start-up sweep has read those
+    // files, and S3 may deliver an event twice.
     std::vector<ChangedFile> files;
     absl::flat_hash_map<std::string, absl::Time> landed;
     for (Change& change : changes) {
       const FileState* prior = env.checkpoint->Find(change.key);
-      if (change.listed && prior != nullptr &&
+      if ((change.listed || !change.etag.empty()) && prior != nullptr &&
           prior->Untouched(change.size, change.mtime_ns, change.etag) &&
           !(prior->outcome == Outcome::kMediaPending && options.fetch_media)) {
         report.set_files_untouched(report.files_untouched() + 1);
