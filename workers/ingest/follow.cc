@@ -119,9 +119,13 @@ IngestReport RunFollow(const IngestEnv& env, const IngestOptions& options,
     absl::flat_hash_map<std::string, absl::Time> landed;
     for (Change& change : changes) {
       const FileState* prior = env.checkpoint->Find(change.key);
-      if ((change.listed || !change.etag.empty()) && prior != nullptr &&
-          prior->Untouched(change.size, change.mtime_ns, change.etag) &&
-          !(prior->outcome == Outcome::kMediaPending && options.fetch_media)) {
+      // An event knows no mtime, so only its ETag can say "same version".
+      const bool known =
+          prior != nullptr &&
+          (change.listed
+               ? prior->Untouched(change.size, change.mtime_ns, change.etag)
+               : !change.etag.empty() && prior->etag == change.etag && prior->size == change.size);
+      if (known && !(prior->outcome == Outcome::kMediaPending && options.fetch_media)) {
         report.set_files_untouched(report.files_untouched() + 1);
         continue;
       }
