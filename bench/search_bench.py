@@ -59,13 +59,16 @@ def listening_address(server, log=None):
     raise RuntimeError("scout-server exited before listening")
 
 
-def ghz(address, call, data, rps, seconds, concurrency=20, connections=2, duration_stop="close"):
+def ghz(address, call, data, rps, seconds, concurrency=20, connections=2, duration_stop="close",
+        core=None):
     """duration_stop "wait" lets the requests in flight at the end finish (with
-    ghz's default "close" they are cut off and counted as Unavailable)."""
+    ghz's default "close" they are cut off and counted as Unavailable). `core`:
+    run ghz on that CPU only (taskset)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(data, f)
+    pin = [] if core is None else ["taskset", "-c", str(core)]
     out = subprocess.run(
-        [GHZ, "--insecure", "--call", call, "--data-file", f.name, "--rps", str(rps),
+        [*pin, GHZ, "--insecure", "--call", call, "--data-file", f.name, "--rps", str(rps),
          "--duration", f"{seconds}s", "--duration-stop", duration_stop,
          "--concurrency", str(concurrency), "--connections", str(connections),
          "--timeout", "5s", "--format", "json", address],

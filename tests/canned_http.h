@@ -1,6 +1,6 @@
 // Test support: an HttpClient that answers every request with one canned
-// response, counts the calls and keeps the last URL, the fault-injection seam for answers a real
-// Elasticsearch does not give. Not thread-safe.
+// response, counts the calls and keeps the last URL: the fault-injection
+// seam for answers a real Elasticsearch does not give. Not thread-safe.
 #pragma once
 
 #include <string>
