@@ -102,8 +102,7 @@ absl::StatusOr<std::optional<json>> CallSearch(Elastic& elastic, absl::string_vi
   }
   // By default the shard request cache takes only size-0 searches.
   const absl::string_view params = cache == ShardCache::kUse ? "?request_cache=true" : "";
-  absl::StatusOr<json> answer =
-      elastic.Call("POST", absl::StrCat(index, "/_search", params), body, budget);
+  absl::StatusOr<json> answer = elastic.Read(absl::StrCat(index, "/_search", params), body, budget);
   if (absl::IsNotFound(answer.status())) return std::nullopt;
   if (absl::IsInvalidArgument(answer.status())) {
     return absl::InternalError(absl::StrCat("search query refused: ", answer.status().message()));

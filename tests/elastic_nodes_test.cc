@@ -1,6 +1,6 @@
 // Elastic over several nodes of one cluster (SCOUT_ES_URL="a,b,c"): a node
-// that refuses connections is skipped and the next one kept; a request that
-// was sent and then failed is not resent elsewhere (no services).
+// that refuses connections is skipped and the next one kept; a write that
+// was sent and then failed is not resent elsewhere, a read is (no services).
 #include <map>
 #include <string>
 #include <vector>
@@ -20,6 +20,7 @@ class NodesHttp final : public HttpClient {
  public:
   absl::StatusOr<HttpResponse> Send(const HttpRequest& request) override {
     urls.push_back(request.url);
+    methods.push_back(request.method);
     for (const auto& [node, state] : states) {
       if (!absl::StartsWith(request.url, node)) continue;
       if (state == "down") return MarkNeverSent(absl::UnavailableError("connection refused"));
@@ -33,6 +34,7 @@ class NodesHttp final : public HttpClient {
   }
   std::map<std::string, std::string> states;
   std::vector<std::string> urls;
+  std::vector<std::string> methods;
 };
 
 TEST(ElasticNodesTest, OneUrlAsBefore) {
@@ -82,6 +84,47 @@ TEST(ElasticNodesTest, ARequestThatLeftIsNotResentElsewhere) {
   absl::StatusOr<nlohmann::json> answer = elastic.Call("POST", "_bulk");
   EXPECT_EQ(answer.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(http.urls, std::vector<std::string>{"http://a/_bulk"});
+}
+
+TEST(ElasticNodesTest, ASearchWhoseNodeDiesUnderItIsAnsweredByTheNext) {
+  NodesHttp http;
+  http.states = {{"http://a", "reset"}, {"http://b", "up"}};
+  Elastic elastic(&http, "http://a,http://b");
+  absl::StatusOr<nlohmann::json> answer =
+      elastic.Read("posts/_search", {{"size", 0}}, absl::Seconds(5));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ((*answer)["node"], "http://b");
+  EXPECT_EQ(http.urls,
+            (std::vector<std::string>{"http://a/posts/_search", "http://b/posts/_search"}));
+  EXPECT_EQ(http.methods, (std::vector<std::string>{"POST", "POST"}));
+  // The node that answered is kept.
+  http.urls.clear();
+  ASSERT_TRUE(elastic.Read("posts/_search", {{"size", 0}}, absl::Seconds(5)).ok());
+  EXPECT_EQ(http.urls, std::vector<std::string>{"http://b/posts/_search"});
+}
+
+TEST(ElasticNodesTest, AGetIsAReadAndAPostThroughCallIsNot) {
+  NodesHttp http;
+  http.states = {{"http://a", "reset"}, {"http://b", "up"}};
+  Elastic elastic(&http, "http://a,http://b");
+  absl::StatusOr<nlohmann::json> answer = elastic.Call("GET", "posts/_doc/1");
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ((*answer)["node"], "http://b");
+  // Call's POST may write (_update, _doc): sent once, wherever it failed.
+  http.states = {{"http://a", "up"}, {"http://b", "reset"}};
+  http.urls.clear();
+  answer = elastic.Call("POST", "posts/_doc/1", {{"x", 1}});
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(http.urls, std::vector<std::string>{"http://b/posts/_doc/1"});
+}
+
+TEST(ElasticNodesTest, AReadThatLosesEveryNodeIsUnavailableAfterOneTryEach) {
+  NodesHttp http;
+  http.states = {{"http://a", "reset"}, {"http://b", "down"}, {"http://c", "reset"}};
+  Elastic elastic(&http, "http://a,http://b,http://c");
+  absl::StatusOr<nlohmann::json> answer = elastic.Read("x/_search", {}, absl::Seconds(5));
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(http.urls.size(), 3u);
 }
 
 }  // namespace

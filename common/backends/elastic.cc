@@ -66,6 +66,18 @@ absl::StatusOr<nlohmann::json> Elastic::Call(absl::string_view method, absl::str
 absl::StatusOr<nlohmann::json> Elastic::CallRaw(absl::string_view method, absl::string_view path,
                                                 std::string body, absl::string_view content_type,
                                                 absl::Duration timeout) {
+  return Send(method, path, std::move(body), content_type, timeout,
+              method == "GET" || method == "HEAD");
+}
+
+absl::StatusOr<nlohmann::json> Elastic::Read(absl::string_view path, const nlohmann::json& body,
+                                             absl::Duration timeout) {
+  return Send("POST", path, body.dump(), "application/json", timeout, /*reads_only=*/true);
+}
+
+absl::StatusOr<nlohmann::json> Elastic::Send(absl::string_view method, absl::string_view path,
+                                             std::string body, absl::string_view content_type,
+                                             absl::Duration timeout, bool reads_only) {
   HttpRequest request;
   request.method = std::string(method);
   request.body = std::move(body);
@@ -79,7 +91,10 @@ absl::StatusOr<nlohmann::json> Elastic::CallRaw(absl::string_view method, absl::
     request.url = absl::StrCat(nodes_[node], "/", path);
     request.timeout = tried == 0 ? timeout : deadline - absl::Now();
     response = http_->Send(request);
-    if (response.ok() || !NeverSent(response.status())) {
+    // A timeout is not resent either: the budget is spent.
+    const bool next =
+        NeverSent(response.status()) || (reads_only && absl::IsUnavailable(response.status()));
+    if (!next) {
       if (tried > 0 && response.ok()) node_.store(node, std::memory_order_relaxed);
       break;
     }

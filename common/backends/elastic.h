@@ -1,7 +1,8 @@
 // Elastic: a thin JSON-over-HTTP client for Elasticsearch that turns its
 // answers into absl::Status codes once, for every caller. It may be given
 // several nodes of one cluster and moves to the next when one refuses
-// connections. Thread-safe (its only state, the node in use, is atomic).
+// connections, or, for a read, loses it. Thread-safe (its only state, the
+// node in use, is atomic).
 #pragma once
 
 #include <atomic>
@@ -35,8 +36,10 @@ class Elastic {
   // `base_url`: one node's URL, or the URLs of several nodes of the same
   // cluster, comma-separated ("http://a:9200,http://b:9200"). Requests go to
   // one node until it refuses a connection, then to the next that accepts
-  // (within the call's timeout). A request that was sent and then failed is
-  // never resent here: whether to retry is the caller's call.
+  // (within the call's timeout). A write that was sent and then failed is
+  // never resent here: it may have been applied, and whether to retry is the
+  // caller's call. A read (GET, HEAD, or Read's POST) is: it changes
+  // nothing, and a node killed under a search must not fail the search.
   Elastic(HttpClient* http, std::string base_url);
 
   // Sends `body` (omitted when null) and parses the JSON answer.
@@ -51,10 +54,18 @@ class Elastic {
   absl::StatusOr<nlohmann::json> CallRaw(absl::string_view method, absl::string_view path,
                                          std::string body, absl::string_view content_type,
                                          absl::Duration timeout);
+  // A POST to an API that only reads (`<index>/_search`, `_count`): resent
+  // to the next node, like a GET, when its connection is lost after sending.
+  absl::StatusOr<nlohmann::json> Read(absl::string_view path, const nlohmann::json& body,
+                                      absl::Duration timeout);
 
   const std::string& base_url() const { return base_url_; }
 
  private:
+  absl::StatusOr<nlohmann::json> Send(absl::string_view method, absl::string_view path,
+                                      std::string body, absl::string_view content_type,
+                                      absl::Duration timeout, bool reads_only);
+
   HttpClient* const http_;
   const std::string base_url_;
   const std::vector<std::string> nodes_;  // base_url_'s URLs, never empty.
