@@ -1,7 +1,8 @@
 // Per-file CPU costs of scout-ingest, each beside the baseline it is built on
 // in the same run: parsing a post with nlohmann alone vs our full
 // normalization; a byte loop vs our folding; building the ES document, and
-// building it through protobuf's JSON printer as before issue 13 §5.
+// building it through protobuf's JSON printer as before issue 13 §5; reading
+// it back (the server, per hit), and through protobuf's JSON parser.
 // Then what every server call pays on top of its work: the API key check,
 // the metrics and the JSON log line (run with 2>/dev/null). Last, palette
 // search: the exact palette distance, CIEDE2000 and the palette vector.
@@ -30,8 +31,11 @@
 #include "common/base/log.h"
 #include "common/base/sha256.h"
 #include "common/base/text.h"
+#include "scout/v1/service.pb.h"
 #include "server/api_keys.h"
+#include "server/arena_messages.h"
 #include "server/palette_index.h"
+#include "server/profiles.h"
 #include "tests/proto_printer_document.h"
 #include "tools/genlake/pictures.h"
 #include "workers/ingest/normalize.h"
@@ -102,6 +106,80 @@ void BM_PostDocument_ProtoPrinter_Baseline(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_PostDocument_ProtoPrinter_Baseline);
+
+// The way back, as the server reads each hit's _source (already parsed by
+// nlohmann with the whole answer): directly, and through protobuf's JSON
+// parser as before issue 13 §2's hit decoding.
+void BM_PostFromDocument(benchmark::State& state) {
+  const nlohmann::json doc =
+      nlohmann::json::parse(scout::PostToDocument(IndexedPost(), "instagram_graph/posts/1/1.json"));
+  for (auto _ : state) benchmark::DoNotOptimize(scout::PostFromDocument(doc));
+}
+BENCHMARK(BM_PostFromDocument);
+
+void BM_PostFromDocument_ProtoParser_Baseline(benchmark::State& state) {
+  const nlohmann::json doc =
+      nlohmann::json::parse(scout::PostToDocument(IndexedPost(), "instagram_graph/posts/1/1.json"));
+  for (auto _ : state) benchmark::DoNotOptimize(scout::testing::ProtoParserPostFromDocument(doc));
+}
+BENCHMARK(BM_PostFromDocument_ProtoParser_Baseline);
+
+// GetUserProfile's own work: a 90-day business profile with a palette
+// decoded from its compact facts and serialized, as gRPC then does.
+scout::server::ProfileFacts BenchProfile(scout::server::ByteArena& arena) {
+  scout::v1::UserProfile base;
+  base.set_username("kariah.von");
+  base.set_name("Kariah Von");
+  base.set_biography("Food, travel and the odd cat. São Paulo.");
+  base.set_followers_count(5993);
+  base.set_engagement_rate(0.0412);
+  std::vector<scout::DailyPoint> daily;
+  for (int d = 0; d < 90; ++d) {
+    daily.push_back({absl::CivilDay(2026, 9, 1) + d, 5000 + 11 * d, 2500 + 37 * (d % 7), 2000 + d});
+  }
+  scout::v1::Palette palette;
+  for (int i = 0; i < 6; ++i) {
+    scout::v1::Color* colour = palette.add_colors();
+    colour->set_red(160);
+    colour->set_green(177);
+    colour->set_blue(194);
+    colour->set_hex("#a0b1c2");
+    colour->set_percentage(1.0 / 6);
+  }
+  return *scout::server::ProfileFacts::Pack(base, daily, &palette, arena);
+}
+
+// On the heap, as before the server's ArenaMessages.
+void BM_ProfileAnswer_Heap_Baseline(benchmark::State& state) {
+  scout::server::ByteArena bytes;
+  const scout::server::ProfileFacts facts = BenchProfile(bytes);
+  std::string wire;
+  for (auto _ : state) {
+    const scout::v1::UserProfile profile = facts.ToProto();
+    wire.clear();
+    profile.AppendToString(&wire);
+    benchmark::DoNotOptimize(wire);
+  }
+  state.counters["bytes"] = static_cast<double>(wire.size());
+}
+BENCHMARK(BM_ProfileAnswer_Heap_Baseline);
+
+// As the server does it: into the response of the call's arena.
+void BM_ProfileAnswer(benchmark::State& state) {
+  scout::server::ByteArena bytes;
+  const scout::server::ProfileFacts facts = BenchProfile(bytes);
+  scout::server::ArenaMessages<scout::v1::GetUserProfileRequest, scout::v1::UserProfile> messages;
+  std::string wire;
+  for (auto _ : state) {
+    auto* holder = messages.AllocateMessages();
+    facts.ToProto(*holder->response());
+    wire.clear();
+    holder->response()->AppendToString(&wire);
+    benchmark::DoNotOptimize(wire);
+    holder->Release();
+  }
+}
+BENCHMARK(BM_ProfileAnswer);
 
 void BM_StableHash(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(scout::StableHash(kPost));

@@ -23,6 +23,7 @@ given (at --search-rps: the figure wanted is CPU per call, not a peak).
 
     eval "$(scripts/services up)"; bench/rpc_floor_bench.py [--rates 2000,5000,10000]
         [--seconds 10] [--repeat 3] [--search-users 50000] [--server-arg=--flag=value ...]
+        [--server-bin OTHER/build/bin]   # another build's server, for a baseline
 """
 import argparse
 import json
@@ -86,6 +87,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--search-users", type=int, help="also SearchPosts over bench-<N>")
     parser.add_argument("--search-rps", type=int, default=200)
+    parser.add_argument("--server-bin", type=pathlib.Path, default=BIN,
+                        help="where scout-server comes from (another build, for a baseline)")
     parser.add_argument("--server-arg", action="append", default=[],
                         help="extra scout-server flag (repeatable)")
     args = parser.parse_args()
@@ -107,7 +110,7 @@ def main():
         return load_pinned(1, address, call, ids_file, rps, seconds)
 
     server = subprocess.Popen(
-        ["taskset", "-c", "0", BIN / "scout-server", "--listen", "127.0.0.1:0",
+        ["taskset", "-c", "0", args.server_bin / "scout-server", "--listen", "127.0.0.1:0",
          "--log_requests=false", *args.server_arg], env=env, stderr=subprocess.PIPE, text=True)
     rates = [int(r) for r in args.rates.split(",")]
     results = {}
@@ -127,7 +130,7 @@ def main():
                     r.update(call=call, target_rps=rps, repetition=rep,
                              server_cpu_s=round(used, 2),
                              cpu_us_per_call=round(1e6 * used / max(r["ok"], 1), 1),
-                             server_args=args.server_arg)
+                             server_args=args.server_arg, server_bin=str(args.server_bin))
                     results.setdefault((r["call"], rps), []).append(r)
                     print(json.dumps(r), flush=True)
     finally:

@@ -320,15 +320,27 @@ absl::StatusOr<ProfileFacts> ProfileFacts::Pack(const v1::UserProfile& base,
 
 v1::UserProfile ProfileFacts::ToProto() const {
   v1::UserProfile profile;
+  ToProto(profile);
+  return profile;
+}
+
+void ProfileFacts::ToProto(v1::UserProfile& profile) const {
   const char* base = data_ + id_size_;
-  // Bytes this process serialized: parsing cannot fail.
+  // Clears `profile` first. Bytes this process serialized: cannot fail.
   (void)profile.ParseFromArray(base, static_cast<int>(base_size_));
   profile.set_id(std::string(id()));
   const absl::string_view series(base + base_size_ + palette_size_, series_size_);
+  // Days step from the previous point's: CivilDay arithmetic costs in
+  // proportion to the distance (kEpoch + 20,000 days walked the years, a
+  // quarter of the answer's time).
+  absl::CivilDay date = kEpoch;
+  int64_t date_day = 0;
   (void)ForEachPoint(series, [&](int64_t day, int64_t followers, std::optional<int64_t> impressions,
                                  std::optional<int64_t> reach) {
+    date += day - date_day;
+    date_day = day;
     v1::DailyStat* stat = profile.add_daily();
-    stat->set_date(FormatDate(kEpoch + day));
+    stat->set_date(FormatDate(date));
     stat->set_followers(followers);
     if (impressions) stat->set_impressions(*impressions);
     if (reach) stat->set_reach(*reach);
@@ -338,7 +350,6 @@ v1::UserProfile ProfileFacts::ToProto() const {
                                                     static_cast<int>(palette_size_));
     profile.mutable_palette()->set_user_id(std::string(id()));
   }
-  return profile;
 }
 
 std::optional<v1::Palette> ProfileFacts::palette() const {

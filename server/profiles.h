@@ -80,6 +80,9 @@ class ProfileFacts {
   absl::string_view id() const { return {data_, id_size_}; }
   // The profile as GetUserProfile answers it, recent posts aside.
   scout::v1::UserProfile ToProto() const;
+  // The same into `profile` (replacing what it held), which may live on an
+  // arena.
+  void ToProto(scout::v1::UserProfile& profile) const;
   bool has_palette() const { return has_palette_; }
   // The creator's palette (user_id set); nullopt without one.
   std::optional<scout::v1::Palette> palette() const;

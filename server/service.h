@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "common/base/thread_pool.h"
 #include "scout/v1/service.grpc.pb.h"
+#include "server/arena_messages.h"
 #include "server/creators.h"
 #include "server/profiles.h"
 #include "server/rpc.h"
@@ -64,6 +65,9 @@ class BrandServiceImpl final : public scout::v1::BrandService::CallbackService {
   const CreatorSearch* const creators_;
   const ProfileStore* const profiles_;
   const ServiceOptions options_;
+  // Registered in the constructor; outlives every call (the server has
+  // stopped before the service goes).
+  ArenaMessages<scout::v1::GetUserProfileRequest, scout::v1::UserProfile> profile_messages_;
   ThreadPool pool_;  // Last: joined before the members its tasks use go.
 };
 

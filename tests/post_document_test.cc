@@ -35,6 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 using google::protobuf::FieldDescriptor;
 using nlohmann::json;
+using testing::ProtoParserPostFromDocument;
 using testing::ProtoPrinterPostDocument;
 
 // Where two documents part, with some context: the whole documents are
@@ -58,10 +59,29 @@ class QuietProtobufLog {
   google::protobuf::LogHandler* previous_;
 };
 
+// The direct reader gets what protobuf's parser got from the same document,
+// or fails where it failed.
+void ExpectReadAsTheParserDid(const json& doc) {
+  const absl::StatusOr<v1::Post> parsed = ProtoParserPostFromDocument(doc);
+  const absl::StatusOr<v1::Post> direct = PostFromDocument(doc);
+  if (!parsed.ok()) {
+    EXPECT_EQ(direct.status().code(), absl::StatusCode::kInternal)
+        << "the parser refused it: " << parsed.status() << "\ndocument: " << doc.dump();
+    return;
+  }
+  ASSERT_TRUE(direct.ok()) << direct.status() << "\ndocument: " << doc.dump()
+                           << "\nthe parser read: " << parsed->ShortDebugString();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*parsed, *direct))
+      << parsed->DebugString() << "\nvs\n"
+      << direct->DebugString();
+}
+
 void ExpectSameDocument(const v1::Post& post, absl::string_view lake_key = "lake/key.json") {
   const std::string direct = PostToDocument(post, lake_key);
   const std::string printed = ProtoPrinterPostDocument(post, lake_key);
   EXPECT_EQ(direct, printed) << Difference(direct, printed) << "\npost: " << post.DebugString();
+  const json doc = json::parse(direct, nullptr, false);
+  if (!doc.is_discarded()) ExpectReadAsTheParserDid(doc);
 }
 
 // --- Generated posts, as scout-ingest indexes them ---------------------------
@@ -112,6 +132,7 @@ TEST(PostDocument, GeneratedLakePostsAreByteForByteThePrintersAndReadBack) {
     // the same post back.
     absl::StatusOr<v1::Post> back = PostFromDocument(json::parse(direct));
     ASSERT_TRUE(back.ok()) << back.status();
+    ExpectReadAsTheParserDid(json::parse(direct));
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*post, *back))
         << post->DebugString() << "\nvs\n"
         << back->DebugString();
@@ -394,6 +415,44 @@ void ExpectWritable(const google::protobuf::Descriptor& message) {
     EXPECT_NE(child.file()->package(), "google.protobuf") << "a well-known type";
     ExpectWritable(child);
   }
+}
+
+// Documents the writer never produces, but older writers or hands might:
+// the reader takes what protobuf's parser took and refuses what it refused.
+TEST(PostDocument, OddDocumentsAreReadAsProtobufsParserReadThem) {
+  for (const char* text : {
+           R"({})",
+           R"({"like_count":12,"engagement":"-7","impressions":"9223372036854775807"})",
+           R"({"like_count":null,"caption":null,"media":null,"hashtags":["a",null]})",
+           R"({"hashtags":[null]})",
+           R"({"media":[null,{"id":"2"}]})",
+           R"({"text_folded":"x","hashtag_keys":["a"],"shard_bucket":3,"lake_key":"k","x":{}})",
+           R"({"media":[{"media_type":2},{"media_type":"MEDIA_TYPE_VIDEO"},{"media_type":99}]})",
+           R"({"media":[{"media_type":"MEDIA_TYPE_HOLOGRAM","id":"1"}]})",
+           R"({"timestamp":"2026-11-20T17:05:52.250Z","media_type":"MEDIA_TYPE_IMAGE"})",
+           R"({"timestamp":"2026-11-20T17:05:52+01:00"})",
+           // Refused.
+           R"({"like_count":"many"})",
+           R"({"like_count":1.5})",
+           R"({"like_count":"9223372036854775808"})",
+           R"({"like_count":true})",
+           R"({"caption":7})",
+           R"({"hashtags":"a"})",
+           R"({"media":[7]})",
+           R"({"media":{"id":"1"}})",
+           R"({"timestamp":"yesterday"})",
+           R"({"timestamp":17})",
+           R"({"media_type":"VIDEO"})",
+           R"({"media":[{"media_type":true}]})",
+       }) {
+    SCOPED_TRACE(text);
+    ExpectReadAsTheParserDid(json::parse(text));
+  }
+  // And the errors name the field.
+  const absl::StatusOr<v1::Post> bad = PostFromDocument(json::parse(R"({"media":[{"id":7}]})"));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "id: expected a string, got 7"))
+      << bad.status();
 }
 
 TEST(PostDocument, EveryPostFieldIsOfAKindTheWriterHandles) {

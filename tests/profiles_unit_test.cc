@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/time/civil_time.h"
+#include "scout/v1/service.pb.h"
+#include "server/arena_messages.h"
 #include "server/profiles.h"
 
 namespace scout::server {
@@ -198,6 +200,16 @@ TEST(ProfileFacts, ToProtoGivesBackTheProfileItWasMadeFrom) {
   EXPECT_TRUE(differencer.Compare(want, got)) << difference;
   EXPECT_EQ(got.SerializeAsString(), want.SerializeAsString());
   EXPECT_TRUE(got.has_follows_count());
+  // The same into a response on the server's arena, over what it held.
+  ArenaMessages<v1::GetUserProfileRequest, v1::UserProfile> messages;
+  grpc::MessageHolder<v1::GetUserProfileRequest, v1::UserProfile>* holder =
+      messages.AllocateMessages();
+  holder->response()->set_recent_posts_error("left from before");
+  holder->response()->add_daily()->set_date("1999-01-01");
+  facts->ToProto(*holder->response());
+  EXPECT_NE(holder->response()->GetArena(), nullptr);
+  EXPECT_EQ(holder->response()->SerializeAsString(), want.SerializeAsString());
+  holder->Release();
   EXPECT_FALSE(got.has_media_count());  // Unknown stays absent.
 
   ASSERT_TRUE(facts->has_palette());

@@ -1,19 +1,24 @@
-// The post document as PostToDocument wrote it until issue 13 §5: the Post
-// through protobuf's JSON printer, our search fields appended with nlohmann.
-// Kept only as the reference the direct writer is held to
-// (post_document_test) and as micro_bench's baseline; nothing else may use
-// it. Header-only; thread-safe (pure).
+// The post document as PostToDocument wrote it until issue 13 §5 (the Post
+// through protobuf's JSON printer, our search fields appended with
+// nlohmann), and as PostFromDocument read it until issue 13 §2 (the
+// document dumped back to text for protobuf's JSON parser). Kept only as the
+// references the direct writer and reader are held to (post_document_test)
+// and as micro_bench's baselines; nothing else may use them. Header-only;
+// thread-safe (pure).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "common/backends/post_index.h"
+#include "common/base/json_fields.h"
 #include "common/base/shard.h"
 #include "common/base/text.h"
 #include "scout/v1/types.pb.h"
@@ -47,6 +52,39 @@ inline std::string ProtoPrinterPostDocument(const v1::Post& post, absl::string_v
                   "\":", ShardBucket(post.owner_id()), ",\"", f::kLakeKey,
                   "\":", json(lake_key).dump(), "}");
   return doc;
+}
+
+// Verbatim the former PostFromDocument (commit bad1cb3).
+inline absl::StatusOr<v1::Post> ProtoParserPostFromDocument(const nlohmann::json& source) {
+  using nlohmann::json;
+  namespace f = post_field;
+  if (!source.is_object()) {
+    return absl::InternalError("stored post document is not a JSON object");
+  }
+  v1::MediaType media_type = v1::MEDIA_TYPE_UNSPECIFIED;
+  json fields = source;
+  if (const auto type = fields.find(f::kMediaType); type != fields.end()) {
+    const std::optional<v1::MediaType> known =
+        type->is_string() ? MediaTypeFromKeyword(type->get_ref<const std::string&>())
+                          : std::nullopt;
+    if (!known) {
+      return absl::InternalError(absl::StrCat("stored post document has an unknown ", f::kMediaType,
+                                              ": ", DumpJson(*type)));
+    }
+    media_type = *known;
+    fields.erase(type);
+  }
+  v1::Post post;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  const std::string text = DumpJson(fields);
+  const auto status = google::protobuf::util::JsonStringToMessage(text, &post, options);
+  if (!status.ok()) {
+    return absl::InternalError(
+        absl::StrCat("stored post document does not parse: ", status.ToString()));
+  }
+  post.set_media_type(media_type);
+  return post;
 }
 
 }  // namespace scout::testing
