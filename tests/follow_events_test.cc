@@ -1,8 +1,8 @@
 // scout-ingest --follow's event adapters and queue, without services: AWS S3
 // event records as AWS documents them (raw and in SNS envelopes), SeaweedFS
 // filer webhook bodies as its Go code writes them, hostile bodies, the
-// receiver over real HTTP, the queue's deduplication and lanes, and the
-// sweep's flat listing.
+// receiver over real HTTP, the queue's deduplication and lanes, which posts
+// stay fresh, and the sweep's flat listing.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -16,6 +16,7 @@
 #include "common/backends/http.h"
 #include "workers/ingest/changes.h"
 #include "workers/ingest/events.h"
+#include "workers/ingest/follow.h"
 #include "workers/ingest/ingest.h"
 
 namespace scout::ingest {
@@ -323,7 +324,7 @@ TEST(ChangeQueueTest, DeduplicatesKeepsTheFirstLandingAndReadsAfterAnEvent) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 
-TEST(ChangeQueueTest, NewKeysGoFirstRewritesKeepTheirOrder) {
+TEST(ChangeQueueTest, NewKeysGoFirstAndAloneRewritesKeepTheirOrder) {
   ChangeQueue queue;
   auto offer = [&](const std::string& key) {
     ASSERT_TRUE(queue.Offer(Change{key, 1, 0, "", absl::InfinitePast(), false, "s3"}));
@@ -339,7 +340,8 @@ TEST(ChangeQueueTest, NewKeysGoFirstRewritesKeepTheirOrder) {
   for (const Change& change : queue.Take(3, absl::ZeroDuration(), absl::Now(), is_new)) {
     keys.push_back(change.key);
   }
-  EXPECT_THAT(keys, ::testing::ElementsAre("new1", "new2", "old1"));
+  // New posts alone, not topped up with rewrites.
+  EXPECT_THAT(keys, ::testing::ElementsAre("new1", "new2"));
   EXPECT_EQ(asked, 6);  // Each key once...
   offer("new3");
   offer("old2");  // Already pending: keeps its place in its lane.
@@ -347,7 +349,12 @@ TEST(ChangeQueueTest, NewKeysGoFirstRewritesKeepTheirOrder) {
   for (const Change& change : queue.Take(10, absl::ZeroDuration(), absl::Now(), is_new)) {
     keys.push_back(change.key);
   }
-  EXPECT_THAT(keys, ::testing::ElementsAre("new3", "old2", "old3", "old4"));
+  EXPECT_THAT(keys, ::testing::ElementsAre("new3"));
+  keys.clear();
+  for (const Change& change : queue.Take(10, absl::ZeroDuration(), absl::Now(), is_new)) {
+    keys.push_back(change.key);
+  }
+  EXPECT_THAT(keys, ::testing::ElementsAre("old1", "old2", "old3", "old4"));
   EXPECT_EQ(asked, 7);  // ...and a pending key is not asked again.
   EXPECT_EQ(queue.depth(), 0u);
 
@@ -358,6 +365,24 @@ TEST(ChangeQueueTest, NewKeysGoFirstRewritesKeepTheirOrder) {
     keys.push_back(change.key);
   }
   EXPECT_THAT(keys, ::testing::ElementsAre("old1", "new1"));
+}
+
+TEST(FreshPostsTest, ANewPostStaysFreshForAWhileAnOldFileNever) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  FreshPosts fresh(absl::Minutes(10));
+  fresh.Indexed("new", t0 - absl::Seconds(2), t0);       // Landed just before.
+  fresh.Indexed("caught-up", t0 - absl::Hours(20), t0);  // A restart's backlog.
+  fresh.Indexed("unknown", absl::InfinitePast(), t0);    // No landing time.
+  EXPECT_TRUE(fresh.Contains("new", t0 + absl::Minutes(9)));
+  EXPECT_FALSE(fresh.Contains("new", t0 + absl::Minutes(10)));
+  EXPECT_FALSE(fresh.Contains("caught-up", t0));
+  EXPECT_FALSE(fresh.Contains("unknown", t0));
+  EXPECT_FALSE(fresh.Contains("never", t0));
+  EXPECT_EQ(fresh.size(), 1u);
+  fresh.Indexed("later", t0 + absl::Minutes(5), t0 + absl::Minutes(5));
+  fresh.Prune(t0 + absl::Minutes(12));
+  EXPECT_EQ(fresh.size(), 1u);  // "new" went; "later" is 7 minutes old.
+  EXPECT_TRUE(fresh.Contains("later", t0 + absl::Minutes(12)));
 }
 
 // A lake of post files in memory that counts its listings.

@@ -114,14 +114,15 @@ std::vector<Change> ChangeQueue::Take(size_t max, absl::Duration linger, absl::T
   for (std::string& key : arrived_)
     (first && first(key) ? first_ : rest_).push_back(std::move(key));
   arrived_.clear();
+  // One lane a batch: new posts are not topped up with the backlog's
+  // rewrites, so their batch is one small read and bulk, not a full one.
+  std::deque<std::string>& lane = first_.empty() ? rest_ : first_;
   std::vector<Change> taken;
-  for (std::deque<std::string>* lane : {&first_, &rest_}) {
-    while (!lane->empty() && taken.size() < max) {
-      auto it = pending_.find(lane->front());
-      lane->pop_front();
-      taken.push_back(std::move(it->second.change));
-      pending_.erase(it);
-    }
+  while (!lane.empty() && taken.size() < max) {
+    auto it = pending_.find(lane.front());
+    lane.pop_front();
+    taken.push_back(std::move(it->second.change));
+    pending_.erase(it);
   }
   lock.unlock();
   changed_.notify_all();  // Room for a waiting listing.

@@ -63,7 +63,9 @@ class ChangeQueue {
   bool OfferListed(std::vector<Change> changes);
   // Waits until a change is pending (or `deadline`, or Close), then until
   // `max` are pending or `linger` after the oldest was offered; returns at
-  // most `max`: the `first` lane's oldest first, then the rest's. `first`
+  // most `max` of one lane, oldest first: the `first` lane's while it has
+  // any (a new post waits for the batch in flight, never for a full batch
+  // of rewrites of its own), else the rest's. `first`
   // is called once per key, on this thread with the queue locked (so it may
   // read state only this thread writes); none: one FIFO lane.
   std::vector<Change> Take(size_t max, absl::Duration linger, absl::Time deadline,

@@ -51,6 +51,19 @@ void SleepUnlessStopped(absl::Duration duration, const std::function<bool()>& st
 
 }  // namespace
 
+void FreshPosts::Indexed(std::string key, absl::Time landed, absl::Time indexed) {
+  if (indexed - landed < fresh_for_) indexed_.insert_or_assign(std::move(key), indexed);
+}
+
+bool FreshPosts::Contains(const std::string& key, absl::Time now) const {
+  const auto it = indexed_.find(key);
+  return it != indexed_.end() && now - it->second < fresh_for_;
+}
+
+void FreshPosts::Prune(absl::Time now) {
+  absl::erase_if(indexed_, [&](const auto& entry) { return now - entry.second >= fresh_for_; });
+}
+
 IngestReport RunFollow(const IngestEnv& env, const IngestOptions& options,
                        const FollowOptions& follow, ChangeQueue& queue,
                        const std::vector<ChangeSource*>& sources,
@@ -85,11 +98,14 @@ IngestReport RunFollow(const IngestEnv& env, const IngestOptions& options,
   int64_t batches = 0;
   int64_t last_logged_indexed = -1;
   absl::Status last_batch;
+  FreshPosts fresh(follow.fresh_for);
+  // The checkpoint is written by this thread only.
+  const auto is_new = [&](const std::string& key) {
+    return env.checkpoint->Find(key) == nullptr || fresh.Contains(key, absl::Now());
+  };
   while (failed.ok() && !stop()) {
-    // Posts never indexed go first (the checkpoint is written by this thread only).
-    std::vector<Change> changes =
-        queue.Take(options.batch_files, follow.batch_wait, absl::Now() + absl::Milliseconds(200),
-                   [&](const std::string& key) { return env.checkpoint->Find(key) == nullptr; });
+    std::vector<Change> changes = queue.Take(options.batch_files, follow.batch_wait,
+                                             absl::Now() + absl::Milliseconds(200), is_new);
     metrics.depth.Set(static_cast<double>(queue.depth()));
     if (absl::Now() >= next_progress) {
       next_progress = absl::Now() + follow.progress_every;
@@ -104,6 +120,7 @@ IngestReport RunFollow(const IngestEnv& env, const IngestOptions& options,
     }
     if (absl::Now() >= next_compact) {
       next_compact = absl::Now() + follow.compact_every;
+      fresh.Prune(absl::Now());
       if (absl::Status compacted = env.checkpoint->Compact(); !compacted.ok()) {
         Log(LogLevel::kWarning, "checkpoint compaction failed", {{"error", compacted.ToString()}});
       }
@@ -117,8 +134,10 @@ IngestReport RunFollow(const IngestEnv& env, const IngestOptions& options,
     // files, and S3 may deliver an event twice.
     std::vector<ChangedFile> files;
     absl::flat_hash_map<std::string, absl::Time> landed;
+    std::vector<std::string> first_seen;
     for (Change& change : changes) {
       const FileState* prior = env.checkpoint->Find(change.key);
+      if (prior == nullptr) first_seen.push_back(change.key);
       // An event knows no mtime, so only its ETag can say "same version".
       const bool known =
           prior != nullptr &&
@@ -137,6 +156,12 @@ IngestReport RunFollow(const IngestEnv& env, const IngestOptions& options,
     std::vector<std::string> committed;
     last_batch = IngestFiles(env, options, files, report, &committed);
     const absl::Time acknowledged = absl::Now();
+    for (std::string& key : first_seen) {
+      if (env.checkpoint->Find(key) != nullptr) {
+        const absl::Time at = landed[key];
+        fresh.Indexed(std::move(key), at, acknowledged);
+      }
+    }
     for (const std::string& key : committed) {
       const absl::Time at = landed[key];
       if (at != absl::InfinitePast()) {

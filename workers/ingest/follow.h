@@ -1,8 +1,9 @@
 // scout-ingest --follow: keeps one shard's checkpoint open and indexes lake
 // files as change sources (changes.h, events.h) report them, in
 // micro-batches through the same path as a run (IngestFiles), so new and
-// rewritten posts become searchable seconds after they land; posts never
-// indexed are taken before rewrites (ChangeQueue's lanes). The commit
+// rewritten posts become searchable seconds after they land; new posts
+// (never indexed, or first indexed within FollowOptions::fresh_for) are
+// taken before rewrites of older ones (ChangeQueue's lanes). The commit
 // rule is the run's: only what Elasticsearch acknowledged is committed, so a
 // crash anywhere and a restart lose nothing (the restart's first sweep
 // finds whatever was pending). Posts become searchable through the indices'
@@ -14,8 +15,10 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "scout/v1/jobs.pb.h"
 #include "workers/ingest/changes.h"
@@ -35,6 +38,32 @@ struct FollowOptions {
   absl::Duration first_backoff = absl::Milliseconds(500);
   absl::Duration max_backoff = absl::Seconds(30);
   absl::Duration progress_every = absl::Seconds(10);  // A progress line on stderr.
+  // A post this follower first indexed less than this long ago keeps the
+  // new posts' lane for its rewrites: its first minutes are when its
+  // numbers move fastest and brands see it first, while a backlog of old
+  // posts' refreshes (the daily burst, a restart's catch-up) waits.
+  absl::Duration fresh_for = absl::Minutes(10);
+};
+
+// The posts that landed lately and that the follower first indexed: their
+// rewrites keep the new posts' lane until `fresh_for` after indexing.
+// Posts of a first load or of a restart's catch-up landed long before and
+// are not kept, so the set holds minutes of new posts, not a lake. Not
+// thread-safe (the follow loop's own).
+class FreshPosts {
+ public:
+  explicit FreshPosts(absl::Duration fresh_for) : fresh_for_(fresh_for) {}
+  // `key` was indexed for the first time at `indexed`, having landed at
+  // `landed` (InfinitePast when unknown: not kept).
+  void Indexed(std::string key, absl::Time landed, absl::Time indexed);
+  bool Contains(const std::string& key, absl::Time now) const;
+  // Forgets what is no longer fresh at `now`.
+  void Prune(absl::Time now);
+  size_t size() const { return indexed_.size(); }
+
+ private:
+  const absl::Duration fresh_for_;
+  absl::flat_hash_map<std::string, absl::Time> indexed_;
 };
 
 // Starts `sources` on `queue` and processes what they offer until `stop`
