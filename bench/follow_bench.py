@@ -152,6 +152,7 @@ def run_mode(mode, args, s3, bucket, events_port, weed_env, work):
            "--no_media", f"--follow_sweep={args.sweep}"]
     if mode == "events":
         cmd.append(f"--follow_events_listen=127.0.0.1:{events_port}")
+    cmd += args.follower_arg
     env = dict(os.environ, **weed_env, SCOUT_EVENTS_TOKEN=TOKEN)
     logs = open(work / f"follow-{mode}.log", "w")
     burst = {}
@@ -272,6 +273,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--sweep", default="30s", help="--follow_sweep of both modes")
     parser.add_argument("--modes", default="events,sweep")
+    parser.add_argument("--follower-arg", action="append", default=[],
+                        help="extra scout-ingest flag (repeatable), e.g. --follower-arg=--batch=500")
     parser.add_argument("--burst", type=int, default=0,
                         help="rewritten files queued ahead of the trickle (see above)")
     parser.add_argument("--rewrite-gap", type=int, default=1,
@@ -328,7 +331,8 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"rate": args.rate, "seconds": args.seconds, "sweep": args.sweep,
                       "burst": args.burst, "rewrite_gap": args.rewrite_gap,
-                      "bin": str(args.bin), "results": results}, indent=1))
+                      "bin": str(args.bin), "follower_args": args.follower_arg,
+                      "results": results}, indent=1))
 
 
 if __name__ == "__main__":

@@ -393,7 +393,7 @@ TEST_F(FollowTest, KilledAnywhereThenRestartedLosesNothing) {
   const int64_t posts = static_cast<int64_t>(files.size());
   ASSERT_GE(posts, 10);
   std::vector<std::string> args = IngestArgs((root_ / "lake").string());
-  for (const char* arg : {"--follow", "--follow_sweep=0", "--batch=16"}) args.push_back(arg);
+  for (const char* arg : {"--follow", "--follow_sweep=0", "--follow_batch=16"}) args.push_back(arg);
   auto follower = std::make_unique<Child>(args, root_ / "f0.out", root_ / "f0.err");
   ASSERT_TRUE(follower->started());
   WaitIndexed(posts, *follower);

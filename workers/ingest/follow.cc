@@ -104,7 +104,7 @@ IngestReport RunFollow(const IngestEnv& env, const IngestOptions& options,
     return env.checkpoint->Find(key) == nullptr || fresh.Contains(key, absl::Now());
   };
   while (failed.ok() && !stop()) {
-    std::vector<Change> changes = queue.Take(options.batch_files, follow.batch_wait,
+    std::vector<Change> changes = queue.Take(follow.batch_files, follow.batch_wait,
                                              absl::Now() + absl::Milliseconds(200), is_new);
     metrics.depth.Set(static_cast<double>(queue.depth()));
     if (absl::Now() >= next_progress) {

@@ -35,8 +35,11 @@ ABSL_FLAG(std::string, follow_events_listen, "",
           "--follow on an S3 lake: receive S3 (SNS) and SeaweedFS event notifications on this "
           "host:port (POST /events/s3, /events/seaweedfs); the token, if any, from "
           "SCOUT_EVENTS_TOKEN");
+ABSL_FLAG(int, follow_batch, 500,
+          "--follow: files per micro-batch; a new post waits for at most the batch in flight");
 ABSL_FLAG(absl::Duration, follow_batch_wait, absl::Seconds(1),
-          "--follow: a micro-batch closes at --batch files or this long after its oldest change");
+          "--follow: a micro-batch closes at --follow_batch files or this long after its oldest "
+          "change");
 
 namespace {
 
@@ -89,6 +92,7 @@ int Follow(const scout::v1::Config& config, const scout::ingest::IngestOptions& 
   std::vector<ChangeSource*> running;
   for (const auto& source : sources) running.push_back(source.get());
   FollowOptions follow;
+  follow.batch_files = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_follow_batch)));
   follow.batch_wait = absl::GetFlag(FLAGS_follow_batch_wait);
   ChangeQueue queue;
   const scout::v1::IngestReport report =
