@@ -431,15 +431,15 @@ TEST(PostDocument, OddDocumentsAreReadAsProtobufsParserReadThem) {
            R"({"media":[{"media_type":"MEDIA_TYPE_HOLOGRAM","id":"1"}]})",
            R"({"timestamp":"2026-11-20T17:05:52.250Z","media_type":"MEDIA_TYPE_IMAGE"})",
            R"({"timestamp":"2026-11-20T17:05:52+01:00"})",
+           R"({"hashtags":"a"})",  // A lone value of a repeated field.
+           R"({"media":{"id":"1"}})",
            // Refused.
            R"({"like_count":"many"})",
            R"({"like_count":1.5})",
            R"({"like_count":"9223372036854775808"})",
            R"({"like_count":true})",
            R"({"caption":7})",
-           R"({"hashtags":"a"})",
            R"({"media":[7]})",
-           R"({"media":{"id":"1"}})",
            R"({"timestamp":"yesterday"})",
            R"({"timestamp":17})",
            R"({"media_type":"VIDEO"})",
