@@ -30,8 +30,9 @@ struct FollowOptions {
   // A micro-batch closes at batch_files changes or batch_wait after its
   // oldest change was queued. Smaller than a run's bulk (2,000): a new post
   // waits for the batch in flight, which behind a backlog is a full one
-  // (500 files kept the trickle's p99 under 4 s behind 50,000 rewrites where
-  // 2,000 gave 6 s; bench/RESULTS.md), and the backlog drained as fast.
+  // (500 files kept the trickle's p99 at 3.9-4.6 s behind 50,000 rewrites
+  // where 2,000 gave 6.2 s; bench/RESULTS.md), and the backlog drained as
+  // fast.
   size_t batch_files = 500;
   absl::Duration batch_wait = absl::Seconds(1);
   // The checkpoint's journal is folded into its snapshot this often (and at
